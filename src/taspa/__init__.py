@@ -1,0 +1,1 @@
+"""Taspa: court hearing recording and custody under Kazakhstan's rules."""

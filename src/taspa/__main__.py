@@ -1,0 +1,3 @@
+from taspa.cli import main
+
+main()

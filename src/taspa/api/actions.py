@@ -1,0 +1,57 @@
+"""Issuing and resolving API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from taspa.api.models import ApiToken
+from taspa.audit.actions import record
+from taspa.courts import selectors
+from taspa.courts.models import User
+from taspa.courts.policy import Action
+from taspa.errors import Forbidden
+
+TOKEN_PREFIX = "tsp_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def may_issue_token(actor: User | None, user: User) -> bool:
+    """A user may get their own token; administrators for users of the courts they manage."""
+    if actor is None:  # the server's own operator at the console (`taspa token create`)
+        return True
+    if actor.pk == user.pk or selectors.is_system_admin(actor):
+        return True
+    courts = {a.court for a in selectors.assignments_of(user) if a.court}
+    return bool(courts) and all(
+        selectors.may_act_in_court(actor, Action.MANAGE_USERS, court) for court in courts
+    )
+
+
+def issue_token(*, actor: User | None, user: User) -> str:
+    """Make a new bearer token for ``user`` and return it; only its digest is kept."""
+    if not may_issue_token(actor, user):
+        raise Forbidden("You may not issue tokens for this user.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, digest=_digest(token), prefix=token[:12])
+        record(actor=actor, action="token.issue", target=user, payload={"prefix": token[:12]})
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user

@@ -1,0 +1,75 @@
+"""The HTTP API at /api/v1: authentication, the contract's error shape, and each app's router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from taspa.api.actions import user_for_token
+from taspa.errors import DomainError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Taspa",
+    version="1",
+    description="Court hearing recording and custody (CONTRACT.md).",
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, detail: str, **extra: Any):
+    return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, exc.detail)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload"))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = "; ".join(_describe(error) for error in exc.errors) or "Invalid input."
+    return error_response(request, 422, "invalid_input", detail, errors=exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "unauthorized", "A valid bearer token is required.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
+    return error_response(request, exc.status_code, code, str(exc))
+
+
+def _register_routers() -> None:
+    from taspa.api.users import router as users_router
+    from taspa.courts.api import router as courts_router
+    from taspa.recorder.api import router as recorder_router
+    from taspa.sealing.api import router as sealing_router
+    from taspa.storage.api import router as storage_router
+
+    for router in (courts_router, users_router, recorder_router, sealing_router, storage_router):
+        api.add_router("", router)
+
+
+_register_routers()

@@ -1,0 +1,128 @@
+"""Reads in the courts area, scoped by the caller's roles (one place for court scoping)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from taspa.courts.models import Court, Hearing, RoleAssignment, User
+from taspa.courts.policy import (
+    COURT_STAFF_ROLES,
+    PARTY_ROLES,
+    REGIONAL_ROLES,
+    ROLES_FOR_ACTION,
+    Action,
+    Role,
+)
+
+
+def assignments_of(user: User) -> list[RoleAssignment]:
+    """The user's roles, read once per user object (the request's user lives one request)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_taspa_assignments", None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user).select_related("court"))
+        user._taspa_assignments = cached
+    return cached
+
+
+def has_role(user: User, role: Role, court: Court | None = None) -> bool:
+    return any(
+        a.role == role and (court is None or a.court_id == court.pk) for a in assignments_of(user)
+    )
+
+
+def is_system_admin(user: User) -> bool:
+    return has_role(user, Role.SYSTEM_ADMIN)
+
+
+def court_scope(user: User, action: Action) -> Q:
+    """Filter over ``Court`` for the courts where ``user`` may do ``action`` as staff."""
+    allowed = ROLES_FOR_ACTION[action]
+    scope = Q(pk__in=[])
+    for assignment in assignments_of(user):
+        if assignment.role not in allowed:
+            continue
+        if assignment.role == Role.SYSTEM_ADMIN:
+            return Q()
+        if assignment.role in COURT_STAFF_ROLES:
+            scope |= Q(pk=assignment.court_id)
+        elif assignment.role in REGIONAL_ROLES:
+            scope |= Q(region=assignment.court.region)
+    return scope
+
+
+def may_act_in_court(user: User, action: Action, court: Court) -> bool:
+    return Court.objects.filter(court_scope(user, action), pk=court.pk).exists()
+
+
+def _party_in(user: User) -> bool:
+    return any(a.role in PARTY_ROLES for a in assignments_of(user))
+
+
+def visible_hearings(user: User) -> QuerySet[Hearing]:
+    """Hearings the user may see: staff by court or region, parties only their own hearings."""
+    courts = Court.objects.filter(court_scope(user, Action.VIEW_HEARING))
+    query = Q(case__court__in=courts)
+    if _party_in(user):
+        query |= Q(participants__user=user)
+    return (
+        Hearing.objects.filter(query)
+        .distinct()
+        .select_related("case", "case__court", "courtroom", "judge", "secretary")
+    )
+
+
+def may_view_hearing(user: User, hearing: Hearing) -> bool:
+    return visible_hearings(user).filter(pk=hearing.pk).exists()
+
+
+def court_by_ref(ref: int | str) -> Court | None:
+    """A court named by its id or its code."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        found = Court.objects.filter(pk=int(ref)).first()
+        if found is not None:
+            return found
+    return Court.objects.filter(code=str(ref)).first()
+
+
+def user_by_ref(ref: int | str) -> User | None:
+    """A user named by id or username."""
+    if isinstance(ref, int):
+        return User.objects.filter(pk=ref).first()
+    return User.objects.filter(username=ref).first()
+
+
+def hearing_summary(hearing: Hearing) -> dict:
+    return {
+        "id": hearing.pk,
+        "case": hearing.case.number,
+        "court": hearing.case.court.code,
+        "courtroom": hearing.courtroom.name,
+        "instance": hearing.instance,
+        "closed": hearing.closed,
+        "scheduled_at": hearing.scheduled_at.isoformat(),
+        "state": hearing.state,
+        "recording_required": hearing.recording_required,
+        "rule": hearing.recording_rule,
+    }
+
+
+# Later capabilities (recorder, sealing, incidents) add their part of a hearing's detail here:
+# each entry is a function (hearing) -> dict merged into GET /hearings/{id}.
+HEARING_DETAIL_PARTS: list = []
+
+
+def hearing_detail(hearing: Hearing) -> dict:
+    detail = hearing_summary(hearing) | {
+        "judge": str(hearing.judge),
+        "secretary": str(hearing.secretary),
+        "participants": [{"name": p.name, "role": p.role} for p in hearing.participants.all()],
+        "circumstances": hearing.circumstances,
+        "recording": None,
+        "incidents": [],
+        "acts": [],
+    }
+    for part in HEARING_DETAIL_PARTS:
+        detail |= part(hearing)
+    return detail

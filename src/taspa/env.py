@@ -1,0 +1,65 @@
+"""Typed settings helpers: read the environment once, fail loudly on a bad value (STYLE 8)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class SettingError(ValueError):
+    """A setting has a value Taspa cannot use."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return ``NAME`` or the contents of the file named by ``NAME_FILE`` (for secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SettingError(f"{name}_FILE={file_name!r} cannot be read: {error}") from error
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env_str(name, default) or default
+    if value not in choices:
+        raise SettingError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingError(f"{name}={value!r}: expected true or false")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise SettingError(f"{name}={value!r}: expected an integer") from error
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{name}={number}: must be at least {minimum}")
+    return number
+
+
+def env_hhmm(name: str, default: str) -> tuple[int, int]:
+    value = env_str(name, default) or default
+    try:
+        hours, minutes = (int(part) for part in value.split(":"))
+    except ValueError as error:
+        raise SettingError(f"{name}={value!r}: expected HH:MM") from error
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise SettingError(f"{name}={value!r}: expected HH:MM")
+    return hours, minutes

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecorderConfig(AppConfig):
+    name = "taspa.recorder"
+    label = "recorder"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SealingConfig(AppConfig):
+    name = "taspa.sealing"
+    label = "sealing"

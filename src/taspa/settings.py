@@ -1,0 +1,173 @@
+"""Taspa's one settings module, configured by environment variables (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from taspa.env import (
+    SettingError,
+    env_bool,
+    env_choice,
+    env_hhmm,
+    env_int,
+    env_str,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+TASPA_HOME = Path(env_str("TASPA_HOME", "var") or "var").resolve()
+TASPA_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _home_secret(name: str, file_name: str) -> str:
+    """A secret from the environment, or one made once in a 0600 file under TASPA_HOME."""
+    configured = env_str(name)
+    if configured:
+        return configured
+    path = TASPA_HOME / file_name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+# Keys the audit chain's HMAC; kept outside the database so table edits cannot be re-chained.
+TASPA_AUDIT_KEY = _home_secret("TASPA_AUDIT_KEY", "audit_key")
+SECRET_KEY = _home_secret("TASPA_SECRET_KEY", "secret_key")
+DEBUG = env_bool("TASPA_DEBUG", False)
+ALLOWED_HOSTS = (env_str("TASPA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver") or "").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    origin for origin in (env_str("TASPA_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if origin
+]
+
+TASPA_ROLE = env_choice("TASPA_ROLE", ("court", "central"), "court")
+TASPA_COURT = env_str("TASPA_COURT")
+TASPA_CENTRAL_URL = env_str("TASPA_CENTRAL_URL")
+TASPA_CENTRAL_TOKEN = env_str("TASPA_CENTRAL_TOKEN")
+TASPA_REPLICATION_TIME = env_hhmm("TASPA_REPLICATION_TIME", "02:00")
+TASPA_TRUST_ANCHORS = env_str("TASPA_TRUST_ANCHORS")
+TASPA_STORAGE = env_str("TASPA_STORAGE", f"file://{TASPA_HOME / 'blobs'}")
+TASPA_SPOOL = Path(env_str("TASPA_SPOOL", str(TASPA_HOME / "spool")) or "").resolve()
+TASPA_RETENTION_YEARS = env_int("TASPA_RETENTION_YEARS", 1, minimum=1)  # R24: never below 1
+if not (TASPA_STORAGE.startswith("file://") or TASPA_STORAGE.startswith("s3://")):
+    raise SettingError(f"TASPA_STORAGE={TASPA_STORAGE!r}: expected file://PATH or s3://BUCKET")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rules",
+    "taspa.courts",
+    "taspa.audit",
+    "taspa.storage",
+    "taspa.recorder",
+    "taspa.sealing",
+    "taspa.api",
+    "taspa.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "taspa.web.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "taspa.urls"
+WSGI_APPLICATION = "taspa.wsgi.application"
+ASGI_APPLICATION = "taspa.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{TASPA_HOME / 'taspa.sqlite3'}") or "",
+        conn_max_age=env_int("TASPA_DB_CONN_MAX_AGE", 0, minimum=0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work beside the one writer; IMMEDIATE takes the write lock at BEGIN so
+    # two writers queue instead of failing on a lock upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "courts.User"
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if env_bool("TASPA_FAST_PASSWORD_HASHER", False)
+    else [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+)
+
+# Kazakh is the state language and the default; Russian is official; English is third.
+LANGUAGE_CODE = env_choice("TASPA_LANGUAGE", ("kk", "ru", "en"), "kk")
+LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+# Stored times are UTC; this zone is only for display and calendars (STYLE 9).
+TIME_ZONE = env_str("TASPA_TIME_ZONE", "Asia/Almaty")
+
+STATIC_URL = "static/"
+STATIC_ROOT = TASPA_HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+EMAIL_HOST = env_str("TASPA_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("TASPA_EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("TASPA_EMAIL_FROM", "taspa@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"taspa": {"handlers": ["console"], "level": env_str("TASPA_LOG_LEVEL", "INFO")}},
+}

@@ -1,0 +1,23 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from taspa.web.serving import parse_addr, serve
+
+
+class Command(BaseCommand):
+    help = "Serve the web UI and the API (and, as capabilities land, the worker and scheduler)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT to listen on")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="do not apply pending migrations first"
+        )
+
+    def handle(self, *args, addr: str, no_migrate: bool, **options):
+        try:
+            host, port = parse_addr(addr)
+        except ValueError as error:
+            raise CommandError(str(error), returncode=2) from error
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        serve(host, port, log=self.stdout.write)

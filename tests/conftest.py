@@ -1,0 +1,122 @@
+"""Fixtures shared by the whole suite: a small judicial world and API clients per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from taspa.api.actions import issue_token
+from taspa.courts import actions
+from taspa.courts.actions import RoleGrant
+from taspa.courts.models import Case, Court, Courtroom, Hearing, User
+from taspa.courts.policy import Role
+
+
+@dataclass
+class World:
+    """Court A and B in region Almaty, court R the Almaty regional (appeal) court, court Z in
+    another region. ``people[(role, court_code)]`` is a user holding that role there."""
+
+    admin: User
+    courts: dict[str, Court]
+    rooms: dict[str, Courtroom]
+    people: dict[tuple[str, str], User] = field(default_factory=dict)
+
+    def person(self, role: str, court: str = "a") -> User:
+        return self.people[(role, court)]
+
+    def case(self, court: str = "a", kind: str = "civil", number: str | None = None) -> Case:
+        number = number or f"{court}-{kind}-{Case.objects.count() + 1}"
+        return actions.register_case(
+            actor=self.admin, court=self.courts[court], number=number, kind=kind
+        )
+
+    def hearing(
+        self,
+        court: str = "a",
+        kind: str = "civil",
+        instance: str = "first",
+        closed: bool = False,
+        **circumstances: bool,
+    ) -> Hearing:
+        return actions.schedule_hearing(
+            actor=self.admin,
+            case=self.case(court, kind),
+            courtroom=self.rooms[court],
+            instance=instance,
+            closed=closed,
+            judge=self.person("judge", court),
+            secretary=self.person("secretary", court),
+            scheduled_at=timezone.now(),
+            participants=[{"name": "Әсел Үмбетова", "role": "plaintiff"}],
+            circumstances=circumstances,
+        )
+
+
+COURTS = {
+    "a": ("court-a", "district", "Almaty"),
+    "b": ("court-b", "district", "Almaty"),
+    "r": ("court-r", "regional", "Almaty"),
+    "z": ("court-z", "district", "Astana"),
+}
+COURT_ROLES = [r for r in Role if r != Role.SYSTEM_ADMIN]
+
+
+@pytest.fixture
+def world(db) -> World:
+    admin = actions.bootstrap_system_admin(username="root", full_name="Root", password="pw")
+    courts, rooms = {}, {}
+    for key, (code, level, region) in COURTS.items():
+        courts[key] = actions.create_court(
+            actor=admin, code=code, name=f"Court {key.upper()}", level=level, region=region
+        )
+        rooms[key] = actions.create_courtroom(
+            actor=admin,
+            court=courts[key],
+            name="Room 1",
+            sources=[{"kind": "audio", "format": "lavfi", "input": "sine=frequency=440"}],
+        )
+    built = World(admin=admin, courts=courts, rooms=rooms)
+    for key, court in courts.items():
+        for role in COURT_ROLES:
+            built.people[(role.value, key)] = actions.create_user(
+                actor=admin,
+                username=f"{role.value}-{key}",
+                full_name=f"{role.value} of {key}",
+                roles=[RoleGrant(role=role.value, court=court)],
+                password="pw",
+            )
+    return built
+
+
+class ApiClient:
+    """A Django test client speaking JSON with a bearer token."""
+
+    def __init__(self, user: User | None) -> None:
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            self.headers["Authorization"] = f"Bearer {issue_token(actor=None, user=user)}"
+
+    def _call(self, method: str, path: str, body=None, raw: str | None = None):
+        data = raw if raw is not None else (None if body is None else body)
+        return getattr(self.client, method)(
+            f"/api/v1{path}",
+            data=data,
+            content_type="application/json",
+            headers=self.headers,
+        )
+
+    def get(self, path: str):
+        return self.client.get(f"/api/v1{path}", headers=self.headers)
+
+    def post(self, path: str, body=None, raw: str | None = None):
+        return self._call("post", path, body, raw)
+
+
+@pytest.fixture
+def api_as():
+    return ApiClient

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the real settings module, over a throw-away TASPA_HOME."""
+
+import os
+import tempfile
+
+os.environ.setdefault("TASPA_HOME", tempfile.mkdtemp(prefix="taspa-test-"))
+os.environ.setdefault("TASPA_FAST_PASSWORD_HASHER", "true")
+os.environ.setdefault("TASPA_LANGUAGE", "en")
+
+from taspa.settings import *  # noqa: E402, F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

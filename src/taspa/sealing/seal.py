@@ -1,0 +1,132 @@
+"""Seal a finished recording: its signature, its manifest and the manifest's signature (R14).
+
+The media is not read again: the capture engine hashed it while recording, and the signature is
+made from that digest (``Signer.sign_digest``). Every file is written crash-safe (temp file in
+the same directory, fsync, rename, fsync of the directory), in an order that makes a half-sealed
+recording impossible to take for a sealed one: manifest, manifest signature, and last the media
+signature, whose presence is what "sealed" means (see ``layout.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from taspa.errors import Conflict, InvalidInput
+from taspa.sealing.layout import SealedFiles, recording_file_name
+from taspa.sealing.manifest import canonical_bytes, manifest_problems
+from taspa.sealing.signing import Signer, sign_file
+
+__all__ = ["SealedFiles", "recording_file_name", "seal_recording", "write_atomic"]
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` holds either nothing or all of it."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _move_media(source: Path, target: Path) -> None:
+    """Put the media under its final name; never overwrite another file."""
+    if source.resolve() == target.resolve():
+        return
+    if target.exists():
+        raise Conflict("media_exists", f"{target} already exists; media is never overwritten.")
+    try:
+        os.link(source, target)
+        os.unlink(source)
+    except OSError as error:
+        if error.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP):
+            raise
+        # Another file system (or no hard links): copy, fsync, then drop the source.
+        temp = target.with_name(f".{target.name}.tmp")
+        with open(source, "rb") as src, open(temp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 4 * 1024 * 1024)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(temp, target)
+        os.unlink(source)
+    _fsync_dir(target.parent)
+
+
+def _field(result_like: Any, name: str) -> Any:
+    if isinstance(result_like, dict):
+        return result_like.get(name)
+    return getattr(result_like, name, None)
+
+
+def _check(manifest: dict[str, Any], result_like: Any, media: Path) -> None:
+    problems = manifest_problems(manifest)
+    if problems:
+        raise InvalidInput("manifest_incomplete", "; ".join(problems))
+    file = manifest["file"]
+    if file["sha256"] != _field(result_like, "sha256"):
+        raise InvalidInput("seal_mismatch", "The manifest's SHA-256 is not the capture's.")
+    if file["bytes"] != _field(result_like, "bytes"):
+        raise InvalidInput("seal_mismatch", "The manifest's size is not the capture's.")
+    size = media.stat().st_size
+    if size != file["bytes"]:
+        raise InvalidInput(
+            "seal_mismatch", f"{media.name} has {size} bytes, the capture reported {file['bytes']}."
+        )
+
+
+def seal_recording(
+    *,
+    result_like: Any,
+    manifest: dict[str, Any],
+    signer: Signer,
+    out_dir: Path | str,
+    journal_path: Path | str | None = None,
+) -> SealedFiles:
+    """Seal the recording ``result_like`` (a ``CaptureResult`` or a dict of its fields) in
+    ``out_dir`` under the name ``manifest["file"]["name"]`` (R14).
+
+    Idempotent: sealing again with the same manifest returns the files already there; with a
+    different manifest it refuses (``already_sealed``), because a sealed recording never changes
+    (R19).
+    """
+    source = Path(_field(result_like, "media_path"))
+    out_dir = Path(out_dir)
+    files = SealedFiles.beside(out_dir / manifest["file"]["name"])
+    manifest_data = canonical_bytes(manifest)
+    if files.signature.exists():
+        if files.manifest.exists() and files.manifest.read_bytes() == manifest_data:
+            return files
+        raise Conflict("already_sealed", f"{files.media.name} is sealed with another manifest.")
+    _check(manifest, result_like, source if source.exists() else files.media)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if source.exists():
+        _move_media(source, files.media)
+    if journal_path is not None:
+        write_atomic(files.journal, Path(journal_path).read_bytes())
+    write_atomic(files.manifest, manifest_data)
+    write_atomic(files.manifest_signature, signer.sign_digest(hashlib.sha256(manifest_data).digest()))
+    # Last: the media signature is the seal itself.
+    write_atomic(files.signature, sign_file(signer, files.media, manifest["file"]["sha256"]))
+    return files

@@ -1,0 +1,375 @@
+"""Verify a sealed recording without trusting the server that made it (R14, R19).
+
+Anyone holding the files (layout in ``layout.py``) and the CA certificates can run the same
+checks (``taspa verify``, or ``openssl cms -verify`` for the signature alone). Each check is a
+``Check``; the media file is read once, in large chunks, for its hash and the journal's pieces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.sign.general import extract_certificate_info, extract_signer_info
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+
+from taspa.sealing.hashing import (
+    CHAIN_GENESIS,
+    Piece,
+    chain_link,
+    sha256_file,
+    sha256_file_with_pieces,
+)
+from taspa.sealing.layout import SealedFiles
+from taspa.sealing.manifest import ManifestError, manifest_problems, parse_manifest
+from taspa.sealing.signing import run_async
+
+CHECK_NAMES = (
+    "media_hash",
+    "media_signature",
+    "certificate_chain",
+    "manifest_signature",
+    "manifest_fields",
+    "segment_chain",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification verdict: ``name`` of the check, whether it passed, and why."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class UnreadableInput(Exception):
+    """The thing to verify cannot be read at all (``taspa verify`` exits 2)."""
+
+
+def load_trust_anchors(path: Path | str) -> list[x509.Certificate]:
+    """CA certificates from a PEM file (``TASPA_TRUST_ANCHORS``, ``--ca``)."""
+    try:
+        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        raise UnreadableInput(f"trust anchors {path}: {error}") from None
+    return certificates
+
+
+def _anchors(trust_anchors: Path | str | Sequence[x509.Certificate] | None) -> list:
+    if trust_anchors is None:
+        trust_anchors = _configured_anchors()
+    if trust_anchors is None:
+        return []
+    if isinstance(trust_anchors, Path | str):
+        return load_trust_anchors(trust_anchors)
+    return list(trust_anchors)
+
+
+def _configured_anchors() -> str | None:
+    try:
+        from django.conf import settings
+
+        return getattr(settings, "TASPA_TRUST_ANCHORS", None) if settings.configured else None
+    except ImportError:  # pragma: no cover - the library outside Django
+        return None
+
+
+@dataclass(frozen=True)
+class _Signature:
+    """A parsed detached CMS signature and what its signer claims."""
+
+    signed_data: cms.SignedData
+    signer_info: cms.SignerInfo
+    certificate: asn1_x509.Certificate
+    other_certs: list[asn1_x509.Certificate]
+    digest_algorithm: str
+    signing_time: datetime | None
+
+    @property
+    def subject(self) -> str:
+        return x509.load_der_x509_certificate(self.certificate.dump()).subject.rfc4514_string()
+
+
+def _parse_signature(data: bytes) -> _Signature:
+    content_info = cms.ContentInfo.load(data, strict=True)
+    if content_info["content_type"].native != "signed_data":
+        raise ValueError("not a CMS SignedData")
+    signed_data = content_info["content"]
+    signer_info = extract_signer_info(signed_data)
+    info = extract_certificate_info(signed_data)
+    signing_time = None
+    for attribute in signer_info["signed_attrs"]:
+        if attribute["type"].native == "signing_time":
+            signing_time = attribute["values"][0].native
+    return _Signature(
+        signed_data=signed_data,
+        signer_info=signer_info,
+        certificate=info.signer_cert,
+        other_certs=list(info.other_certs),
+        digest_algorithm=signer_info["digest_algorithm"]["algorithm"].native,
+        signing_time=signing_time,
+    )
+
+
+def _signature_check(
+    name: str, signature_path: Path, content_path: Path, sha256_hex: str | None
+) -> tuple[Check, _Signature | None]:
+    """Signature math and the messageDigest attribute of a detached CMS over a file."""
+    if not signature_path.is_file():
+        return Check(name, False, f"{signature_path.name} is missing: not sealed"), None
+    try:
+        signature = _parse_signature(signature_path.read_bytes())
+    except (ValueError, TypeError, KeyError, OSError) as error:
+        return Check(name, False, f"{signature_path.name} is not a CMS signature: {error}"), None
+    if signature.digest_algorithm == "sha256" and sha256_hex:
+        digest = bytes.fromhex(sha256_hex)
+    else:
+        digest = _file_digest(content_path, signature.digest_algorithm)
+    try:
+        intact, valid = validate_sig_integrity(
+            signature.signer_info, signature.certificate, "data", digest
+        )
+    except Exception as error:  # pyHanko raises several types for malformed attributes
+        return Check(name, False, f"malformed signature: {error}"), signature
+    if not intact:
+        return Check(name, False, f"{content_path.name} is not the content that was signed"), (
+            signature
+        )
+    if not valid:
+        return Check(name, False, "the signature value does not verify"), signature
+    when = signature.signing_time.isoformat() if signature.signing_time else "no signing time"
+    return Check(name, True, f"signed by {signature.subject} at {when}"), signature
+
+
+def _file_digest(path: Path, algorithm: str) -> bytes:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb", buffering=0) as stream:
+        while chunk := stream.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def _chain_check(signature: _Signature | None, anchors: list[x509.Certificate]) -> Check:
+    """The signer's certificate chains to a trust anchor and was valid when it signed."""
+    name = "certificate_chain"
+    if signature is None:
+        return Check(name, False, "no readable signature to take the certificate from")
+    if not anchors:
+        return Check(name, False, "no trust anchors given (--ca FILE or TASPA_TRUST_ANCHORS)")
+    cert = x509.load_der_x509_certificate(signature.certificate.dump())
+    moment = signature.signing_time or datetime.now(UTC)
+    if moment > cert.not_valid_after_utc:
+        return Check(
+            name,
+            False,
+            f"certificate {cert.subject.rfc4514_string()} expired {cert.not_valid_after_utc:%Y-%m-%d}"
+            f", before the signing time {moment:%Y-%m-%d %H:%M}",
+        )
+    if moment < cert.not_valid_before_utc:
+        return Check(name, False, f"certificate not yet valid at the signing time {moment}")
+    roots = [asn1_x509.Certificate.load(a.public_bytes(Encoding.DER)) for a in anchors]
+    context = ValidationContext(
+        trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    validator = CertificateValidator(
+        signature.certificate, intermediate_certs=signature.other_certs, validation_context=context
+    )
+    try:
+        path = run_async(validator.async_validate_usage({"digital_signature"}))
+    except (PathBuildingError, PathValidationError) as error:
+        return Check(name, False, f"{cert.subject.rfc4514_string()}: {error}")
+    except Exception as error:  # certvalidator's own usage errors
+        return Check(name, False, f"{cert.subject.rfc4514_string()}: {error}")
+    root = path.trust_anchor.authority.name.human_friendly
+    return Check(name, True, f"{cert.subject.rfc4514_string()} chains to {root}")
+
+
+def _read_journal(path: Path) -> list[Piece]:
+    pieces = []
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                pieces.append(
+                    Piece(
+                        index=int(row["index"]),
+                        offset=int(row["offset"]),
+                        length=int(row["length"]),
+                        sha256=str(row["sha256"]),
+                        chain=str(row["chain"]),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"journal line {number}: {error}") from None
+    return pieces
+
+
+def _segment_check(
+    pieces: list[Piece] | None,
+    piece_hashes: list[str | None],
+    size: int,
+    manifest: dict[str, Any] | None,
+    journal_problem: str | None,
+) -> Check:
+    """Recompute the segment chain over the media bytes; name the first bad piece (R19)."""
+    name = "segment_chain"
+    if journal_problem:
+        return Check(name, False, journal_problem)
+    if pieces is None:
+        return Check(name, True, "skipped: no journal beside the file (optional)")
+    head = CHAIN_GENESIS
+    expected_offset = 0
+    for piece, actual in zip(pieces, piece_hashes, strict=True):
+        where = f"piece {piece.index} (offset {piece.offset}, {piece.length} bytes)"
+        if piece.offset != expected_offset:
+            return Check(name, False, f"{where}: expected offset {expected_offset}")
+        if actual is None:
+            return Check(name, False, f"{where}: the file ends inside it (truncated)")
+        if actual != piece.sha256:
+            return Check(name, False, f"{where}: bytes do not match the journal")
+        head = chain_link(head, piece.sha256)
+        if head != piece.chain:
+            return Check(name, False, f"{where}: chain link does not follow from the previous")
+        expected_offset = piece.offset + piece.length
+    if expected_offset != size:
+        return Check(name, False, f"pieces cover {expected_offset} bytes, the file has {size}")
+    segments = (manifest or {}).get("segments") or {}
+    if manifest is not None and segments.get("chain_head") != head:
+        return Check(name, False, f"chain head {head[:16]}… is not the manifest's")
+    if manifest is not None and segments.get("pieces") not in (None, len(pieces)):
+        return Check(name, False, f"{len(pieces)} pieces, the manifest says {segments['pieces']}")
+    return Check(name, True, f"{len(pieces)} pieces, head {head[:16]}…")
+
+
+def _fields_check(
+    manifest: dict[str, Any] | None,
+    manifest_problem: str | None,
+    media: Path,
+    size: int,
+    signature: _Signature | None,
+) -> Check:
+    name = "manifest_fields"
+    if manifest is None:
+        return Check(name, False, manifest_problem or "no manifest")
+    problems = manifest_problems(manifest)
+    file = manifest.get("file") or {}
+    if file.get("name") != media.name:
+        problems.append(f"file.name {file.get('name')!r} is not {media.name!r}")
+    if file.get("bytes") != size:
+        problems.append(f"file.bytes {file.get('bytes')} but the file has {size} bytes")
+    cert = ((manifest.get("secretary") or {}).get("certificate") or {}).get("serial")
+    if signature is not None and cert is not None:
+        serial = format(signature.certificate.serial_number, "x")
+        if cert != serial:
+            problems.append(f"secretary certificate serial {cert} is not the signer's {serial}")
+    if problems:
+        return Check(name, False, "; ".join(problems))
+    return Check(name, True, f"{file['name']}, {size} bytes")
+
+
+def verify_recording(
+    media_path: Path | str,
+    *,
+    signature_path: Path | str | None = None,
+    manifest_path: Path | str | None = None,
+    manifest_signature_path: Path | str | None = None,
+    journal_path: Path | str | None = None,
+    trust_anchors: Path | str | Sequence[x509.Certificate] | None = None,
+) -> list[Check]:
+    """Every check of one sealed recording, in ``CHECK_NAMES`` order (R14, R19).
+
+    Sibling files default to the layout of ``layout.py``; the journal is optional.
+    ``trust_anchors`` is a PEM path or certificates; ``None`` means ``TASPA_TRUST_ANCHORS``.
+    Raises ``UnreadableInput`` when the media file or the trust anchors cannot be read.
+    """
+    media = Path(media_path)
+    files = SealedFiles.beside(media)
+    signature_file = Path(signature_path) if signature_path else files.signature
+    manifest_file = Path(manifest_path) if manifest_path else files.manifest
+    manifest_sig_file = (
+        Path(manifest_signature_path) if manifest_signature_path else files.manifest_signature
+    )
+    journal_file = Path(journal_path) if journal_path else files.journal
+    if not media.is_file():
+        raise UnreadableInput(f"{media}: no such file")
+    anchors = _anchors(trust_anchors)
+
+    manifest, manifest_problem, manifest_data = None, None, None
+    try:
+        manifest_data = manifest_file.read_bytes()
+        manifest = parse_manifest(manifest_data)
+    except FileNotFoundError:
+        manifest_problem = f"{manifest_file.name} is missing"
+    except (OSError, ManifestError) as error:
+        manifest_problem = f"{manifest_file.name}: {error}"
+
+    pieces, journal_problem = None, None
+    if journal_path or journal_file.exists():
+        try:
+            pieces = _read_journal(journal_file)
+            if any(b.offset < a.offset + a.length for a, b in zip(pieces, pieces[1:])):
+                journal_problem = "journal pieces overlap or are out of offset order"
+        except (OSError, ValueError) as error:
+            journal_problem = f"{journal_file.name}: {error}"
+    try:
+        if pieces is not None and journal_problem is None:
+            pieced = sha256_file_with_pieces(media, pieces)
+            digest, piece_hashes = pieced.file, pieced.piece_hashes
+        else:
+            digest, piece_hashes = sha256_file(media), []
+    except OSError as error:
+        raise UnreadableInput(f"{media}: {error}") from None
+
+    checks = []
+    expected = (manifest or {}).get("file", {}).get("sha256")
+    if manifest is None:
+        checks.append(Check("media_hash", False, f"nothing to compare with: {manifest_problem}"))
+    elif expected != digest.sha256:
+        checks.append(
+            Check("media_hash", False, f"sha256 {digest.sha256} is not the manifest's {expected}")
+        )
+    else:
+        checks.append(Check("media_hash", True, f"sha256 {digest.sha256}"))
+    media_check, signature = _signature_check(
+        "media_signature", signature_file, media, digest.sha256
+    )
+    checks.append(media_check)
+    checks.append(_chain_check(signature, anchors))
+    checks.append(_manifest_signature_check(manifest_sig_file, manifest_file, manifest_data, signature))
+    checks.append(_fields_check(manifest, manifest_problem, media, digest.bytes, signature))
+    checks.append(
+        _segment_check(pieces, piece_hashes, digest.bytes, manifest, journal_problem)
+    )
+    return checks
+
+
+def _manifest_signature_check(
+    signature_file: Path,
+    manifest_file: Path,
+    manifest_data: bytes | None,
+    media_signature: _Signature | None,
+) -> Check:
+    name = "manifest_signature"
+    if manifest_data is None:
+        return Check(name, False, f"{manifest_file.name} cannot be read")
+    sha = hashlib.sha256(manifest_data).hexdigest()
+    check, signature = _signature_check(name, signature_file, manifest_file, sha)
+    if not check.ok or signature is None or media_signature is None:
+        return check
+    if signature.certificate.dump() != media_signature.certificate.dump():
+        return Check(name, False, f"signed by {signature.subject}, not the media's signer")
+    return check

@@ -7,6 +7,6 @@ os.environ.setdefault("TASPA_HOME", tempfile.mkdtemp(prefix="taspa-test-"))
 os.environ.setdefault("TASPA_FAST_PASSWORD_HASHER", "true")
 os.environ.setdefault("TASPA_LANGUAGE", "en")
 
-from taspa.settings import *  # noqa: E402, F403
+from taspa.settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

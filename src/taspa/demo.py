@@ -17,7 +17,12 @@ DEMO_COURT = "almaty-bostandyk"
 # The synthetic courtroom: a Russian voice (espeak-ng, made at demo time) mixed with a tone,
 # read at real time. The recorder issue turns these into a real capture.
 DEMO_SOURCES = [
-    {"kind": "audio", "format": "lavfi", "input": "sine=frequency=440:sample_rate=48000", "label": "Судья"},
+    {
+        "kind": "audio",
+        "format": "lavfi",
+        "input": "sine=frequency=440:sample_rate=48000",
+        "label": "Судья",
+    },
 ]
 
 DEMO_PEOPLE = [

@@ -150,6 +150,9 @@ TIME_ZONE = env_str("TASPA_TIME_ZONE", "Asia/Almaty")
 
 STATIC_URL = "static/"
 STATIC_ROOT = TASPA_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve app static files straight from the package: no collectstatic step for the embedded default.
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

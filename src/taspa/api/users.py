@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from taspa.api.actions import issue_token
@@ -56,7 +56,7 @@ def create_user(request: HttpRequest, payload: UserIn):
         roles=[_grant(role) for role in payload.roles],
         password=payload.password,
     )
-    return 201, {"id": user.pk}
+    return Status(201, {"id": user.pk})
 
 
 @router.post("/users/{user_id}/token", response={201: TokenOut})
@@ -64,4 +64,4 @@ def create_token(request: HttpRequest, user_id: int):
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise NotFound(f"No user {user_id}.")
-    return 201, {"token": issue_token(actor=request.user, user=user)}
+    return Status(201, {"token": issue_token(actor=request.user, user=user)})

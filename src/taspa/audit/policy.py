@@ -82,6 +82,9 @@ def verify_chain(key: bytes, events: Iterable[StoredEvent], head_seq: int) -> Ch
         checked += 1
     if checked != head_seq:
         return ChainVerdict(
-            False, checked, checked + 1, f"chain ends at {checked}, head says {head_seq} (tail deleted)"
+            False,
+            checked,
+            checked + 1,
+            f"chain ends at {checked}, head says {head_seq} (tail deleted)",
         )
     return ChainVerdict(True, checked)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from taspa.courts import actions, selectors
@@ -113,7 +113,7 @@ def _person(ref: int | str, what: str):
 @router.post("/courts", response={201: IdOut})
 def create_court(request: HttpRequest, payload: CourtIn):
     court = actions.create_court(actor=request.user, **payload.dict())
-    return 201, {"id": court.pk}
+    return Status(201, {"id": court.pk})
 
 
 @router.post("/courtrooms", response={201: IdOut})
@@ -122,7 +122,7 @@ def create_courtroom(request: HttpRequest, payload: CourtroomIn):
     room = actions.create_courtroom(
         actor=request.user, court=_court(payload.court), name=payload.name, sources=sources
     )
-    return 201, {"id": room.pk}
+    return Status(201, {"id": room.pk})
 
 
 @router.post("/cases", response={201: IdOut})
@@ -134,7 +134,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
         kind=payload.kind,
         language=payload.language,
     )
-    return 201, {"id": case.pk}
+    return Status(201, {"id": case.pk})
 
 
 @router.post("/hearings", response={201: HearingCreatedOut})
@@ -157,7 +157,7 @@ def create_hearing(request: HttpRequest, payload: HearingIn):
         participants=[p.dict() for p in payload.participants],
         circumstances=payload.circumstances.dict(),
     )
-    return 201, _decision(request, hearing)
+    return Status(201, _decision(request, hearing))
 
 
 def _decision(request: HttpRequest, hearing: Hearing) -> dict[str, Any]:

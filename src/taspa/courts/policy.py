@@ -190,7 +190,8 @@ def _first_instance_requirement(kind: CaseKind, facts: Mapping[str, bool]) -> Re
         return _decide(
             Requirement.NOT_REQUIRED,
             "R3.2",
-            "Лицо полностью признаёт вину и не заявляет о необходимости исследовать доказательства.",
+            "Лицо полностью признаёт вину и не заявляет о необходимости исследовать "
+            "доказательства.",
             "The person fully admits guilt and does not ask for evidence to be examined.",
         )
     if kind == CaseKind.CIVIL and facts["preparation_stage"]:
@@ -232,11 +233,7 @@ def _first_instance_requirement(kind: CaseKind, facts: Mapping[str, bool]) -> Re
 
 
 def _appeal_requirement(kind: CaseKind, facts: Mapping[str, bool]) -> RecordingDecision:
-    if (
-        kind == CaseKind.CIVIL
-        and facts["first_instance_rules"]
-        and facts["new_evidence_examined"]
-    ):
+    if kind == CaseKind.CIVIL and facts["first_instance_rules"] and facts["new_evidence_examined"]:
         decision = _decide(
             Requirement.REQUIRED,
             "R4.1",

@@ -9,154 +9,451 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Court',
+            name="Court",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('level', models.CharField(choices=[('district', 'district'), ('regional', 'regional'), ('cassation', 'cassation'), ('supreme', 'supreme')], max_length=16, verbose_name='level')),
-                ('region', models.CharField(max_length=128, verbose_name='region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("district", "district"),
+                            ("regional", "regional"),
+                            ("cassation", "cassation"),
+                            ("supreme", "supreme"),
+                        ],
+                        max_length=16,
+                        verbose_name="level",
+                    ),
+                ),
+                ("region", models.CharField(max_length=128, verbose_name="region")),
             ],
             options={
-                'verbose_name': 'court',
-                'verbose_name_plural': 'courts',
-                'ordering': ['code'],
+                "verbose_name": "court",
+                "verbose_name_plural": "courts",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('full_name', models.CharField(blank=True, max_length=255, verbose_name='full name')),
-                ('language', models.CharField(blank=True, help_text='Remembered choice of the interface language.', max_length=8, verbose_name='interface language')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "full_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="full name"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="Remembered choice of the interface language.",
+                        max_length=8,
+                        verbose_name="interface language",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=64, verbose_name='case number')),
-                ('kind', models.CharField(choices=[('criminal', 'criminal'), ('civil', 'civil'), ('administrative', 'administrative'), ('admin_offence', 'admin_offence'), ('disciplinary', 'disciplinary')], max_length=16, verbose_name='kind')),
-                ('language', models.CharField(choices=[('kk', 'Kazakh'), ('ru', 'Russian')], default='kk', max_length=2, verbose_name='language of proceedings')),
-                ('judgment_effective_on', models.DateField(blank=True, null=True, verbose_name='judgment took legal effect on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('court', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='courts.court')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=64, verbose_name="case number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("criminal", "criminal"),
+                            ("civil", "civil"),
+                            ("administrative", "administrative"),
+                            ("admin_offence", "admin_offence"),
+                            ("disciplinary", "disciplinary"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("kk", "Kazakh"), ("ru", "Russian")],
+                        default="kk",
+                        max_length=2,
+                        verbose_name="language of proceedings",
+                    ),
+                ),
+                (
+                    "judgment_effective_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="judgment took legal effect on"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "court",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="courts.court",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['court__code', 'number'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["court__code", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Courtroom',
+            name="Courtroom",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('sources', models.JSONField(default=list, verbose_name='capture sources')),
-                ('court', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courtrooms', to='courts.court')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("sources", models.JSONField(default=list, verbose_name="capture sources")),
+                (
+                    "court",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courtrooms",
+                        to="courts.court",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'courtroom',
-                'verbose_name_plural': 'courtrooms',
-                'ordering': ['court__code', 'name'],
+                "verbose_name": "courtroom",
+                "verbose_name_plural": "courtrooms",
+                "ordering": ["court__code", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Hearing',
+            name="Hearing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instance', models.CharField(choices=[('first', 'first'), ('appeal', 'appeal'), ('cassation', 'cassation'), ('supreme', 'supreme')], max_length=16, verbose_name='instance')),
-                ('closed', models.BooleanField(default=False, verbose_name='closed hearing')),
-                ('scheduled_at', models.DateTimeField(verbose_name='scheduled at')),
-                ('circumstances', models.JSONField(blank=True, default=dict, verbose_name='circumstances')),
-                ('state', models.CharField(choices=[('idle', 'scheduled'), ('preflight', 'equipment check'), ('recording', 'recording'), ('paused', 'paused'), ('stopped', 'stopped'), ('sealed', 'sealed')], default='idle', max_length=16, verbose_name='state')),
-                ('recording_required', models.CharField(choices=[('required', 'required'), ('not_required', 'not_required'), ('judge_decides', 'judge_decides')], max_length=16)),
-                ('recording_rule', models.CharField(max_length=8)),
-                ('recording_explanation_ru', models.TextField()),
-                ('recording_explanation_en', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hearings', to='courts.case')),
-                ('courtroom', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hearings', to='courts.courtroom')),
-                ('judge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hearings_as_judge', to=settings.AUTH_USER_MODEL)),
-                ('secretary', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hearings_as_secretary', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "instance",
+                    models.CharField(
+                        choices=[
+                            ("first", "first"),
+                            ("appeal", "appeal"),
+                            ("cassation", "cassation"),
+                            ("supreme", "supreme"),
+                        ],
+                        max_length=16,
+                        verbose_name="instance",
+                    ),
+                ),
+                ("closed", models.BooleanField(default=False, verbose_name="closed hearing")),
+                ("scheduled_at", models.DateTimeField(verbose_name="scheduled at")),
+                (
+                    "circumstances",
+                    models.JSONField(blank=True, default=dict, verbose_name="circumstances"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("idle", "scheduled"),
+                            ("preflight", "equipment check"),
+                            ("recording", "recording"),
+                            ("paused", "paused"),
+                            ("stopped", "stopped"),
+                            ("sealed", "sealed"),
+                        ],
+                        default="idle",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "recording_required",
+                    models.CharField(
+                        choices=[
+                            ("required", "required"),
+                            ("not_required", "not_required"),
+                            ("judge_decides", "judge_decides"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("recording_rule", models.CharField(max_length=8)),
+                ("recording_explanation_ru", models.TextField()),
+                ("recording_explanation_en", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hearings",
+                        to="courts.case",
+                    ),
+                ),
+                (
+                    "courtroom",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hearings",
+                        to="courts.courtroom",
+                    ),
+                ),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hearings_as_judge",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "secretary",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hearings_as_secretary",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hearing',
-                'verbose_name_plural': 'hearings',
-                'ordering': ['scheduled_at', 'id'],
+                "verbose_name": "hearing",
+                "verbose_name_plural": "hearings",
+                "ordering": ["scheduled_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HearingParticipant',
+            name="HearingParticipant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('role', models.CharField(max_length=64, verbose_name='procedural role')),
-                ('hearing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='courts.hearing')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='participations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("role", models.CharField(max_length=64, verbose_name="procedural role")),
+                (
+                    "hearing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="courts.hearing",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="participations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hearing participant',
-                'verbose_name_plural': 'hearing participants',
-                'ordering': ['id'],
+                "verbose_name": "hearing participant",
+                "verbose_name_plural": "hearing participants",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('secretary', 'secretary'), ('judge', 'judge'), ('court_admin', 'court_admin'), ('regional_staff', 'regional_staff'), ('regional_head', 'regional_head'), ('archivist', 'archivist'), ('participant', 'participant'), ('representative', 'representative'), ('system_admin', 'system_admin')], max_length=32, verbose_name='role')),
-                ('court', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to='courts.court')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("secretary", "secretary"),
+                            ("judge", "judge"),
+                            ("court_admin", "court_admin"),
+                            ("regional_staff", "regional_staff"),
+                            ("regional_head", "regional_head"),
+                            ("archivist", "archivist"),
+                            ("participant", "participant"),
+                            ("representative", "representative"),
+                            ("system_admin", "system_admin"),
+                        ],
+                        max_length=32,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "court",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_assignments",
+                        to="courts.court",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'role assignment',
-                'verbose_name_plural': 'role assignments',
+                "verbose_name": "role assignment",
+                "verbose_name_plural": "role assignments",
             },
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('court', 'number'), name='case_number_per_court'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                fields=("court", "number"), name="case_number_per_court"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='courtroom',
-            constraint=models.UniqueConstraint(fields=('court', 'name'), name='courtroom_name_per_court'),
+            model_name="courtroom",
+            constraint=models.UniqueConstraint(
+                fields=("court", "name"), name="courtroom_name_per_court"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'role', 'court'), name='one_role_per_user_and_court'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                fields=("user", "role", "court"), name="one_role_per_user_and_court"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('court__isnull', True), ('role', 'system_admin')), models.Q(models.Q(('role', 'system_admin'), _negated=True), ('court__isnull', False)), _connector='OR'), name='role_court_scope'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("court__isnull", True), ("role", "system_admin")),
+                    models.Q(
+                        models.Q(("role", "system_admin"), _negated=True), ("court__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="role_court_scope",
+            ),
         ),
     ]

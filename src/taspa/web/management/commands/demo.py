@@ -21,6 +21,9 @@ class Command(BaseCommand):
             f"Hearing #{world.hearing.pk}: case {world.case.number}, "
             f"recording {world.hearing.recording_required} ({world.hearing.recording_rule})"
         )
-        out(f"Sign in as admin, court_admin, secretary, judge, archivist or participant; password '{DEMO_PASSWORD}'.")
+        out(
+            "Sign in as admin, court_admin, secretary, judge, archivist or participant; "
+            f"password '{DEMO_PASSWORD}'."
+        )
         if not no_serve:
             serve("127.0.0.1", port, log=out)

@@ -1,0 +1,106 @@
+"""The role matrix: every role × action × own court / same-region court / other-region court.
+
+The expected table is written out here, independently of ``policy.ROLES_FOR_ACTION``, so a change
+to who may do what has to be made twice on purpose.
+"""
+
+import pytest
+
+from taspa.courts.models import HearingParticipant
+from taspa.courts.permissions import permission_name
+from taspa.courts.policy import Action
+
+OWN, REGION, OTHER = "a", "b", "z"  # court a is the user's; b shares the region; z does not
+
+# role → action → set of target courts where it is allowed
+EXPECTED = {
+    "system_admin": {a: {OWN, REGION, OTHER} for a in Action},
+    "court_admin": {
+        Action.MANAGE_COURTS: set(),
+        Action.MANAGE_USERS: {OWN},
+        Action.MANAGE_COURTROOMS: {OWN},
+        Action.REGISTER_CASE: {OWN},
+        Action.SCHEDULE_HEARING: {OWN},
+        Action.VIEW_HEARING: {OWN},
+        Action.VERIFY_AUDIT: {OWN},
+    },
+    "secretary": {
+        Action.MANAGE_COURTS: set(),
+        Action.MANAGE_USERS: set(),
+        Action.MANAGE_COURTROOMS: set(),
+        Action.REGISTER_CASE: {OWN},
+        Action.SCHEDULE_HEARING: {OWN},
+        Action.VIEW_HEARING: {OWN},
+        Action.VERIFY_AUDIT: set(),
+    },
+    "judge": {
+        Action.MANAGE_COURTS: set(),
+        Action.MANAGE_USERS: set(),
+        Action.MANAGE_COURTROOMS: set(),
+        Action.REGISTER_CASE: {OWN},
+        Action.SCHEDULE_HEARING: {OWN},
+        Action.VIEW_HEARING: {OWN},
+        Action.VERIFY_AUDIT: set(),
+    },
+    "archivist": {
+        **{a: set() for a in Action},
+        Action.VIEW_HEARING: {OWN},
+    },
+    "regional_staff": {
+        **{a: set() for a in Action},
+        Action.VIEW_HEARING: {OWN, REGION},
+    },
+    "regional_head": {
+        **{a: set() for a in Action},
+        Action.VIEW_HEARING: {OWN, REGION},
+    },
+    # Parties see only hearings they take part in (checked below), never by court.
+    "participant": {a: set() for a in Action},
+    "representative": {a: set() for a in Action},
+}
+
+
+@pytest.fixture
+def hearings(world):
+    return {key: world.hearing(court=key) for key in (OWN, REGION, OTHER)}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_role_matrix(world, hearings, role):
+    """One test per role walks every action × target court and lists every wrong cell."""
+    user = world.admin if role == "system_admin" else world.person(role, OWN)
+    wrong = []
+    for action in Action:
+        for target in (OWN, REGION, OTHER):
+            obj = hearings[target] if action == Action.VIEW_HEARING else world.courts[target]
+            if action == Action.MANAGE_COURTS:
+                obj = None
+            allowed = user.has_perm(permission_name(action), obj)
+            if allowed != (target in EXPECTED[role][action]):
+                wrong.append(f"{action.value}@{target}: allowed={allowed}")
+    assert wrong == []
+
+
+def test_matrix_covers_every_role_and_action():
+    from taspa.courts.policy import Role
+
+    assert set(EXPECTED) == {role.value for role in Role}
+    assert all(set(actions) == set(Action) for actions in EXPECTED.values())
+
+
+@pytest.mark.parametrize("role", ["participant", "representative"])
+def test_party_sees_only_hearings_they_take_part_in(world, hearings, role):
+    party = world.person(role, OWN)
+    HearingParticipant.objects.create(
+        hearing=hearings[OTHER], name=str(party), role="plaintiff", user=party
+    )
+    perm = permission_name(Action.VIEW_HEARING)
+    assert party.has_perm(perm, hearings[OTHER])
+    assert not party.has_perm(perm, hearings[OWN])
+
+
+def test_inactive_user_may_do_nothing(world, hearings):
+    secretary = world.person("secretary", OWN)
+    secretary.is_active = False
+    secretary.save()
+    assert not secretary.has_perm(permission_name(Action.VIEW_HEARING), hearings[OWN])

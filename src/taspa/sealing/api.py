@@ -1,5 +1,57 @@
 """HTTP API of the sealing area (CONTRACT.md); thin handlers over actions and selectors."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from taspa.courts.models import User
+from taspa.errors import InvalidInput, NotFound
+from taspa.sealing import actions
 
 router = Router(tags=["sealing"])
+
+
+class SigningKeyOut(Schema):
+    id: int
+    subject: str
+    issuer: str
+    serial: str
+    fingerprint: str
+    not_before: datetime
+    not_after: datetime
+    algorithm: str
+    chain_checked: bool
+    revoked_at: datetime | None
+
+
+def _user(user_id: int) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+@router.post("/users/{user_id}/signing-key", response={201: SigningKeyOut})
+def register_signing_key(
+    request: HttpRequest,
+    user_id: int,
+    p12: File[UploadedFile],
+    password: Form[str] = "",
+):
+    """Register the user's EDS key (R14): multipart ``p12`` file + ``password``; admins only."""
+    if p12.size is not None and p12.size > actions.MAX_P12_BYTES:
+        raise InvalidInput("p12_unreadable", "That file is too large to be a PKCS#12 key file.")
+    key = actions.register_signing_key(
+        actor=request.user, user=_user(user_id), p12=p12.read(), password=password
+    )
+    return 201, key
+
+
+@router.delete("/users/{user_id}/signing-key", response=SigningKeyOut)
+def revoke_signing_key(request: HttpRequest, user_id: int):
+    """Revoke the user's current EDS key: it stops signing at once (R14, R20)."""
+    return actions.revoke_current_signing_key(actor=request.user, user=_user(user_id))

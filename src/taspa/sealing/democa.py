@@ -133,9 +133,7 @@ def issue_certificate(
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
         )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
         )
@@ -193,9 +191,7 @@ def write_demo_pki(
     paths = {}
     for username, full_name in users.items():
         path = directory / f"{username}.p12"
-        path.write_bytes(
-            issue_p12(ca, common_name=full_name, password=password, key_type=key_type)
-        )
+        path.write_bytes(issue_p12(ca, common_name=full_name, password=password, key_type=key_type))
         path.chmod(0o600)
         paths[username] = path
     return DemoPki(ca=ca, ca_pem_path=ca_path, p12_paths=paths)

@@ -126,7 +126,9 @@ def seal_recording(
     if journal_path is not None:
         write_atomic(files.journal, Path(journal_path).read_bytes())
     write_atomic(files.manifest, manifest_data)
-    write_atomic(files.manifest_signature, signer.sign_digest(hashlib.sha256(manifest_data).digest()))
+    write_atomic(
+        files.manifest_signature, signer.sign_digest(hashlib.sha256(manifest_data).digest())
+    )
     # Last: the media signature is the seal itself.
     write_atomic(files.signature, sign_file(signer, files.media, manifest["file"]["sha256"]))
     return files

@@ -8,6 +8,7 @@ checks (``taspa verify``, or ``openssl cms -verify`` for the signature alone). E
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,11 +19,8 @@ from typing import Any
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.sign.general import extract_certificate_info, extract_signer_info
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from taspa.sealing.hashing import (
     CHAIN_GENESIS,
@@ -33,7 +31,12 @@ from taspa.sealing.hashing import (
 )
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import ManifestError, manifest_problems, parse_manifest
-from taspa.sealing.signing import run_async
+from taspa.sealing.trust import (
+    TrustAnchorsUnreadable,
+    configured_trust_anchors_path,
+    load_trust_anchors,
+    validate_chain,
+)
 
 CHECK_NAMES = (
     "media_hash",
@@ -58,32 +61,17 @@ class UnreadableInput(Exception):
     """The thing to verify cannot be read at all (``taspa verify`` exits 2)."""
 
 
-def load_trust_anchors(path: Path | str) -> list[x509.Certificate]:
-    """CA certificates from a PEM file (``TASPA_TRUST_ANCHORS``, ``--ca``)."""
-    try:
-        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
-    except (OSError, ValueError) as error:
-        raise UnreadableInput(f"trust anchors {path}: {error}") from None
-    return certificates
-
-
 def _anchors(trust_anchors: Path | str | Sequence[x509.Certificate] | None) -> list:
     if trust_anchors is None:
-        trust_anchors = _configured_anchors()
+        trust_anchors = configured_trust_anchors_path()
     if trust_anchors is None:
         return []
     if isinstance(trust_anchors, Path | str):
-        return load_trust_anchors(trust_anchors)
+        try:
+            return load_trust_anchors(trust_anchors)
+        except TrustAnchorsUnreadable as error:
+            raise UnreadableInput(str(error)) from None
     return list(trust_anchors)
-
-
-def _configured_anchors() -> str | None:
-    try:
-        from django.conf import settings
-
-        return getattr(settings, "TASPA_TRUST_ANCHORS", None) if settings.configured else None
-    except ImportError:  # pragma: no cover - the library outside Django
-        return None
 
 
 @dataclass(frozen=True)
@@ -168,32 +156,14 @@ def _chain_check(signature: _Signature | None, anchors: list[x509.Certificate]) 
         return Check(name, False, "no readable signature to take the certificate from")
     if not anchors:
         return Check(name, False, "no trust anchors given (--ca FILE or TASPA_TRUST_ANCHORS)")
-    cert = x509.load_der_x509_certificate(signature.certificate.dump())
-    moment = signature.signing_time or datetime.now(UTC)
-    if moment > cert.not_valid_after_utc:
-        return Check(
-            name,
-            False,
-            f"certificate {cert.subject.rfc4514_string()} expired {cert.not_valid_after_utc:%Y-%m-%d}"
-            f", before the signing time {moment:%Y-%m-%d %H:%M}",
-        )
-    if moment < cert.not_valid_before_utc:
-        return Check(name, False, f"certificate not yet valid at the signing time {moment}")
-    roots = [asn1_x509.Certificate.load(a.public_bytes(Encoding.DER)) for a in anchors]
-    context = ValidationContext(
-        trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail"
+    # Without a timestamp token the signing time is the signer's own claim (ADR 0003).
+    verdict = validate_chain(
+        x509.load_der_x509_certificate(signature.certificate.dump()),
+        intermediates=[x509.load_der_x509_certificate(c.dump()) for c in signature.other_certs],
+        anchors=anchors,
+        moment=signature.signing_time or datetime.now(UTC),
     )
-    validator = CertificateValidator(
-        signature.certificate, intermediate_certs=signature.other_certs, validation_context=context
-    )
-    try:
-        path = run_async(validator.async_validate_usage({"digital_signature"}))
-    except (PathBuildingError, PathValidationError) as error:
-        return Check(name, False, f"{cert.subject.rfc4514_string()}: {error}")
-    except Exception as error:  # certvalidator's own usage errors
-        return Check(name, False, f"{cert.subject.rfc4514_string()}: {error}")
-    root = path.trust_anchor.authority.name.human_friendly
-    return Check(name, True, f"{cert.subject.rfc4514_string()} chains to {root}")
+    return Check(name, verdict.ok, verdict.detail)
 
 
 def _read_journal(path: Path) -> list[Piece]:
@@ -321,7 +291,7 @@ def verify_recording(
     if journal_path or journal_file.exists():
         try:
             pieces = _read_journal(journal_file)
-            if any(b.offset < a.offset + a.length for a, b in zip(pieces, pieces[1:])):
+            if any(b.offset < a.offset + a.length for a, b in itertools.pairwise(pieces)):
                 journal_problem = "journal pieces overlap or are out of offset order"
         except (OSError, ValueError) as error:
             journal_problem = f"{journal_file.name}: {error}"
@@ -349,11 +319,11 @@ def verify_recording(
     )
     checks.append(media_check)
     checks.append(_chain_check(signature, anchors))
-    checks.append(_manifest_signature_check(manifest_sig_file, manifest_file, manifest_data, signature))
-    checks.append(_fields_check(manifest, manifest_problem, media, digest.bytes, signature))
     checks.append(
-        _segment_check(pieces, piece_hashes, digest.bytes, manifest, journal_problem)
+        _manifest_signature_check(manifest_sig_file, manifest_file, manifest_data, signature)
     )
+    checks.append(_fields_check(manifest, manifest_problem, media, digest.bytes, signature))
+    checks.append(_segment_check(pieces, piece_hashes, digest.bytes, manifest, journal_problem))
     return checks
 
 

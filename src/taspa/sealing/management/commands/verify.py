@@ -1,0 +1,46 @@
+"""``taspa verify PATH [--ca FILE]``: check a sealed recording (R14, R19; CONTRACT.md).
+
+One line per check; exit 0 when every check passes, 1 when any fails, 2 when PATH (or the CA
+file) cannot be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from taspa.sealing.verify import Check, UnreadableInput, verify_recording
+
+
+def checks_for(path: Path, ca: str | None) -> list[Check]:
+    """Verify what PATH names: a media file (signature, manifest, journal found beside it by
+    name). Copy packages (a directory or ``.zip``) are the hook for the access area: unpack,
+    check the BagIt fixity, then verify the media file inside with this same function."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        raise UnreadableInput(f"{path}: copy packages are not supported by this version yet")
+    return verify_recording(path, trust_anchors=ca)
+
+
+class Command(BaseCommand):
+    help = "Verify a sealed recording: hashes, signatures, certificate chain, segment chain."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="the media file (its .p7s and manifest beside it)")
+        parser.add_argument(
+            "--ca", help="PEM file of trusted CA certificates (default: TASPA_TRUST_ANCHORS)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            checks = checks_for(Path(options["path"]), options["ca"])
+        except UnreadableInput as error:
+            raise CommandError(f"unreadable input: {error}", returncode=2) from None
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            status = "OK  " if check.ok else "FAIL"
+            self.stdout.write(f"{status} {check.name:<{width}}  {check.detail}")
+        failed = [check.name for check in checks if not check.ok]
+        if failed:
+            raise CommandError(f"{len(failed)} check(s) failed: {', '.join(failed)}", returncode=1)

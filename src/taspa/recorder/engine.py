@@ -1,0 +1,580 @@
+"""The capture engine: one ffmpeg per hearing, one growing MPEG-TS file, a watchdog (R6, R11, R19).
+
+ffmpeg writes MPEG-TS to its stdout and low-rate PCM for the level meter to a second pipe. The
+engine appends whole 188-byte packets to the spool's media file, keeps its SHA-256 running,
+fsyncs and journals a chained piece about every second, and restarts ffmpeg within two seconds
+when it dies or its sources stall. A restart continues the media timeline at wall-clock time
+(``-output_ts_offset``), so a break in the record is a timestamp gap in the file and a "gap"
+event, never silence. Design and measurements: docs/adr/0001-capture-container.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from taspa.recorder import policy
+from taspa.recorder.journal import (
+    JOURNAL_NAME,
+    MEDIA_NAME,
+    ChainVerdict,
+    Journal,
+    PieceRecord,
+    verify_pieces,
+)
+from taspa.recorder.levels import ChannelLevel, LevelMeter
+from taspa.recorder.policy import EncodeSettings, Source, capture_command
+from taspa.recorder.preflight import Check, preflight
+from taspa.recorder.proc import run_tool, spawn, stop_gracefully
+from taspa.recorder.recovery import Restored, SpoolCorrupt, kill_orphan, restore_spool
+from taspa.recorder.spool import DiskFull, MediaSpool, aligned_packets
+
+__all__ = [
+    "CaptureEngine", "CaptureResult", "ChainVerdict", "ChannelLevel", "Check", "EngineError",
+    "EngineEvent", "Gap", "PieceRecord", "Source", "preflight", "verify_pieces",
+]  # fmt: skip
+
+log = logging.getLogger("taspa.recorder")
+CONTAINER = "mpegts"
+LOG_NAME = "ffmpeg.log"
+
+
+class EngineError(Exception):
+    """A request the engine cannot honour in its current state."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A break in the record, as wall-clock times of the media timeline (R6, R19)."""
+
+    start: datetime
+    end: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    kind: str  # gap | alarm | source_lost | disk_full | restarted
+    at: datetime
+    detail: str
+    gap: Gap | None = None
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    media_path: Path
+    sha256: str
+    bytes: int
+    duration_s: float
+    chain_head: str
+    pieces: int
+    gaps: list[Gap]
+    started_at: datetime
+    container: str
+    command: list[str]
+    commands: list[list[str]] = field(default_factory=list)  # every run, restarts included
+    journal_path: Path | None = None
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+@dataclass
+class _Run:
+    """One ffmpeg process. ``anchor`` is the wall time of its first sample; ``frames`` counts
+    level-meter frames, so ``ts_offset + frames / rate`` is where its media ends."""
+
+    index: int
+    ts_offset: float
+    launched: float
+    command: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+    meter_fd: int | None = None
+    anchor: float | None = None
+    meter_bytes: int = 0
+    first_data: float | None = None
+    last_data: float = 0.0
+    media_end: float | None = None  # restored runs: known from the journal
+    retiring: bool = False
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+class CaptureEngine:
+    """Records ``sources`` into ``spool_dir``; see the module docstring and CONTRACT.md."""
+
+    def __init__(
+        self,
+        *,
+        sources: list[Source],
+        spool_dir: Path,
+        on_event: Callable[[EngineEvent], None] = lambda e: None,
+        video: bool | None = None,
+        silence_after_s: float = 10.0,
+        piece_seconds: float = 0.9,
+        stall_seconds: float = 1.0,
+        settings: EncodeSettings | None = None,
+    ) -> None:
+        self.sources = self._select(sources, video)
+        self.spool_dir = Path(spool_dir)
+        self.media_path = self.spool_dir / MEDIA_NAME
+        self.journal_path = self.spool_dir / JOURNAL_NAME
+        self.settings = settings or EncodeSettings()
+        self.piece_seconds = piece_seconds
+        self.stall_seconds = stall_seconds
+        self._on_event = on_event
+        self._audio = [s for s in self.sources if s.kind == "audio"]
+        self._meter = LevelMeter(
+            [s.name for s in self._audio], self.settings.meter_rate, silence_after_s=silence_after_s
+        )
+        self.state = policy.IDLE
+        self._lock = threading.RLock()
+        self._halt = threading.Event()
+        self._runs: list[_Run] = []
+        self._gaps: list[Gap] = []
+        self._open_gap: tuple[float, str] | None = None
+        self._copy_video: frozenset[int] = frozenset()
+        self._journal: Journal | None = None
+        self._spool: MediaSpool | None = None
+        self._watchdog: threading.Thread | None = None
+
+    @staticmethod
+    def _select(sources: list[Source], video: bool | None) -> list[Source]:
+        has_audio = any(s.kind == "audio" for s in sources)
+        if video is True and not any(s.kind == "video" for s in sources):
+            raise EngineError("video requested but no video source is configured")
+        chosen = [s for s in sources if video is not False or s.kind == "audio"]
+        if not chosen or not has_audio:
+            raise EngineError("a recording needs at least one audio source")
+        return chosen
+
+    # --- public interface ----------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.state == policy.RECORDING
+
+    def start(self) -> None:
+        """Begin capture. Refuses when running, or when the spool already holds a recording."""
+        with self._lock:
+            self._require("start")
+            if self.journal_path.exists() and self.journal_path.stat().st_size:
+                raise EngineError(f"{self.spool_dir} holds a recording: use recover()")
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            self._copy_video = self._probe_copy()
+            self._journal = Journal(self.journal_path)
+            self._spool = MediaSpool(
+                self.media_path, self._journal, piece_seconds=self.piece_seconds
+            )
+            self._journal.append(self._start_record())
+            self.state = policy.RECORDING
+            self._launch(0.0)
+        self._start_watchdog()
+
+    def pause(self, reason: str | None = None) -> None:
+        """R6 lawful pause: ffmpeg stops cleanly, the media file stays open, no gap is recorded."""
+        if reason is not None and not policy.pause_reason_allowed(reason):
+            raise EngineError(f"pause reason {reason!r} is not allowed (R6, R19)")
+        with self._lock:
+            self._require("pause")
+            self.state = policy.PAUSED
+            run = self._current()
+        self._retire(run, graceful=True)
+        with self._lock:
+            self._close_gap(time.time())
+            self._spool_piece()
+            self._record({"type": "pause", "at": time.time(), "reason": reason})
+
+    def resume(self) -> None:
+        """Restart ffmpeg; its timestamps continue at the wall-clock time since the start."""
+        with self._lock:
+            self._require("resume")
+            self.state = policy.RECORDING
+            self._record({"type": "resume", "at": time.time()})
+            self._meter.restart_silence_clock()
+            self._launch(self._next_offset())
+
+    def stop(self) -> CaptureResult:
+        """Stop ffmpeg cleanly, flush, fsync and close: everything sealing needs, no re-read."""
+        with self._lock:
+            self._require("stop")
+            self.state = policy.STOPPED
+            run = self._current()
+        self._halt.set()
+        self._retire(run, graceful=True)
+        if self._watchdog is not None:
+            self._watchdog.join()
+        with self._lock:
+            self._close_gap(time.time())
+            return self._finish()
+
+    def levels(self) -> list[ChannelLevel]:
+        """R11: RMS and peak dBFS per microphone, updated ten times a second."""
+        return self._meter.levels(recording=self.running)
+
+    def media_offset(self, wall: datetime) -> float:
+        """Seconds into the media for a wall-clock moment (R12 speaker marks)."""
+        moment = wall.timestamp()
+        with self._lock:
+            runs = [r for r in self._runs if r.anchor is not None]
+            if not runs:
+                raise EngineError("no media recorded yet")
+            run = next((r for r in reversed(runs) if r.anchor <= moment), runs[0])
+            return max(0.0, run.ts_offset + moment - run.anchor)
+
+    @property
+    def started_at(self) -> datetime | None:
+        """Wall time of the media's first sample (media offset 0)."""
+        first = self._runs[0] if self._runs else None
+        return None if first is None else _utc(first.anchor or first.launched)
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return list(self._gaps)
+
+    @classmethod
+    def recover(
+        cls,
+        spool_dir: Path,
+        *,
+        on_event: Callable[[EngineEvent], None] = lambda e: None,
+        **options: Any,
+    ) -> CaptureEngine:
+        """After the Python process died: verify the journal, salvage whole TS packets written
+        after its last piece, continue the chain and, if it was recording, the capture (with a
+        gap from the last salvaged media to now)."""
+        journal_path = Path(spool_dir) / JOURNAL_NAME
+        if not journal_path.exists():
+            raise EngineError(f"no journal in {spool_dir}")
+        records = Journal.read(journal_path)
+        if not records or records[0].get("type") != "start":
+            raise EngineError("the journal does not begin with a start record")
+        if any(r.get("type") == "stop" for r in records):
+            raise EngineError("the recording was stopped; nothing to recover")
+        start = records[0]
+        for key in ("piece_seconds", "silence_after_s", "stall_seconds"):
+            options.setdefault(key, start.get(key, options.get(key)))
+        options = {k: v for k, v in options.items() if v is not None}
+        engine = cls(
+            sources=[Source(**s) for s in start["sources"]],
+            spool_dir=Path(spool_dir),
+            on_event=on_event,
+            video=start["video"],
+            settings=EncodeSettings(**start["settings"]),
+            **options,
+        )
+        engine._restore(records)
+        return engine
+
+    # --- state and journal -----------------------------------------------------------------------
+
+    def _require(self, action: str) -> None:
+        if policy.next_state(self.state, action) is None:
+            raise EngineError(f"cannot {action} while {self.state}")
+
+    def _current(self) -> _Run | None:
+        return self._runs[-1] if self._runs else None
+
+    def _record(self, record: dict[str, Any]) -> None:
+        if self._journal is not None:
+            self._journal.append(record)
+
+    def _start_record(self) -> dict[str, Any]:
+        return {
+            "type": "start",
+            "at": time.time(),
+            "container": CONTAINER,
+            "sources": [asdict(s) for s in self.sources],
+            "video": any(s.kind == "video" for s in self.sources),
+            "settings": asdict(self.settings),
+            "copy_video": sorted(self._copy_video),
+            "piece_seconds": self.piece_seconds,
+            "silence_after_s": self._meter.silence_after_s,
+            "stall_seconds": self.stall_seconds,
+        }
+
+    def _emit(self, kind: str, detail: str, gap: Gap | None = None) -> None:
+        event = EngineEvent(kind=kind, at=datetime.now(UTC), detail=detail, gap=gap)
+        log.log(logging.WARNING if kind != "restarted" else logging.INFO, "%s: %s", kind, detail)
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("on_event handler failed for %s", event)
+
+    def _spool_piece(self) -> None:
+        if self._spool is not None:
+            try:
+                self._spool.close_piece()
+            except OSError:
+                log.exception("could not close a piece")
+
+    def _probe_copy(self) -> frozenset[int]:
+        """Video inputs already in H.264 (an IP camera over RTSP) are stored without re-encoding."""
+        copy = set()
+        for index, source in enumerate(self.sources):
+            if source.kind == "video" and source.format in ("rtsp", "file", None):
+                probe = run_tool(policy.probe_video_codec_command(source), timeout=10)
+                if probe.stdout.decode(errors="replace").strip() == "h264":
+                    copy.add(index)
+        return frozenset(copy)
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def _next_offset(self) -> float:
+        """Media time for a process launched now: wall time since the first sample, plus the
+        start-up latency the first run showed (so new samples land at their wall-clock time)."""
+        first = self._runs[0]
+        live = first.process is not None and first.anchor is not None
+        latency = max(0.0, first.anchor - first.launched) if live else 0.0
+        return max(0.0, time.time() - (first.anchor or first.launched) + latency)
+
+    def _launch(self, ts_offset: float) -> _Run:
+        read_fd, write_fd = os.pipe()
+        command = capture_command(
+            self.sources,
+            meter_fd=write_fd,
+            ts_offset=ts_offset,
+            copy_video=self._copy_video,
+            settings=self.settings,
+        )
+        run = _Run(index=len(self._runs), ts_offset=ts_offset, launched=time.time())
+        try:
+            run.process = spawn(command, pass_fds=(write_fd,), log_path=self.spool_dir / LOG_NAME)
+        finally:
+            os.close(write_fd)
+        run.command, run.meter_fd, run.last_data = command, read_fd, run.launched
+        self._runs.append(run)
+        self._spool.run = run.index
+        self._record(
+            {"type": "run", "run": run.index, "ts_offset": ts_offset, "launched": run.launched,
+             "command": command, "pid": run.process.pid}
+        )  # fmt: skip
+        for target in (self._read_media, self._read_meter):
+            thread = threading.Thread(target=target, args=(run,), daemon=True)
+            run.threads.append(thread)
+            thread.start()
+        return run
+
+    def _retire(self, run: _Run | None, *, graceful: bool) -> None:
+        """End a run and wait until every byte it wrote is in the spool (never under the lock)."""
+        if run is None or run.process is None:
+            return
+        run.retiring = True
+        if graceful:
+            stop_gracefully(run.process)
+        else:
+            run.process.kill()
+            run.process.wait()
+        for thread in run.threads:
+            thread.join()
+        if run.process.stdout is not None:
+            run.process.stdout.close()
+        with self._lock:
+            if run.anchor is not None and run.media_end is None:
+                run.media_end = self._run_end(run)
+                code = run.process.returncode
+                self._record(
+                    {"type": "run_end", "run": run.index, "anchor": run.anchor,
+                     "media_end": run.media_end, "code": code}
+                )  # fmt: skip
+
+    def _run_end(self, run: _Run) -> float:
+        """Where a run's media ends on the timeline (seconds)."""
+        if run.media_end is not None:
+            return run.media_end
+        frames = run.meter_bytes // (2 * len(self._audio))
+        return run.ts_offset + frames / self.settings.meter_rate
+
+    def _read_media(self, run: _Run) -> None:
+        fd = run.process.stdout.fileno()
+        rest = b""
+        while data := os.read(fd, 1 << 16):
+            packets, rest = aligned_packets(rest + data)
+            if packets and not self._store(run, packets):
+                break
+        if rest:
+            log.warning("run %d: dropped a %d-byte partial TS packet", run.index, len(rest))
+
+    def _store(self, run: _Run, packets: bytes) -> bool:
+        now = time.time()
+        with self._lock:
+            if self.state == policy.HALTED:
+                return False
+            run.last_data = now
+            if run.first_data is None:
+                run.first_data = now
+                self._first_data(run)
+            try:
+                self._spool.anchor = run.anchor
+                self._spool.append(packets)
+                if self._spool.due():
+                    self._spool.close_piece()
+            except DiskFull as full:
+                self._disk_full(run, full)
+                return False
+        return True
+
+    def _read_meter(self, run: _Run) -> None:
+        frame = 2 * len(self._audio)
+        rate = self.settings.meter_rate
+        try:
+            while data := os.read(run.meter_fd, 1 << 16):
+                now = time.time()
+                run.meter_bytes += len(data)
+                # Samples never arrive before they exist: the earliest arrival bounds sample 0.
+                candidate = now - (run.meter_bytes // frame) / rate
+                if run.anchor is None or candidate < run.anchor:
+                    run.anchor = candidate
+                self._meter.feed(data)
+        finally:
+            os.close(run.meter_fd)
+
+    def _first_data(self, run: _Run) -> None:
+        if self._open_gap is not None and run.index > 0:
+            self._close_gap(self._wall(run.ts_offset))
+            self._emit("restarted", f"capture running again (run {run.index})")
+
+    def _wall(self, media_s: float) -> float:
+        first = self._runs[0]
+        return (first.anchor or first.launched) + media_s
+
+    # --- watchdog ------------------------------------------------------------------------------
+
+    def _start_watchdog(self) -> None:
+        self._halt.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="taspa-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _watch(self) -> None:
+        """R6/R19: a death or a stall while recording becomes a gap and a restart within 2 s."""
+        while not self._halt.wait(0.05):
+            with self._lock:
+                run = self._current()
+                cause = self._failure(run) if self.state == policy.RECORDING else None
+                if self._spool is not None and self._spool.due() and self.state != policy.HALTED:
+                    self._spool_piece()  # fsync at least every second even when data stalls
+            if cause is None or run is None:
+                continue
+            self._retire(run, graceful=False)
+            with self._lock:
+                if self.state == policy.RECORDING:
+                    self._restart(run, cause)
+
+    def _failure(self, run: _Run | None) -> str | None:
+        if run is None or run.retiring:
+            return None
+        now = time.time()
+        code = run.process.poll()
+        if code is not None:
+            if run.first_data is None and now - run.launched < 1.0:
+                return None  # a source that is gone: retry at most once a second
+            return f"ffmpeg exited with code {code}"
+        if run.first_data is None and now - run.launched > max(5.0, self.stall_seconds):
+            return "no media within 5 s of starting ffmpeg"
+        if run.first_data is not None and now - run.last_data > self.stall_seconds:
+            return f"no media for {now - run.last_data:.1f} s (a source dropped)"
+        return None
+
+    def _restart(self, run: _Run, cause: str) -> None:
+        if self._open_gap is None:
+            start = self._wall(self._run_end(run)) if run.anchor is not None else run.last_data
+            self._open_gap = (start, cause)
+            self._record({"type": "failure", "run": run.index, "cause": cause, "at": time.time()})
+            self._emit("source_lost", cause)
+            self._emit("alarm", f"recording interrupted: {cause}; restarting")
+        else:
+            self._emit("source_lost", f"restart failed: {cause}")
+        self._spool_piece()
+        self._launch(self._next_offset())
+
+    def _close_gap(self, end: float) -> None:
+        if self._open_gap is None:
+            return
+        start, cause = self._open_gap
+        self._open_gap = None
+        gap = Gap(start=_utc(start), end=_utc(max(start, end)), cause=cause)
+        self._gaps.append(gap)
+        self._record({"type": "gap", "start": start, "end": max(start, end), "cause": cause})
+        self._emit(
+            "gap", f"{(gap.end - gap.start).total_seconds():.3f} s not recorded: {cause}", gap
+        )
+
+    def _disk_full(self, run: _Run, full: DiskFull) -> None:
+        self.state = policy.HALTED
+        self._emit("disk_full", str(full))
+        self._emit("alarm", f"recording halted: disk full; {full.offset} bytes kept and journaled")
+        run.retiring = True
+        run.process.kill()
+        self._record({"type": "disk_full", "at": time.time(), "offset": full.offset})
+
+    # --- stop and recovery ---------------------------------------------------------------------
+
+    def _finish(self) -> CaptureResult:
+        spool, journal = self._spool, self._journal
+        spool.close_piece()
+        spool.close()
+        ended = [r for r in self._runs if r.anchor is not None]
+        duration = self._run_end(ended[-1]) if ended else 0.0
+        result = CaptureResult(
+            media_path=self.media_path,
+            sha256=spool.sha256,
+            bytes=spool.offset,
+            duration_s=round(duration, 3),
+            chain_head=spool.chain,
+            pieces=spool.index,
+            gaps=list(self._gaps),
+            started_at=self.started_at,
+            container=CONTAINER,
+            command=self._runs[0].command if self._runs else [],
+            commands=[r.command for r in self._runs if r.command],
+            journal_path=self.journal_path,
+        )
+        self._record({"type": "stop", "at": time.time(), "sha256": result.sha256,
+                      "bytes": result.bytes, "chain_head": result.chain_head,
+                      "duration_s": result.duration_s})  # fmt: skip
+        journal.close()
+        return result
+
+    def _restore(self, records: list[dict[str, Any]]) -> None:
+        kill_orphan(records)
+        try:
+            restored = restore_spool(self.media_path, self.journal_path, records)
+        except SpoolCorrupt as corrupt:
+            raise EngineError(f"cannot recover: {corrupt}") from corrupt
+        self._copy_video = frozenset(records[0].get("copy_video", []))
+        self._runs = [
+            _Run(index=r.index, ts_offset=r.ts_offset, launched=r.anchor or 0.0, anchor=r.anchor,
+                 media_end=r.media_end)
+            for r in restored.runs
+        ]  # fmt: skip
+        self._journal = Journal(self.journal_path)
+        self._spool = MediaSpool(
+            self.media_path,
+            self._journal,
+            piece_seconds=self.piece_seconds,
+            resume=restored.last_piece,
+            whole=restored.hasher,
+        )
+        if restored.salvaged:
+            self._spool.append(restored.salvaged)
+            self._spool.close_piece(salvaged=True)
+        self._record({"type": "recover", "at": time.time(), "salvaged": len(restored.salvaged),
+                      "discarded": restored.discarded})  # fmt: skip
+        self._resume_state(restored)
+
+    def _resume_state(self, restored: Restored) -> None:
+        self.state = restored.state
+        if self.state == policy.RECORDING:
+            end = self._wall(restored.media_end) if self._runs else time.time()
+            self._open_gap = (end, "the recorder process died")
+            self._emit("alarm", "recorder recovered after a crash; restarting capture")
+            self._launch(self._next_offset())
+        self._start_watchdog()

@@ -1,0 +1,225 @@
+"""Pure recorder rules: lawful pause reasons, the capture state machine, ffmpeg argument lists.
+
+Standard library only (STYLE.md): the engine runs what these functions build, and the exact
+argument list is kept as provenance for the record (R14, R19).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# R6: stopping is not a break only for these; any other stop is refused (R19).
+PAUSE_REASONS = ("adjournment", "recess", "deliberation")
+
+
+def pause_reason_allowed(reason: str) -> bool:
+    """R6/R19: only an adjournment, a recess or the court retiring to deliberate may pause."""
+    return reason in PAUSE_REASONS
+
+
+# --- capture state machine ---------------------------------------------------------------------
+
+IDLE, RECORDING, PAUSED, HALTED, STOPPED = "idle", "recording", "paused", "halted", "stopped"
+
+# (state, action) -> next state. A watchdog restart is not a transition: the hearing is still
+# "recording" while the engine closes the gap (R6: a crash is a break, never a pause).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (IDLE, "start"): RECORDING,
+    (RECORDING, "pause"): PAUSED,
+    (PAUSED, "resume"): RECORDING,
+    (RECORDING, "disk_full"): HALTED,
+    (PAUSED, "disk_full"): HALTED,
+    (RECORDING, "stop"): STOPPED,
+    (PAUSED, "stop"): STOPPED,
+    (HALTED, "stop"): STOPPED,
+}
+
+
+def next_state(state: str, action: str) -> str | None:
+    """The state after ``action`` in ``state``, or ``None`` when the action is not allowed."""
+    return TRANSITIONS.get((state, action))
+
+
+# --- sources and encoding settings -------------------------------------------------------------
+
+SOURCE_KINDS = ("audio", "video")
+SOURCE_FORMATS = ("lavfi", "alsa", "pulse", "rtsp", "file", "v4l2")
+# Generated and file inputs would run as fast as the CPU allows; -re paces them to real time.
+PACED_FORMATS = frozenset({"lavfi", "file", None})
+
+
+@dataclass(frozen=True)
+class Source:
+    """One courtroom input as ffmpeg sees it (set by administrators only, CONTRACT.md)."""
+
+    kind: str
+    input: str
+    format: str | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"source kind must be one of {SOURCE_KINDS}, not {self.kind!r}")
+        if self.format is not None and self.format not in SOURCE_FORMATS:
+            raise ValueError(f"source format must be one of {SOURCE_FORMATS}, not {self.format!r}")
+
+    @property
+    def name(self) -> str:
+        return self.label or self.input
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """Bitrates and codec choices; one place so preflight's disk estimate matches the encode."""
+
+    audio_bitrate_kbps: int = 48  # per microphone, mono Opus: transparent for speech
+    video_bitrate_kbps: int = 1500  # 720p25 H.264
+    copied_video_kbps: int = 4000  # assumed for an IP camera stream kept as is
+    video_preset: str = "veryfast"
+    gop_frames: int = 50  # a keyframe every 2 s at 25 fps bounds what a crash can cost
+    meter_rate: int = 8000  # level-meter PCM; R11 needs levels, not fidelity
+
+
+def _demuxer_args(source: Source) -> list[str]:
+    if source.format == "rtsp":
+        # A dropped camera must end the process (the watchdog restarts it), not hang it.
+        return ["-rtsp_transport", "tcp", "-timeout", "3000000"]
+    if source.format in (None, "file"):
+        return []
+    return ["-f", source.format]
+
+
+def input_args(source: Source, *, seek: float = 0.0) -> list[str]:
+    """ffmpeg input options for one source. ``seek`` restarts a file where a live feed would be."""
+    args = ["-thread_queue_size", "1024"]
+    if source.format in PACED_FORMATS:
+        args.append("-re")
+    if source.format in (None, "file") and seek > 0:
+        args += ["-ss", f"{seek:.3f}"]
+    return [*args, *_demuxer_args(source), "-i", source.input]
+
+
+def meter_filter(audio_inputs: Sequence[int], rate: int) -> str:
+    """filter_complex turning every audio input into one channel of low-rate s16 PCM (R11)."""
+    chains = [
+        f"[{i}:a:0]aresample={rate},aformat=sample_fmts=s16:channel_layouts=mono[m{n}]"
+        for n, i in enumerate(audio_inputs)
+    ]
+    labels = "".join(f"[m{n}]" for n in range(len(audio_inputs)))
+    if len(audio_inputs) == 1:
+        chains.append(f"{labels}anull[meter]")
+    else:
+        chains.append(f"{labels}amerge=inputs={len(audio_inputs)}[meter]")
+    return ";".join(chains)
+
+
+def _audio_output_args(audio: Sequence[tuple[int, Source]], settings: EncodeSettings) -> list[str]:
+    args: list[str] = []
+    for track, (index, source) in enumerate(audio):
+        args += ["-map", f"{index}:a:0", f"-metadata:s:a:{track}", f"title={source.name}"]
+    if audio:
+        args += ["-c:a", "libopus", "-b:a", f"{settings.audio_bitrate_kbps}k", "-ar", "48000"]
+    return args
+
+
+def _video_output_args(
+    video: Sequence[tuple[int, Source]], copy: frozenset[int], settings: EncodeSettings
+) -> list[str]:
+    args: list[str] = []
+    for track, (index, source) in enumerate(video):
+        args += ["-map", f"{index}:v:0", f"-metadata:s:v:{track}", f"title={source.name}"]
+        if index in copy:
+            args += [f"-c:v:{track}", "copy"]  # already H.264: store the camera's own stream
+            continue
+        args += [
+            f"-c:v:{track}", "libx264", f"-preset:v:{track}", settings.video_preset,
+            f"-tune:v:{track}", "zerolatency", f"-g:v:{track}", str(settings.gop_frames),
+            f"-b:v:{track}", f"{settings.video_bitrate_kbps}k", f"-pix_fmt:v:{track}", "yuv420p",
+        ]  # fmt: skip
+    return args
+
+
+def capture_command(
+    sources: Sequence[Source],
+    *,
+    meter_fd: int | None,
+    ts_offset: float = 0.0,
+    copy_video: frozenset[int] = frozenset(),
+    settings: EncodeSettings = EncodeSettings(),
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """One ffmpeg process per hearing: MPEG-TS on stdout, level-meter PCM on ``meter_fd``.
+
+    ``ts_offset`` (seconds since the recording started) makes a restarted process continue the
+    media timeline at wall-clock time, so a gap is a visible timestamp gap (R6, R19). MPEG-TS is
+    chosen because every 188-byte packet is self-delimiting: a file cut anywhere after a kill -9
+    still decodes (docs/adr/0001-capture-container.md). ``copy_video`` holds input indexes whose
+    H.264 is stored without re-encoding.
+    """
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"]
+    for source in sources:
+        cmd += input_args(source, seek=ts_offset)
+    audio = [(i, s) for i, s in enumerate(sources) if s.kind == "audio"]
+    video = [(i, s) for i, s in enumerate(sources) if s.kind == "video"]
+    if audio and meter_fd is not None:
+        cmd += ["-filter_complex", meter_filter([i for i, _ in audio], settings.meter_rate)]
+    cmd += _audio_output_args(audio, settings) + _video_output_args(video, copy_video, settings)
+    cmd += ["-output_ts_offset", f"{ts_offset:.6f}", "-f", "mpegts", "-muxdelay", "0"]
+    cmd += ["-muxpreload", "0", "-pat_period", "1", "-flush_packets", "1", "pipe:1"]
+    if audio and meter_fd is not None:
+        cmd += ["-map", "[meter]", "-f", "s16le", "-flush_packets", "1", f"pipe:{meter_fd}"]
+    return cmd
+
+
+def probe_video_codec_command(source: Source, ffprobe: str = "ffprobe") -> list[str]:
+    """ffprobe printing the first video stream's codec name (to decide on stream copy)."""
+    args = _demuxer_args(source)
+    return [
+        ffprobe, "-v", "error", *args, "-select_streams", "v:0",
+        "-show_entries", "stream=codec_name", "-of", "default=nw=1:nk=1", source.input,
+    ]  # fmt: skip
+
+
+def preflight_command(source: Source, *, seconds: float, rate: int = 8000) -> list[str]:
+    """ffmpeg reading ``seconds`` of one source to stdout: mono PCM, or one tiny grey frame."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"]
+    cmd += input_args(source)
+    if source.kind == "audio":
+        return [*cmd, "-map", "0:a:0", "-t", f"{seconds:.3f}", "-ac", "1", "-ar", str(rate),
+                "-f", "s16le", "pipe:1"]  # fmt: skip
+    return [*cmd, "-map", "0:v:0", "-frames:v", "1", "-s", "32x18", "-pix_fmt", "gray",
+            "-f", "rawvideo", "pipe:1"]  # fmt: skip
+
+
+# --- disk space (R8) ---------------------------------------------------------------------------
+
+TS_PACKET = 188
+
+
+def bytes_per_second(
+    sources: Sequence[Source], settings: EncodeSettings = EncodeSettings(), copied: int = 0
+) -> float:
+    """Stored bytes per second of recording, TS overhead included (R8's 8-hour check).
+
+    Opus sends 50 frames a second per track and every frame starts its own PES packet, so an
+    audio track costs whole 188-byte TS packets, not just its bitrate (measured in the ADR).
+    """
+    audio = sum(1 for s in sources if s.kind == "audio")
+    video = sum(1 for s in sources if s.kind == "video")
+    frame_bytes = settings.audio_bitrate_kbps * 1000 / 8 / 50 + 17  # PES + Opus control header
+    per_track = 50 * TS_PACKET * math.ceil(frame_bytes / 184) * 1.1  # 10 % for VBR peaks
+    encoded = (video - copied) * settings.video_bitrate_kbps + copied * settings.copied_video_kbps
+    return audio * per_track + encoded * 1000 / 8 * 1.08 + 2 * TS_PACKET
+
+
+def required_bytes(
+    sources: Sequence[Source],
+    hours: float,
+    settings: EncodeSettings = EncodeSettings(),
+    copied: int = 0,
+) -> int:
+    """Bytes needed for ``hours`` of recording plus the journal (~150 bytes per 1 s piece)."""
+    seconds = hours * 3600
+    return int(seconds * (bytes_per_second(sources, settings, copied) + 150))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from taspa.courts.models import User
@@ -48,7 +48,7 @@ def register_signing_key(
     key = actions.register_signing_key(
         actor=request.user, user=_user(user_id), p12=p12.read(), password=password
     )
-    return 201, key
+    return Status(201, key)
 
 
 @router.delete("/users/{user_id}/signing-key", response=SigningKeyOut)

@@ -167,24 +167,33 @@ def _chain_check(signature: _Signature | None, anchors: list[x509.Certificate]) 
 
 
 def _read_journal(path: Path) -> list[Piece]:
+    """The piece lines of a journal. Lines of other types (``"type": "mark"`` …) are the
+    recorder's own; a torn last line (a crash mid-append) is ignored, as the recorder does."""
     pieces = []
-    with open(path, encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                pieces.append(
-                    Piece(
-                        index=int(row["index"]),
-                        offset=int(row["offset"]),
-                        length=int(row["length"]),
-                        sha256=str(row["sha256"]),
-                        chain=str(row["chain"]),
-                    )
+    lines = path.read_bytes().split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            if number == len(lines):
+                break
+            raise ValueError(f"journal line {number}: {error}") from None
+        if not isinstance(row, dict) or row.get("type", "piece") != "piece":
+            continue
+        try:
+            pieces.append(
+                Piece(
+                    index=int(row["index"]),
+                    offset=int(row["offset"]),
+                    length=int(row["length"]),
+                    sha256=str(row["sha256"]),
+                    chain=str(row["chain"]),
                 )
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"journal line {number}: {error}") from None
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"journal line {number}: {error!r}") from None
     return pieces
 
 

@@ -1,0 +1,156 @@
+"""Fixtures for sealing: demo CAs, PKCS#12 keys, and recordings with their segment journal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from taspa.sealing import democa
+from taspa.sealing.hashing import CHAIN_GENESIS, chain_link
+from taspa.sealing.layout import SealedFiles
+from taspa.sealing.manifest import build_manifest, certificate_summary
+from taspa.sealing.seal import recording_file_name, seal_recording
+from taspa.sealing.signing import Pkcs12Signer
+from taspa.sealing.tools import ToolRun, run_tool
+
+PASSWORD = "secret-pin"
+
+
+@dataclass
+class Pki:
+    ca: democa.DemoCA
+    other_ca: democa.DemoCA
+    ca_pem: Path
+    other_ca_pem: Path
+
+    def p12(self, key_type: str = "ec-p256", *, ca: democa.DemoCA | None = None, **kw) -> bytes:
+        return democa.issue_p12(
+            ca or self.ca,
+            common_name=kw.pop("common_name", "Айгүл Жұмабаева"),
+            password=kw.pop("password", PASSWORD),
+            key_type=key_type,
+            **kw,
+        )
+
+    def signer(self, key_type: str = "ec-p256", **kw) -> Pkcs12Signer:
+        return Pkcs12Signer(self.p12(key_type, **kw), PASSWORD)
+
+    def expired_p12(self, key_type: str = "ec-p256") -> bytes:
+        now = datetime.now(UTC)
+        return self.p12(
+            key_type, not_before=now - timedelta(days=400), not_after=now - timedelta(days=1)
+        )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> Pki:
+    directory = tmp_path_factory.mktemp("pki")
+    ca = democa.create_ca("Taspa Test Root CA")
+    other = democa.create_ca("Some Other CA", key_type="rsa2048")
+    (directory / "ca.pem").write_bytes(ca.pem)
+    (directory / "other.pem").write_bytes(other.pem)
+    return Pki(ca, other, directory / "ca.pem", directory / "other.pem")
+
+
+@dataclass
+class Capture:
+    """What the capture engine hands over at stop (a CaptureResult as a dict) and its journal."""
+
+    result: dict
+    journal: Path
+
+
+PIECE = 65_536
+
+
+def make_capture(directory: Path, size: int = 1_000_000, seed: int = 1) -> Capture:
+    """A fake .ts of ``size`` bytes cut into pieces, with its hash chain journal."""
+    data = hashlib.shake_256(seed.to_bytes(4, "big")).digest(size)
+    media = directory / "capture.ts"
+    media.write_bytes(data)
+    head, lines = CHAIN_GENESIS, []
+    for index, offset in enumerate(range(0, size, PIECE)):
+        piece = data[offset : offset + PIECE]
+        sha = hashlib.sha256(piece).hexdigest()
+        head = chain_link(head, sha)
+        lines.append(
+            json.dumps(
+                {
+                    "index": index,
+                    "offset": offset,
+                    "length": len(piece),
+                    "sha256": sha,
+                    "chain": head,
+                }
+            )
+        )
+    journal = directory / "capture.journal.jsonl"
+    journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Capture(
+        result={
+            "media_path": str(media),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": size,
+            "duration_s": 12.5,
+            "chain_head": head,
+            "pieces": len(lines),
+            "gaps": [],
+            "started_at": "2024-05-14T04:00:00+00:00",
+            "container": "mpegts",
+        },
+        journal=journal,
+    )
+
+
+def manifest_for(capture: Capture, signer, name: str) -> dict:
+    return build_manifest(
+        file_name=name,
+        result=capture.result,
+        hearing={
+            "id": 7,
+            "court_code": "court-a",
+            "court_name": "Бостандық аудандық соты",
+            "case_number": "2-1234/2024",
+            "case_kind": "civil",
+            "instance": "first",
+            "closed": False,
+            "scheduled_at": "2024-05-14T04:00:00+00:00",
+        },
+        secretary={
+            "name": "Айгүл Жұмабаева",
+            "username": "secretary-a",
+            "certificate": certificate_summary(signer.certificate),
+        },
+        stopped_at="2024-05-14T04:00:12+00:00",
+        marks=[{"at": 1.5, "speaker": "Ерлан Сәтбаев", "role": "judge"}],
+        pauses=[{"at": 5.0, "resumed_at": 7.0, "reason": "recess"}],
+        incidents=[],
+    )
+
+
+def seal(directory: Path, signer, *, size: int = 1_000_000) -> SealedFiles:
+    capture = make_capture(directory, size)
+    name = recording_file_name("court-a", "2-1234/2024", datetime(2024, 5, 14), 7, "ts")
+    return seal_recording(
+        result_like=capture.result,
+        manifest=manifest_for(capture, signer, name),
+        signer=signer,
+        out_dir=directory / "sealed",
+        journal_path=capture.journal,
+    )
+
+
+def openssl_verify(content: Path, signature: Path, ca_pem: Path) -> ToolRun:
+    """The exact check anyone can run without Taspa."""
+    return run_tool(
+        [
+            "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signature,
+            "-content", content, "-CAfile", ca_pem, "-purpose", "any", "-out", "/dev/null",
+        ],
+        timeout=60,
+    )  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import subprocess
 import threading
 import time
@@ -84,6 +85,13 @@ class CaptureResult:
     journal_path: Path | None = None
 
 
+def _is_fifo(source: Source) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(source.input).st_mode)
+    except OSError:
+        return False
+
+
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -142,6 +150,9 @@ class CaptureEngine:
         self._gaps: list[Gap] = []
         self._open_gap: tuple[float, str] | None = None
         self._copy_video: frozenset[int] = frozenset()
+        self._live = frozenset(
+            i for i, s in enumerate(self.sources) if s.format in (None, "file") and _is_fifo(s)
+        )
         self._journal: Journal | None = None
         self._spool: MediaSpool | None = None
         self._watchdog: threading.Thread | None = None
@@ -240,6 +251,17 @@ class CaptureEngine:
     def gaps(self) -> list[Gap]:
         return list(self._gaps)
 
+    @property
+    def level_updates(self) -> int:
+        """How many level blocks the meter has measured (R11: ten a second while recording)."""
+        return self._meter.updates
+
+    @property
+    def ffmpeg_pid(self) -> int | None:
+        """The running ffmpeg's process id (fault injection, diagnostics)."""
+        run = self._current()
+        return None if run is None or run.process is None else run.process.pid
+
     @classmethod
     def recover(
         cls,
@@ -322,7 +344,7 @@ class CaptureEngine:
         for index, source in enumerate(self.sources):
             if source.kind == "video" and source.format in ("rtsp", "file", None):
                 probe = run_tool(policy.probe_video_codec_command(source), timeout=10)
-                if probe.stdout.decode(errors="replace").strip() == "h264":
+                if probe.stdout.decode(errors="replace").split()[:1] == ["h264"]:
                     copy.add(index)
         return frozenset(copy)
 
@@ -343,6 +365,7 @@ class CaptureEngine:
             meter_fd=write_fd,
             ts_offset=ts_offset,
             copy_video=self._copy_video,
+            live=self._live,
             settings=self.settings,
         )
         run = _Run(index=len(self._runs), ts_offset=ts_offset, launched=time.time())

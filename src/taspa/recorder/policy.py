@@ -91,12 +91,14 @@ def _demuxer_args(source: Source) -> list[str]:
     return ["-f", source.format]
 
 
-def input_args(source: Source, *, seek: float = 0.0) -> list[str]:
-    """ffmpeg input options for one source. ``seek`` restarts a file where a live feed would be."""
+def input_args(source: Source, *, seek: float = 0.0, live: bool = False) -> list[str]:
+    """ffmpeg input options for one source. ``seek`` restarts a file where a live feed would be;
+    ``live`` marks a file that is fed in real time by another program (a FIFO): pacing it with
+    -re would add ffmpeg's probing time to every sample's latency, so it is read as it comes."""
     args = ["-thread_queue_size", "1024"]
-    if source.format in PACED_FORMATS:
+    if source.format in PACED_FORMATS and not live:
         args.append("-re")
-    if source.format in (None, "file") and seek > 0:
+    if source.format in (None, "file") and seek > 0 and not live:
         args += ["-ss", f"{seek:.3f}"]
     return [*args, *_demuxer_args(source), "-i", source.input]
 
@@ -117,8 +119,9 @@ def meter_filter(audio_inputs: Sequence[int], rate: int) -> str:
 
 def _audio_output_args(audio: Sequence[tuple[int, Source]], settings: EncodeSettings) -> list[str]:
     args: list[str] = []
-    for track, (index, source) in enumerate(audio):
-        args += ["-map", f"{index}:a:0", f"-metadata:s:a:{track}", f"title={source.name}"]
+    # MPEG-TS carries no track titles: the journal's start record names track n (source n).
+    for index, _source in audio:
+        args += ["-map", f"{index}:a:0"]
     if audio:
         args += ["-c:a", "libopus", "-b:a", f"{settings.audio_bitrate_kbps}k", "-ar", "48000"]
     return args
@@ -128,8 +131,8 @@ def _video_output_args(
     video: Sequence[tuple[int, Source]], copy: frozenset[int], settings: EncodeSettings
 ) -> list[str]:
     args: list[str] = []
-    for track, (index, source) in enumerate(video):
-        args += ["-map", f"{index}:v:0", f"-metadata:s:v:{track}", f"title={source.name}"]
+    for track, (index, _source) in enumerate(video):
+        args += ["-map", f"{index}:v:0"]
         if index in copy:
             args += [f"-c:v:{track}", "copy"]  # already H.264: store the camera's own stream
             continue
@@ -147,6 +150,7 @@ def capture_command(
     meter_fd: int | None,
     ts_offset: float = 0.0,
     copy_video: frozenset[int] = frozenset(),
+    live: frozenset[int] = frozenset(),
     settings: EncodeSettings = EncodeSettings(),
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
@@ -156,11 +160,11 @@ def capture_command(
     media timeline at wall-clock time, so a gap is a visible timestamp gap (R6, R19). MPEG-TS is
     chosen because every 188-byte packet is self-delimiting: a file cut anywhere after a kill -9
     still decodes (docs/adr/0001-capture-container.md). ``copy_video`` holds input indexes whose
-    H.264 is stored without re-encoding.
+    H.264 is stored without re-encoding; ``live`` holds file inputs fed in real time.
     """
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"]
-    for source in sources:
-        cmd += input_args(source, seek=ts_offset)
+    for index, source in enumerate(sources):
+        cmd += input_args(source, seek=ts_offset, live=index in live)
     audio = [(i, s) for i, s in enumerate(sources) if s.kind == "audio"]
     video = [(i, s) for i, s in enumerate(sources) if s.kind == "video"]
     if audio and meter_fd is not None:

@@ -237,6 +237,15 @@ def test_retention_can_be_extended(store: BlobStore) -> None:
         store.set_retention(ref.digest, datetime(2031, 1, 1))  # naive: refused
 
 
+def test_re_put_extends_retention_but_never_shortens_it(store: BlobStore) -> None:
+    first = datetime(2030, 1, 1, tzinfo=UTC)
+    ref = store.put(io.BytesIO(b"hearing"), retain_until=first)
+    store.put(io.BytesIO(b"hearing"), retain_until=first - timedelta(days=30))
+    assert store.retained_until(ref.digest) == first
+    store.put(io.BytesIO(b"hearing"), retain_until=first + timedelta(days=30))
+    assert store.retained_until(ref.digest) == first + timedelta(days=30)
+
+
 def test_delete_without_retention(store: BlobStore) -> None:
     ref = store.put(io.BytesIO(b"a test blob"), metadata={"name": KAZAKH_NAME})
     store.delete(ref.digest, reason="test clean-up")

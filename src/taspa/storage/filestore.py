@@ -124,8 +124,8 @@ class FileBlobStore:
             tmp.unlink(missing_ok=True)
         if meta and not self._sidecar(digest, ".meta.json").exists():
             self._write_once(self._sidecar(digest, ".meta.json"), meta)
-        if until is not None:
-            self.set_retention(digest, until)
+        if until is not None and (self.retained_until(digest) or until) <= until:
+            self.set_retention(digest, until)  # a re-put may extend, never shorten
         return BlobRef(
             digest=digest, size=size, location=self.path(digest).as_uri(), created=created
         )

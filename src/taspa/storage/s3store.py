@@ -170,6 +170,21 @@ class S3BlobStore:
         key that is then copied server-side. A wrong ``expected_sha256`` aborts the upload and
         raises ``DigestMismatch``; nothing is left. Same bytes again: ``created=False``.
         """
+        ref = self._put(stream, expected_sha256, size_hint, metadata, retain_until)
+        if not ref.created and retain_until is not None:
+            current = self.retained_until(ref.digest)
+            if current is None or current < retain_until:
+                self.set_retention(ref.digest, retain_until)  # a re-put may extend, not shorten
+        return ref
+
+    def _put(
+        self,
+        stream: BinaryIO,
+        expected_sha256: str | None,
+        size_hint: int | None,
+        metadata: Mapping[str, str] | None,
+        retain_until: datetime | None,
+    ) -> BlobRef:
         if expected_sha256 is not None:
             check_digest(expected_sha256)
         extra = {"Metadata": self._encode_metadata(check_metadata(metadata))}

@@ -58,8 +58,15 @@ def kill_orphan(records: list[dict[str, Any]]) -> None:
         return
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 2
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
 
 
 def _verify(media: Any, pieces: list[PieceRecord]) -> Any:

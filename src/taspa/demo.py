@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from django.conf import settings
 from django.utils import timezone
 
 from taspa.courts import actions
@@ -14,16 +19,39 @@ from taspa.courts.models import Case, Court, Courtroom, Hearing, User
 DEMO_PASSWORD = "demo"  # noqa: S105 — printed to the operator; demo data only
 DEMO_COURT = "almaty-bostandyk"
 
-# The synthetic courtroom: a Russian voice (espeak-ng, made at demo time) mixed with a tone,
-# read at real time. The recorder issue turns these into a real capture.
-DEMO_SOURCES = [
-    {
-        "kind": "audio",
-        "format": "lavfi",
-        "input": "sine=frequency=440:sample_rate=48000",
-        "label": "Судья",
-    },
-]
+DEMO_SPEECH = (
+    "Судебное заседание объявляется открытым. Слушается гражданское дело по иску "
+    "Үсенова к товариществу Қазақ Құрылыс о взыскании задолженности. "
+    "Секретарь, доложите о явке лиц, участвующих в деле."
+)
+
+
+def demo_sources(home: Path) -> list[dict[str, str]]:
+    """The synthetic courtroom: a Russian voice (espeak-ng, made once) looped and mixed with a
+    quiet tone on the judge's microphone, and a tone alone on the parties' microphone."""
+    speech = Path(home) / "demo" / "speech.wav"
+    if not speech.exists():
+        speech.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "ru", "-s", "150", "-w", str(speech), DEMO_SPEECH],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    judge = (
+        f"amovie=filename={speech}:loop=0,aresample=48000,aformat=channel_layouts=mono[s];"
+        "sine=frequency=440:sample_rate=48000,volume=0.05[t];[s][t]amix=inputs=2[out0]"
+    )
+    return [
+        {"kind": "audio", "format": "lavfi", "input": judge, "label": "Судья"},
+        {
+            "kind": "audio",
+            "format": "lavfi",
+            "input": "sine=frequency=660:sample_rate=48000,volume=0.2",
+            "label": "Стороны",
+        },
+    ]
+
 
 DEMO_PEOPLE = [
     ("court_admin", "Әлия Серікқызы Нұрланова", "court_admin"),
@@ -67,7 +95,9 @@ def seed_demo() -> DemoWorld:
             password=DEMO_PASSWORD,
         )
     courtroom = Courtroom.objects.filter(court=court, name="Зал №1").first() or (
-        actions.create_courtroom(actor=admin, court=court, name="Зал №1", sources=DEMO_SOURCES)
+        actions.create_courtroom(
+            actor=admin, court=court, name="Зал №1", sources=demo_sources(settings.TASPA_HOME)
+        )
     )
     case = Case.objects.filter(court=court, number="7599-26-00-2/101").first() or (
         actions.register_case(
@@ -97,3 +127,56 @@ def seed_demo() -> DemoWorld:
         case=case,
         hearing=hearing,
     )
+
+
+def install_demo_keys(world: DemoWorld) -> Path:
+    """A demo CA (made once, its certificate becomes the trust anchor) and the secretary's
+    PKCS#12 EDS key registered as an administrator would (R14)."""
+    from taspa.sealing import democa
+    from taspa.sealing.actions import current_key, register_signing_key
+
+    anchors = Path(settings.TASPA_HOME) / "trust-anchors.pem"
+    ca_key = Path(settings.TASPA_HOME) / "demo" / "ca.p12"
+    if not anchors.exists():
+        ca = democa.create_ca("Taspa Demo Root CA")
+        anchors.write_bytes(ca.pem)
+        ca_key.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                name=b"demo-ca",
+                key=ca.key,
+                cert=ca.certificate,
+                cas=None,
+                encryption_algorithm=BestAvailableEncryption(DEMO_PASSWORD.encode()),
+            )
+        )
+        ca_key.chmod(0o600)
+    settings.TASPA_TRUST_ANCHORS = str(anchors)
+    if current_key(world.secretary) is None:
+        key, cert, _ = pkcs12.load_key_and_certificates(ca_key.read_bytes(), DEMO_PASSWORD.encode())
+        ca = democa.DemoCA(key=key, certificate=cert)
+        p12 = democa.issue_p12(ca, common_name=world.secretary.full_name, password=DEMO_PASSWORD)
+        register_signing_key(
+            actor=world.admin, user=world.secretary, p12=p12, password=DEMO_PASSWORD
+        )
+    return anchors
+
+
+def record_demo_hearing(world: DemoWorld, *, seconds: float = 6.0, log=print):
+    """R6–R14 in miniature: start, speaker marks, one recess, stop, seal."""
+    from taspa.recorder import actions as recorder
+
+    secretary, hearing = world.secretary, world.hearing
+    recorder.run_preflight(actor=secretary, hearing=hearing)
+    recorder.start_recording(actor=secretary, hearing=hearing)
+    log("Recording the demo hearing…")
+    time.sleep(seconds / 3)
+    recorder.add_mark(actor=secretary, hearing=hearing, speaker=str(world.judge), role="судья")
+    time.sleep(seconds / 3)
+    recorder.pause_recording(actor=secretary, hearing=hearing, reason="recess")
+    time.sleep(1.0)
+    recorder.resume_recording(actor=secretary, hearing=hearing)
+    recorder.add_mark(
+        actor=secretary, hearing=hearing, speaker="Дәулет Ғалымұлы Үсенов", role="истец"
+    )
+    time.sleep(seconds / 3)
+    return recorder.stop_recording(actor=secretary, hearing=hearing)

@@ -49,7 +49,11 @@ TASPA_COURT = env_str("TASPA_COURT")
 TASPA_CENTRAL_URL = env_str("TASPA_CENTRAL_URL")
 TASPA_CENTRAL_TOKEN = env_str("TASPA_CENTRAL_TOKEN")
 TASPA_REPLICATION_TIME = env_hhmm("TASPA_REPLICATION_TIME", "02:00")
-TASPA_TRUST_ANCHORS = env_str("TASPA_TRUST_ANCHORS")
+# PEM file of the CAs EDS certificates must chain to (the national CA's roots in production);
+# by default the file trust-anchors.pem in TASPA_HOME when it exists.
+TASPA_TRUST_ANCHORS = env_str("TASPA_TRUST_ANCHORS") or (
+    str(TASPA_HOME / "trust-anchors.pem") if (TASPA_HOME / "trust-anchors.pem").exists() else None
+)
 TASPA_STORAGE = env_str("TASPA_STORAGE", f"file://{TASPA_HOME / 'blobs'}")
 TASPA_SPOOL = Path(env_str("TASPA_SPOOL", str(TASPA_HOME / "spool")) or "").resolve()
 TASPA_RETENTION_YEARS = env_int("TASPA_RETENTION_YEARS", 1, minimum=1)  # R24: never below 1
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
     "taspa.storage",
     "taspa.recorder",
     "taspa.sealing",
+    "taspa.incidents",
     "taspa.api",
     "taspa.web",
 ]

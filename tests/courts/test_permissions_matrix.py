@@ -14,7 +14,11 @@ OWN, REGION, OTHER = "a", "b", "z"  # court a is the user's; b shares the region
 
 # role → action → set of target courts where it is allowed
 EXPECTED = {
-    "system_admin": {a: {OWN, REGION, OTHER} for a in Action},
+    # R7: not even a system administrator operates a hearing's recorder.
+    "system_admin": {
+        **{a: {OWN, REGION, OTHER} for a in Action},
+        Action.OPERATE_RECORDER: set(),
+    },
     "court_admin": {
         Action.MANAGE_COURTS: set(),
         Action.MANAGE_USERS: {OWN},
@@ -23,6 +27,7 @@ EXPECTED = {
         Action.SCHEDULE_HEARING: {OWN},
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: {OWN},
+        Action.OPERATE_RECORDER: set(),
     },
     "secretary": {
         Action.MANAGE_COURTS: set(),
@@ -32,6 +37,7 @@ EXPECTED = {
         Action.SCHEDULE_HEARING: {OWN},
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: set(),
+        Action.OPERATE_RECORDER: {OWN},  # secretary-a is the secretary of the court-a hearing
     },
     "judge": {
         Action.MANAGE_COURTS: set(),
@@ -41,6 +47,7 @@ EXPECTED = {
         Action.SCHEDULE_HEARING: {OWN},
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: set(),
+        Action.OPERATE_RECORDER: set(),
     },
     "archivist": {
         **{a: set() for a in Action},
@@ -72,7 +79,8 @@ def test_role_matrix(world, hearings, role):
     wrong = []
     for action in Action:
         for target in (OWN, REGION, OTHER):
-            obj = hearings[target] if action == Action.VIEW_HEARING else world.courts[target]
+            hearing_action = action in (Action.VIEW_HEARING, Action.OPERATE_RECORDER)
+            obj = hearings[target] if hearing_action else world.courts[target]
             if action == Action.MANAGE_COURTS:
                 obj = None
             allowed = user.has_perm(permission_name(action), obj)
@@ -104,3 +112,22 @@ def test_inactive_user_may_do_nothing(world, hearings):
     secretary.is_active = False
     secretary.save()
     assert not secretary.has_perm(permission_name(Action.VIEW_HEARING), hearings[OWN])
+
+
+def test_r7_only_the_hearings_own_secretary_or_stand_in_operates(world, hearings):
+    from taspa.courts.actions import RoleGrant, assign_stand_in, create_user
+
+    perm = permission_name(Action.OPERATE_RECORDER)
+    hearing = hearings[OWN]
+    colleague = create_user(
+        actor=world.admin,
+        username="second-secretary",
+        full_name="Second",
+        roles=[RoleGrant(role="secretary", court=world.courts[OWN])],
+    )
+    assert not colleague.has_perm(perm, hearing)
+    assign_stand_in(actor=world.person("court_admin"), hearing=hearing, secretary=colleague)
+    colleague = type(colleague).objects.get(pk=colleague.pk)
+    assert colleague.has_perm(perm, hearing)
+    assert world.person("secretary").has_perm(perm, hearing)
+    assert not world.person("judge").has_perm(perm, hearing)

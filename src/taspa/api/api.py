@@ -64,11 +64,20 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from taspa.api.users import router as users_router
     from taspa.courts.api import router as courts_router
+    from taspa.incidents.api import router as incidents_router
     from taspa.recorder.api import router as recorder_router
     from taspa.sealing.api import router as sealing_router
     from taspa.storage.api import router as storage_router
 
-    for router in (courts_router, users_router, recorder_router, sealing_router, storage_router):
+    routers = (
+        courts_router,
+        users_router,
+        recorder_router,
+        sealing_router,
+        storage_router,
+        incidents_router,
+    )
+    for router in routers:
         api.add_router("", router)
 
 

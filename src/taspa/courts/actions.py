@@ -269,3 +269,24 @@ def bootstrap_system_admin(*, username: str, full_name: str, password: str) -> U
             RoleAssignment.objects.create(user=user, role=Role.SYSTEM_ADMIN, court=None)
             record(actor=None, action="user.bootstrap_admin", target=user, payload={})
     return user
+
+
+def assign_stand_in(*, actor: User, hearing: Hearing, secretary: User | None) -> Hearing:
+    """R7: the court administrator names another secretary of the court to operate the
+    recorder for this hearing (``None`` withdraws the assignment)."""
+    court = hearing.case.court
+    require(actor, Action.MANAGE_USERS, court)
+    if secretary is not None and not selectors.has_role(secretary, Role.SECRETARY, court):
+        raise InvalidInput(
+            "not_a_secretary_of_court", f"{secretary} is not a secretary of {court.code}."
+        )
+    with transaction.atomic():
+        hearing.stand_in = secretary
+        hearing.save(update_fields=["stand_in"])
+        record(
+            actor=actor,
+            action="hearing.stand_in",
+            target=hearing,
+            payload={"stand_in": secretary.username if secretary else None},
+        )
+    return hearing

@@ -136,6 +136,10 @@ class Hearing(models.Model):
     closed = models.BooleanField(_("closed hearing"), default=False)
     judge = models.ForeignKey(User, models.PROTECT, related_name="hearings_as_judge")
     secretary = models.ForeignKey(User, models.PROTECT, related_name="hearings_as_secretary")
+    # R7: a stand-in secretary assigned by the court administrator may operate the recorder.
+    stand_in = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="hearings_as_stand_in"
+    )
     scheduled_at = models.DateTimeField(_("scheduled at"))
     circumstances = models.JSONField(_("circumstances"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default="idle")

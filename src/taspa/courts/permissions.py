@@ -31,6 +31,8 @@ def _predicate_for(action: Action) -> rules.Predicate:
     def may(user: Any, obj: Any = None) -> bool:
         if action == Action.VIEW_HEARING and isinstance(obj, Hearing):
             return selectors.may_view_hearing(user, obj)
+        if action == Action.OPERATE_RECORDER:
+            return isinstance(obj, Hearing) and selectors.may_operate_recorder(user, obj)
         court = court_of(obj)
         if court is None:
             # Without an object only a system-wide grant counts.

@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     SCHEDULE_HEARING = "schedule_hearing"
     VIEW_HEARING = "view_hearing"
     VERIFY_AUDIT = "verify_audit"
+    OPERATE_RECORDER = "operate_recorder"  # R7: only the hearing's secretary (or stand-in)
 
 
 # The one table of who may do what, within the scope of their court (or region).
@@ -64,6 +65,9 @@ ROLES_FOR_ACTION: Mapping[Action, frozenset[Role]] = {
         }
     ),
     Action.VERIFY_AUDIT: frozenset({Role.SYSTEM_ADMIN, Role.COURT_ADMIN}),
+    # R7: the secretary operates the recorder; the permission layer further narrows this to the
+    # hearing's own secretary or the stand-in the court administrator assigned.
+    Action.OPERATE_RECORDER: frozenset({Role.SECRETARY}),
 }
 
 # Roles a court administrator may hand out inside their own court; the rest need a system admin.

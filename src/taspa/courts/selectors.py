@@ -126,3 +126,10 @@ def hearing_detail(hearing: Hearing) -> dict:
     for part in HEARING_DETAIL_PARTS:
         detail |= part(hearing)
     return detail
+
+
+def may_operate_recorder(user: User, hearing: Hearing) -> bool:
+    """R7: the hearing's secretary, or its assigned stand-in, while a secretary of that court."""
+    if user.pk not in (hearing.secretary_id, hearing.stand_in_id):
+        return False
+    return has_role(user, Role.SECRETARY, hearing.case.court)

@@ -1,5 +1,196 @@
-"""HTTP API of the recorder area (CONTRACT.md); thin handlers over actions and selectors."""
+"""The recorder in the API (CONTRACT.md): preflight, start, marks, pause, resume, stop, levels,
+and the sealed recordings. Thin: every rule lives in ``recorder.actions``."""
 
-from ninja import Router
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from pathlib import Path
+
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from taspa.api.ranges import ranged_file_response
+from taspa.courts.api import visible_hearing
+from taspa.courts.selectors import visible_hearings
+from taspa.errors import Conflict, NotFound
+from taspa.recorder import actions, runtime, selectors
+from taspa.recorder.models import Mark, Recording
 
 router = Router(tags=["recorder"])
+
+
+class MarkIn(Schema):
+    speaker: str = Field(min_length=1, max_length=255)
+    role: str = Field(min_length=1, max_length=64)
+    at: datetime | None = None
+
+
+class MarkCorrectionIn(Schema):
+    speaker: str = Field(min_length=1, max_length=255)
+    role: str = Field(min_length=1, max_length=64)
+
+
+class PauseIn(Schema):
+    reason: str
+    announced_at: datetime | None = None
+
+
+@router.post("/hearings/{hearing_id}/preflight")
+def preflight(request: HttpRequest, hearing_id: int):
+    result = actions.run_preflight(actor=request.user, hearing=visible_hearing(request, hearing_id))
+    return selectors.preflight_answer(result, getattr(request, "LANGUAGE_CODE", "ru"))
+
+
+@router.post("/hearings/{hearing_id}/start")
+def start(request: HttpRequest, hearing_id: int):
+    actions.start_recording(actor=request.user, hearing=visible_hearing(request, hearing_id))
+    return {"state": "recording"}
+
+
+@router.post("/hearings/{hearing_id}/marks", response={201: dict})
+def add_mark(request: HttpRequest, hearing_id: int, payload: MarkIn):
+    mark = actions.add_mark(
+        actor=request.user,
+        hearing=visible_hearing(request, hearing_id),
+        speaker=payload.speaker,
+        role=payload.role,
+        at=payload.at,
+    )
+    return Status(201, {"id": mark.pk, "at": mark.at.isoformat(), "offset_s": mark.offset_s})
+
+
+@router.post("/marks/{mark_id}/correct", response={201: dict})
+def correct_mark(request: HttpRequest, mark_id: int, payload: MarkCorrectionIn):
+    mark = Mark.objects.filter(
+        pk=mark_id, recording__hearing__in=visible_hearings(request.user)
+    ).first()
+    if mark is None:
+        raise NotFound(f"No mark {mark_id}.")
+    fixed = actions.correct_mark(
+        actor=request.user, mark=mark, speaker=payload.speaker, role=payload.role
+    )
+    return Status(201, {"id": fixed.pk, "supersedes": mark.pk})
+
+
+@router.post("/hearings/{hearing_id}/pause")
+def pause(request: HttpRequest, hearing_id: int, payload: PauseIn):
+    actions.pause_recording(
+        actor=request.user,
+        hearing=visible_hearing(request, hearing_id),
+        reason=payload.reason,
+        announced_at=payload.announced_at,
+    )
+    return {"state": "paused"}
+
+
+@router.post("/hearings/{hearing_id}/resume")
+def resume(request: HttpRequest, hearing_id: int):
+    actions.resume_recording(actor=request.user, hearing=visible_hearing(request, hearing_id))
+    return {"state": "recording"}
+
+
+@router.post("/hearings/{hearing_id}/stop")
+def stop(request: HttpRequest, hearing_id: int):
+    recording = actions.stop_recording(
+        actor=request.user, hearing=visible_hearing(request, hearing_id)
+    )
+    return {"recording": recording.pk, "state": recording.state, "file_name": recording.file_name}
+
+
+@router.get("/hearings/{hearing_id}/levels")
+def levels(request: HttpRequest, hearing_id: int):
+    hearing = visible_hearing(request, hearing_id)
+    return selectors.levels_answer(hearing.pk)
+
+
+@router.get("/hearings/{hearing_id}/levels/stream")
+def levels_stream(request: HttpRequest, hearing_id: int, seconds: float = 3600.0):
+    """Server-sent events, 5 a second, while the hearing records (R11)."""
+    hearing = visible_hearing(request, hearing_id)
+
+    async def events():
+        deadline = asyncio.get_running_loop().time() + min(seconds, 6 * 3600)
+        while asyncio.get_running_loop().time() < deadline:
+            if runtime.engine_for(hearing.pk) is None:
+                yield "event: end\ndata: {}\n\n"
+                return
+            yield f"data: {json.dumps(selectors.levels_answer(hearing.pk))}\n\n"
+            await asyncio.sleep(0.2)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _recording(request: HttpRequest, recording_id: int) -> Recording:
+    recording = (
+        Recording.objects.select_related("hearing__case__court", "signed_by")
+        .filter(pk=recording_id, hearing__in=visible_hearings(request.user))
+        .first()
+    )
+    if recording is None:
+        raise NotFound(f"No recording {recording_id}.")
+    return recording
+
+
+@router.get("/recordings")
+def list_recordings(
+    request: HttpRequest,
+    court: str | None = None,
+    case: int | None = None,
+    after: int = 0,
+    limit: int = 100,
+):
+    return selectors.recordings_page(
+        request.user, court=court, case=case, after=after, limit=min(max(limit, 1), 500)
+    )
+
+
+@router.get("/recordings/{recording_id}")
+def get_recording(request: HttpRequest, recording_id: int):
+    return selectors.recording_detail(_recording(request, recording_id))
+
+
+def _sealed_file(recording: Recording, which: str) -> Path:
+    if recording.state != Recording.State.SEALED:
+        raise Conflict("not_sealed", "The recording is not sealed yet.")
+    return selectors.sealed_files(recording).__getattribute__(which)
+
+
+@router.get("/recordings/{recording_id}/media")
+def media(request: HttpRequest, recording_id: int):
+    recording = _recording(request, recording_id)
+    path = _sealed_file(recording, "media")
+    return ranged_file_response(request, path, "video/mp2t")
+
+
+@router.get("/recordings/{recording_id}/signature")
+def signature(request: HttpRequest, recording_id: int):
+    path = _sealed_file(_recording(request, recording_id), "signature")
+    return FileResponse(
+        path.open("rb"),
+        content_type="application/pkcs7-signature",
+        as_attachment=True,
+        filename=path.name,
+    )
+
+
+@router.get("/recordings/{recording_id}/manifest")
+def manifest(request: HttpRequest, recording_id: int):
+    path = _sealed_file(_recording(request, recording_id), "manifest")
+    return FileResponse(path.open("rb"), content_type="application/json", filename=path.name)
+
+
+@router.get("/recordings/{recording_id}/manifest/signature")
+def manifest_signature(request: HttpRequest, recording_id: int):
+    path = _sealed_file(_recording(request, recording_id), "manifest_signature")
+    return FileResponse(
+        path.open("rb"),
+        content_type="application/pkcs7-signature",
+        as_attachment=True,
+        filename=path.name,
+    )

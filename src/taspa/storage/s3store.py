@@ -206,6 +206,10 @@ class S3BlobStore:
             created = self._promote(target, digest, size, extra)
         return BlobRef(digest, size, self.location(digest), created=created)
 
+    def adopt(self, path: os.PathLike[str] | str, *, sha256: str) -> BlobRef:
+        """Upload a file whose digest is known: each part and the whole are checked."""
+        return self.put_file(path, expected_sha256=sha256)
+
     def put_file(
         self,
         path: os.PathLike[str] | str,

@@ -81,6 +81,11 @@ class BlobStore(Protocol):
         """``put`` of a file's contents."""
         ...
 
+    def adopt(self, path: os.PathLike[str] | str, *, sha256: str) -> BlobRef:
+        """Store a file whose digest is already known, as cheaply as the backend allows
+        (a hard link on the file backend; an upload verified by the server on S3)."""
+        ...
+
     def open(self, digest: str) -> BinaryIO:
         """The blob's bytes (``BlobNotFound`` if absent)."""
         ...

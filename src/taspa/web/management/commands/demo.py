@@ -1,29 +1,46 @@
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from taspa.demo import DEMO_PASSWORD, seed_demo
+from taspa.demo import DEMO_PASSWORD, install_demo_keys, record_demo_hearing, seed_demo
+from taspa.sealing.verify import verify_recording
 from taspa.web.serving import serve
 
 
 class Command(BaseCommand):
-    help = "Main job on the embedded default: set up ./var, seed a demo court, serve the UI."
+    help = (
+        "Main job on the embedded default: set up ./var, seed a demo court, record and seal a "
+        "short demo hearing, verify it, then serve the UI."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="exit after the demo job")
+        parser.add_argument("--seconds", type=float, default=6.0, help="length of the demo hearing")
 
-    def handle(self, *args, port: int, no_serve: bool, **options):
+    def handle(self, *args, port: int, no_serve: bool, seconds: float, **options):
+        out = self.stdout.write
         call_command("migrate", interactive=False, verbosity=0)
         world = seed_demo()
-        out = self.stdout.write
+        anchors = install_demo_keys(world)
         out(f"Demo court: {world.court.name} ({world.court.code})")
         out(
             f"Hearing #{world.hearing.pk}: case {world.case.number}, "
             f"recording {world.hearing.recording_required} ({world.hearing.recording_rule})"
         )
+        recording = record_demo_hearing(world, seconds=seconds, log=out)
+        out(f"Recording: {recording.file_name}")
+        out(f"SHA-256:   {recording.sha256}")
+        out(f"Signed by: {recording.signer_subject}")
+        out(f"Stored at: {recording.media_path}")
+        checks = verify_recording(recording.media_path, trust_anchors=anchors)
+        for check in checks:
+            out(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        failed = [check.name for check in checks if not check.ok]
         out(
             "Sign in as admin, court_admin, secretary, judge, archivist or participant; "
             f"password '{DEMO_PASSWORD}'."
         )
+        if failed:
+            raise CommandError(f"the demo recording does not verify: {', '.join(failed)}")
         if not no_serve:
             serve("127.0.0.1", port, log=out)

@@ -1,0 +1,108 @@
+"""A hearing's recording, its speaker marks, lawful pauses and equipment checks (R6–R8, R12–R14)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Recording(models.Model):
+    """The one continuous record of a hearing; media bytes live in the spool, then the store."""
+
+    class State(models.TextChoices):
+        CAPTURING = "capturing", _("capturing")
+        STOPPED = "stopped", _("stopped, not yet sealed")
+        SEALED = "sealed", _("sealed")
+
+    hearing = models.OneToOneField("courts.Hearing", models.PROTECT, related_name="recording")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CAPTURING)
+    spool_dir = models.CharField(max_length=500)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    container = models.CharField(max_length=32, blank=True)
+    command = models.JSONField(default=list, blank=True)  # provenance: the exact ffmpeg argv
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    chain_head = models.CharField(max_length=64, blank=True)
+    pieces = models.PositiveIntegerField(null=True, blank=True)
+    media_path = models.CharField(max_length=500, blank=True)
+    signature_digest = models.CharField(max_length=64, blank=True)
+    manifest_digest = models.CharField(max_length=64, blank=True)
+    manifest_signature_digest = models.CharField(max_length=64, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signer_subject = models.CharField(max_length=500, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    # When the media and its signatures were taken into the blob store (TASPA_STORAGE).
+    stored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+
+    def __str__(self) -> str:
+        return self.file_name or f"recording of hearing {self.hearing_id}"
+
+
+class Mark(models.Model):
+    """R12: a speaker mark. A correction is a new mark that supersedes, never an edit."""
+
+    recording = models.ForeignKey(Recording, models.PROTECT, related_name="marks")
+    speaker = models.CharField(_("speaker"), max_length=255)
+    role = models.CharField(_("procedural role"), max_length=64)
+    offset_s = models.FloatField(_("media offset, s"))
+    at = models.DateTimeField(_("wall-clock time"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    supersedes = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+
+    class Meta:
+        ordering = ["offset_s", "id"]
+        verbose_name = _("speaker mark")
+        verbose_name_plural = _("speaker marks")
+
+    def __str__(self) -> str:
+        return f"{self.offset_s:.1f}s {self.speaker}"
+
+
+class Pause(models.Model):
+    """R6: a lawful stop, from the announcement of an adjournment, recess or deliberation."""
+
+    recording = models.ForeignKey(Recording, models.PROTECT, related_name="pauses")
+    reason = models.CharField(_("reason"), max_length=16)
+    announced_at = models.DateTimeField(_("announced at"))
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("pause")
+        verbose_name_plural = _("pauses")
+
+    def __str__(self) -> str:
+        return f"{self.reason} @ {self.started_at:%H:%M:%S}"
+
+
+class Preflight(models.Model):
+    """R8: the equipment check before the hearing, kept with the hearing."""
+
+    hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="preflights")
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    checks = models.JSONField(default=list)
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("equipment check")
+        verbose_name_plural = _("equipment checks")
+
+    def __str__(self) -> str:
+        return f"preflight {'ok' if self.ok else 'FAILED'} @ {self.at:%Y-%m-%d %H:%M}"

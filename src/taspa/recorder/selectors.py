@@ -1,0 +1,122 @@
+"""Reads of the recorder: levels, preflight answers, recordings and their files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from taspa.courts.models import Hearing, User
+from taspa.courts.selectors import court_by_ref, visible_hearings
+from taspa.incidents.policy import announcement_text
+from taspa.recorder.models import Preflight, Recording
+from taspa.sealing.layout import SealedFiles
+
+FLOOR_DBFS = -120.0  # JSON has no -inf: silence reads as the meter's floor
+
+
+def _db(value: float) -> float:
+    return (
+        FLOOR_DBFS if math.isinf(value) or math.isnan(value) else max(round(value, 1), FLOOR_DBFS)
+    )
+
+
+def levels_answer(hearing_id: int) -> dict[str, Any]:
+    from taspa.recorder import runtime  # the engine loads only where capture happens
+
+    engine = runtime.engine_for(hearing_id)
+    channels = engine.levels() if engine is not None else []
+    return {
+        "recording": engine is not None and engine.running,
+        "channels": [
+            {
+                "name": c.name,
+                "rms_dbfs": _db(c.rms_dbfs),
+                "peak_dbfs": _db(c.peak_dbfs),
+                "silent": c.silent,
+                "clipping": c.clipping,
+            }
+            for c in channels
+        ],
+    }
+
+
+def preflight_answer(result: Preflight, language: str) -> dict[str, Any]:
+    answer = {"ok": result.ok, "checks": result.checks, "at": result.at.isoformat()}
+    if not result.ok:
+        # R16: what the secretary reads to the participants when recording is impossible.
+        answer["announcement"] = announcement_text(language)
+    return answer
+
+
+def sealed_files(recording: Recording) -> SealedFiles:
+    return SealedFiles.beside(Path(recording.media_path))
+
+
+def recording_summary(recording: Recording) -> dict[str, Any]:
+    hearing = recording.hearing
+    return {
+        "id": recording.pk,
+        "file_name": recording.file_name,
+        "sha256": recording.sha256,
+        "court": hearing.case.court.code,
+        "case": hearing.case_id,
+        "case_number": hearing.case.number,
+        "hearing": hearing.pk,
+        "state": recording.state,
+    }
+
+
+def recordings_page(
+    user: User, *, court: str | None, case: int | None, after: int, limit: int
+) -> dict[str, Any]:
+    """Keyset pagination by id: stable while new recordings arrive."""
+    rows = Recording.objects.filter(hearing__in=visible_hearings(user), pk__gt=after)
+    if court:
+        found = court_by_ref(court)
+        rows = rows.filter(hearing__case__court=found) if found else rows.none()
+    if case:
+        rows = rows.filter(hearing__case_id=case)
+    page = list(rows.select_related("hearing__case__court").order_by("pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "items": [recording_summary(r) for r in page],
+        "next": page[-1].pk if more else None,
+    }
+
+
+def recording_detail(recording: Recording) -> dict[str, Any]:
+    from taspa.recorder.sealing import effective_marks, incident_list, pause_list
+
+    base = f"/api/v1/recordings/{recording.pk}"
+    return recording_summary(recording) | {
+        "bytes": recording.bytes,
+        "duration_s": recording.duration_s,
+        "container": recording.container,
+        "chain_head": recording.chain_head,
+        "signed_by": recording.signer_subject or None,
+        "signed_by_user": recording.signed_by.username if recording.signed_by else None,
+        "sealed_at": recording.sealed_at.isoformat() if recording.sealed_at else None,
+        "marks": _jsonable(effective_marks(recording)),
+        "pauses": _jsonable(pause_list(recording)),
+        "incidents": _jsonable(incident_list(recording.hearing)),
+        "media_url": f"{base}/media",
+        "signature_url": f"{base}/signature",
+        "manifest_url": f"{base}/manifest",
+    }
+
+
+def _jsonable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()}
+        for item in items
+    ]
+
+
+def recording_part(hearing: Hearing) -> dict[str, Any]:
+    """The hearing's recording in GET /hearings/{id}."""
+    recording = Recording.objects.filter(hearing=hearing).first()
+    if recording is None:
+        return {"recording": None}
+    return {"recording": recording_summary(recording) | {"sealed_at": recording.sealed_at}}

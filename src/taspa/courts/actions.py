@@ -20,7 +20,7 @@ from taspa.courts.models import (
     RoleAssignment,
     User,
 )
-from taspa.courts.permissions import permission_name
+from taspa.courts.permissions import allowed
 from taspa.courts.policy import (
     ROLES_A_COURT_ADMIN_GRANTS,
     Action,
@@ -38,7 +38,7 @@ from taspa.errors import Conflict, Forbidden, InvalidInput
 
 def require(actor: User, action: Action, obj: Any = None) -> None:
     """Raise ``Forbidden`` unless the permission layer allows ``action`` on ``obj``."""
-    if not actor.has_perm(permission_name(action), obj):
+    if not allowed(actor, action, obj):
         raise Forbidden(f"Your roles do not allow '{action.value}' here.")
 
 

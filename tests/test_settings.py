@@ -10,3 +10,6 @@ os.environ.setdefault("TASPA_LANGUAGE", "en")
 from taspa.settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tasks run inline in tests, so a test sees a job's outcome at once.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "taspa.recorder",
     "taspa.sealing",
     "taspa.incidents",
+    "taspa.jobs",
+    "taspa.documents",
+    "django_tasks",
+    "django_tasks_db",
     "taspa.api",
     "taspa.web",
 ]
@@ -126,6 +130,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+
+# Background jobs: django-tasks with its database backend (no broker; SKIP LOCKED on PostgreSQL).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "courts.User"

@@ -44,6 +44,14 @@ def hearing(world, settings, tmp_path):
     runtime.forget(hearing.pk)
 
 
+def pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
 @pytest.fixture
 def secretary_api(world, api_as):
     return api_as(world.person("secretary"))
@@ -95,6 +103,13 @@ def test_r6_r19_full_hearing_with_lawful_pause_is_sealed_and_verifies(
         headers=secretary_api.headers | {"Range": "bytes=0-187"},
     )
     assert media.status_code == 206 and len(b"".join(media.streaming_content)) == 188
+
+    for language, words in (("kk", "Қысқаша хаттамаға"), ("ru", "краткому протоколу")):
+        pdf = secretary_api.get(f"/recordings/{recording.pk}/protocol-extract?language={language}")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        text = pdf_text(pdf.content)
+        assert recording.file_name in text and recording.sha256[:16] in text
+        assert "Әсел Үмбетова" in text and words in text
 
     call_command("verify", recording.media_path)
     out = capsys.readouterr().out

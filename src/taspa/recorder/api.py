@@ -8,14 +8,15 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from taspa.api.ranges import ranged_file_response
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
-from taspa.errors import Conflict, NotFound
+from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
+from taspa.errors import Conflict, InvalidInput, NotFound
 from taspa.recorder import actions, runtime, selectors
 from taspa.recorder.models import Mark, Recording
 
@@ -194,3 +195,21 @@ def manifest_signature(request: HttpRequest, recording_id: int):
         as_attachment=True,
         filename=path.name,
     )
+
+
+@router.get("/recordings/{recording_id}/protocol-extract")
+def protocol_extract(request: HttpRequest, recording_id: int, language: str = "kk"):
+    """R13: the brief protocol's extract about the recording, as a PDF in Kazakh or Russian
+    (two separate documents, never one mixed form)."""
+    if language not in OFFICIAL_LANGUAGES:
+        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+    recording = _recording(request, recording_id)
+    if recording.state != Recording.State.SEALED:
+        raise Conflict("not_sealed", "The recording is not sealed yet.")
+    pdf = render_pdf(
+        "documents/protocol_extract.html", selectors.protocol_extract_context(recording), language
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = Path(recording.file_name).stem
+    response["Content-Disposition"] = f'inline; filename="{name}.protocol-{language}.pdf"'
+    return response

@@ -6,6 +6,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
 from taspa.courts.models import Hearing, User
 from taspa.courts.selectors import court_by_ref, visible_hearings
 from taspa.incidents.policy import announcement_text
@@ -120,3 +123,39 @@ def recording_part(hearing: Hearing) -> dict[str, Any]:
     if recording is None:
         return {"recording": None}
     return {"recording": recording_summary(recording) | {"sealed_at": recording.sealed_at}}
+
+
+PAUSE_REASON_LABELS = {
+    "adjournment": _("adjournment of the hearing"),
+    "recess": _("recess"),
+    "deliberation": _("the court retired to deliberate"),
+}
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def protocol_extract_context(recording: Recording) -> dict[str, Any]:
+    """What the brief protocol states about the recording (R13), for the PDF extract."""
+    from taspa.recorder.sealing import effective_marks, incident_list, pause_list
+
+    hearing = recording.hearing
+    return {
+        "court_name": hearing.case.court.name,
+        "case_number": hearing.case.number,
+        "hearing_date": timezone.localtime(hearing.scheduled_at),
+        "started_at": timezone.localtime(recording.started_at),
+        "stopped_at": timezone.localtime(recording.stopped_at) if recording.stopped_at else None,
+        "file_name": recording.file_name,
+        "sha256": recording.sha256,
+        "duration": _clock(recording.duration_s or 0),
+        "signer": recording.signer_subject,
+        "marks": [m | {"offset": _clock(m["offset_s"])} for m in effective_marks(recording)],
+        "pauses": [
+            p | {"reason_text": PAUSE_REASON_LABELS.get(p["reason"], p["reason"])}
+            for p in pause_list(recording)
+        ],
+        "incidents": incident_list(hearing),
+    }

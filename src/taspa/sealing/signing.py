@@ -91,6 +91,11 @@ class Pkcs12Signer:
         return self._certificate
 
     @property
+    def pyhanko_signer(self) -> SimpleSigner:
+        """The pyHanko signer underneath, for PAdES signatures of PDF documents."""
+        return self._signer
+
+    @property
     def chain(self) -> list[x509.Certificate]:
         """The other certificates the PKCS#12 file carried (CA chain), embedded in signatures."""
         return [

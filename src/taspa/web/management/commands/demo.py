@@ -2,6 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from taspa.demo import DEMO_PASSWORD, install_demo_keys, record_demo_hearing, seed_demo
+from taspa.jobs.runner import start_background
 from taspa.sealing.verify import verify_recording
 from taspa.web.serving import serve
 
@@ -43,4 +44,8 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"the demo recording does not verify: {', '.join(failed)}")
         if not no_serve:
-            serve("127.0.0.1", port, log=out)
+            stop = start_background()
+            try:
+                serve("127.0.0.1", port, log=out)
+            finally:
+                stop.set()

@@ -1,6 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from taspa.jobs.runner import start_background
 from taspa.web.serving import parse_addr, serve
 
 
@@ -20,4 +21,8 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=2) from error
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
-        serve(host, port, log=self.stdout.write)
+        stop = start_background()
+        try:
+            serve(host, port, log=self.stdout.write)
+        finally:
+            stop.set()

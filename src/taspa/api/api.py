@@ -62,10 +62,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from taspa.access.api import router as access_router
     from taspa.api.users import router as users_router
     from taspa.courts.api import router as courts_router
+    from taspa.custody.api import router as custody_router
     from taspa.incidents.api import router as incidents_router
     from taspa.recorder.api import router as recorder_router
+    from taspa.replication.api import router as replication_router
+    from taspa.retention.api import router as retention_router
     from taspa.sealing.api import router as sealing_router
     from taspa.storage.api import router as storage_router
 
@@ -76,6 +80,10 @@ def _register_routers() -> None:
         sealing_router,
         storage_router,
         incidents_router,
+        custody_router,
+        replication_router,
+        retention_router,
+        access_router,
     )
     for router in routers:
         api.add_router("", router)

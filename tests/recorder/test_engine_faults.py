@@ -204,6 +204,7 @@ def test_r19_recover_after_the_recorder_process_is_killed(
 
     assert "gap" in events.kinds() and len(result.gaps) == 1
     assert result.gaps[0].cause == "the recorder process died"
+    assert len(result.commands) == 2 and result.command == result.commands[0]
     assert verify_pieces(result.media_path, result.journal_path).ok
     records = [json.loads(x) for x in result.journal_path.read_text().splitlines()]
     assert [r["type"] for r in records].count("recover") == 1

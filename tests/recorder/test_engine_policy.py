@@ -66,7 +66,7 @@ def test_capture_command_is_an_argument_list_with_one_opus_track_per_microphone(
 
 
 def test_only_generated_and_file_inputs_are_paced_with_re() -> None:
-    assert policy.input_args(MICS[0])[:3] == ["-thread_queue_size", "1024", "-re"]
+    assert policy.input_args(MICS[0])[:3] == ["-thread_queue_size", "8", "-re"]
     assert "-re" not in policy.input_args(MICS[1])
     assert policy.input_args(MICS[1])[-4:] == ["-f", "alsa", "-i", "hw:1,0"]
     assert "-re" in policy.input_args(Source("audio", "/tmp/x.wav", "file"))

@@ -575,7 +575,7 @@ class CaptureEngine:
         self._copy_video = frozenset(records[0].get("copy_video", []))
         self._runs = [
             _Run(index=r.index, ts_offset=r.ts_offset, launched=r.anchor or 0.0, anchor=r.anchor,
-                 media_end=r.media_end)
+                 media_end=r.media_end, command=r.command)
             for r in restored.runs
         ]  # fmt: skip
         self._journal = Journal(self.journal_path)

@@ -48,6 +48,7 @@ SOURCE_KINDS = ("audio", "video")
 SOURCE_FORMATS = ("lavfi", "alsa", "pulse", "rtsp", "file", "v4l2")
 # Generated and file inputs would run as fast as the CPU allows; -re paces them to real time.
 PACED_FORMATS = frozenset({"lavfi", "file", None})
+THREAD_QUEUE = {"alsa": 1024, "pulse": 1024, "rtsp": 256, "v4l2": 64}
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,10 @@ def input_args(source: Source, *, seek: float = 0.0, live: bool = False) -> list
     """ffmpeg input options for one source. ``seek`` restarts a file where a live feed would be;
     ``live`` marks a file that is fed in real time by another program (a FIFO): pacing it with
     -re would add ffmpeg's probing time to every sample's latency, so it is read as it comes."""
-    args = ["-thread_queue_size", "1024"]
+    # A capture device must never wait on a busy encoder, so it gets a deep queue; a paced or
+    # generated input must not: with -re a deep queue of raw 720p frames cost ffmpeg 2.5x the
+    # CPU (bench/recorder.py) and could hold gigabytes.
+    args = ["-thread_queue_size", str(THREAD_QUEUE.get(source.format, 8))]
     if source.format in PACED_FORMATS and not live:
         args.append("-re")
     if source.format in (None, "file") and seek > 0 and not live:

@@ -31,6 +31,7 @@ class RunInfo:
     ts_offset: float
     anchor: float | None
     media_end: float | None
+    command: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _runs(records: list[dict[str, Any]], last_write: float) -> list[RunInfo]:
             end = offset + max(
                 0.0, last_write - anchor
             )  # the crash: media ran until the last write
-        runs.append(RunInfo(index, offset, anchor, end))
+        runs.append(RunInfo(index, offset, anchor, end, record["command"]))
     return runs
 
 

@@ -1,0 +1,153 @@
+"""Capture engine cost against bare ffmpeg, and courtrooms per machine.
+
+    .venv/bin/python -m bench.recorder [--seconds 20] [--capacity-seconds 12] [--max-rooms 96]
+
+CPU per courtroom = user+sys seconds of the ffmpeg child plus the engine's Python threads, per
+second of media. The bare figure is ffmpeg doing the same encode straight to a file. Capacity
+runs N four-microphone courtrooms at once and stops at the first N where one falls behind real
+time (media shorter than wall time) or restarts (a gap). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from taspa.recorder.engine import CaptureEngine, CaptureResult, Source
+
+MICS = [
+    Source("audio", f"sine=frequency={f}:sample_rate=48000", "lavfi", f"mic{i}")
+    for i, f in enumerate((220, 330, 440, 550))
+]
+CAMERA = Source("video", "testsrc2=size=1280x720:rate=25", "lavfi", "camera")
+CLOCK_TICKS = 100
+
+
+@dataclass(frozen=True)
+class Cost:
+    cpu_s: float
+    media_s: float
+    stop_s: float = 0.0
+    bytes_per_s: float = 0.0
+    python_s: float = 0.0
+
+    @property
+    def per_media_s(self) -> float:
+        return self.cpu_s / self.media_s
+
+
+def _proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def engine_cost(sources: list[Source], seconds: float, spool: Path) -> Cost:
+    """The engine's ffmpeg child plus this process's threads (the main thread only sleeps)."""
+    engine = CaptureEngine(sources=sources, spool_dir=spool)
+    before = _self_cpu()
+    engine.start()
+    time.sleep(seconds)
+    child = _proc_cpu(engine.ffmpeg_pid)
+    stopping = time.perf_counter()
+    result = engine.stop()
+    stop_s = time.perf_counter() - stopping
+    python = _self_cpu() - before
+    return Cost(child + python, result.duration_s, stop_s, result.bytes / result.duration_s, python)
+
+
+def bare_cost(sources: list[Source], seconds: float, out: Path) -> Cost:
+    """ffmpeg alone: the same inputs and encoders, written to a file."""
+    cmd = ["ffmpeg", "-v", "error", "-y"]
+    for source in sources:
+        cmd += ["-re", "-f", "lavfi", "-i", source.input]
+    for index, source in enumerate(sources):
+        cmd += ["-map", f"{index}:{source.kind[0]}:0"]
+    cmd += ["-c:a", "libopus", "-b:a", "48k", "-ar", "48000"]
+    if any(s.kind == "video" for s in sources):
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "50"]
+        cmd += ["-b:v", "1500k", "-pix_fmt", "yuv420p"]
+    cmd += ["-t", str(seconds), "-f", "mpegts", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Cost(cpu, seconds, 0.0, out.stat().st_size / seconds)
+
+
+def behind(result: CaptureResult, stopped_at: float) -> bool:
+    """A courtroom fell behind real time: restarted, or made less media than wall time."""
+    wall = stopped_at - result.started_at.timestamp()
+    return bool(result.gaps) or result.duration_s < wall - 0.25
+
+
+def rooms_ok(rooms: int, seconds: float, work: Path) -> tuple[bool, float]:
+    engines = [CaptureEngine(sources=MICS, spool_dir=work / f"n{rooms}-{i}") for i in range(rooms)]
+    for engine in engines:
+        engine.start()
+    time.sleep(seconds)
+    stopped_at = time.time()
+    results = [engine.stop() for engine in engines]
+    worst = min(r.duration_s / (stopped_at - r.started_at.timestamp()) for r in results)
+    return not any(behind(r, stopped_at) for r in results), worst
+
+
+def capacity(seconds: float, max_rooms: int, work: Path) -> list[tuple[int, bool, float]]:
+    """Grow N until a courtroom falls behind, then bisect (in steps of 4) between the last good
+    and the first bad N."""
+    steps, rooms, good, bad = [], 4, 0, None
+    while rooms <= max_rooms and bad is None:
+        ok, worst = rooms_ok(rooms, seconds, work)
+        steps.append((rooms, ok, worst))
+        good, bad = (rooms, None) if ok else (good, rooms)
+        rooms = rooms * 2 if rooms < 16 else rooms + 16
+    while bad is not None and bad - good > 4:
+        rooms = (good + bad) // 8 * 4
+        ok, worst = rooms_ok(rooms, seconds, work)
+        steps.append((rooms, ok, worst))
+        good, bad = (rooms, bad) if ok else (good, rooms)
+    return sorted(steps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--capacity-seconds", type=float, default=12.0)
+    parser.add_argument("--max-rooms", type=int, default=96)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="taspa-bench-") as tmp:
+        work = Path(tmp)
+        rows = []
+        for name, sources in (("4 mics, audio only", MICS), ("720p25 + 1 mic", [MICS[0], CAMERA])):
+            engine = engine_cost(sources, args.seconds, work / name.replace(" ", "_"))
+            bare = bare_cost(sources, args.seconds, work / f"{len(rows)}.ts")
+            rows.append((name, engine, bare))
+        steps = capacity(args.capacity_seconds, args.max_rooms, work)
+    print("| courtroom | engine CPU s / media s | of which Python | bare ffmpeg CPU s / media s"
+          " | ratio | engine stop() | stored kB/s (engine vs bare) |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, engine, bare in rows:
+        print(
+            f"| {name} | {engine.per_media_s:.4f} ({engine.per_media_s * 100:.1f} % of a core)"
+            f" | {engine.python_s / engine.media_s:.4f} | {bare.per_media_s:.4f}"
+            f" | {engine.per_media_s / bare.per_media_s:.2f}"
+            f" | {engine.stop_s * 1000:.0f} ms | {engine.bytes_per_s / 1000:.1f} vs"
+            f" {bare.bytes_per_s / 1000:.1f} |"
+        )
+    print("\n| 4-mic courtrooms at once | all kept real time | worst media/wall |")
+    print("| --- | --- | --- |")
+    for rooms, ok, worst in steps:
+        print(f"| {rooms} | {'yes' if ok else 'NO'} | {worst:.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ from taspa.recorder import runtime
 from taspa.recorder.engine import EngineError, EngineEvent, preflight
 from taspa.recorder.models import Mark, Pause, Preflight, Recording
 from taspa.recorder.policy import PAUSE_REASONS, pause_reason_allowed
+from taspa.recorder.signals import recording_stopped
 
 log = logging.getLogger("taspa.recorder")
 State = Hearing.State
@@ -277,7 +278,9 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
     runtime.forget(hearing.pk)
     from taspa.recorder.sealing import seal_hearing_recording
 
-    return seal_hearing_recording(recording)
+    sealed = seal_hearing_recording(recording)
+    recording_stopped.send(sender=Recording, recording=sealed)
+    return sealed
 
 
 def handle_engine_event(hearing_id: int, event: EngineEvent) -> None:

@@ -20,6 +20,7 @@ from taspa.courts.models import Hearing
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
 from taspa.recorder.models import Recording
+from taspa.recorder.signals import recording_sealed
 from taspa.sealing.actions import SigningUnavailable, signer_for
 from taspa.sealing.layout import SealedFiles, recording_file_name
 from taspa.sealing.manifest import build_manifest, certificate_summary
@@ -191,6 +192,7 @@ def _mark_sealed(recording: Recording, hearing: Hearing, files: SealedFiles, sig
         recording.state = Recording.State.SEALED
         recording.save()
         Hearing.objects.filter(pk=hearing.pk).update(state=Hearing.State.SEALED)
+        transaction.on_commit(lambda: recording_sealed.send(sender=Recording, recording=recording))
         record(
             actor=None,
             action="recording.seal",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from seaweed import SeaweedServer
 from taspa.api.actions import issue_token
 from taspa.courts import actions
 from taspa.courts.actions import RoleGrant
@@ -142,3 +146,31 @@ class ApiClient:
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+# A real S3 server (SeaweedFS) for every test that needs one, started once per session.
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """One SeaweedFS (master, volume, filer, S3) on free loopback ports for the session."""
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweedfs")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_server: SeaweedServer) -> Iterator[Any]:
+    client = s3_server.client()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def locked_bucket(s3_client: Any) -> str:
+    """A fresh bucket with object lock (and so versioning) enabled."""
+    name = f"taspa-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    return name

@@ -13,6 +13,7 @@ class IncidentKind(enum.StrEnum):
     DISK_FULL = "disk_full"
     SIGNING_FAILED = "signing_failed"  # R14 could not be done automatically
     NOT_RECORDED = "not_recorded"  # R17: it turned out the hearing was not recorded
+    FIXITY_FAILED = "fixity_failed"  # R19, R20: a stored recording no longer matches its hash
 
 
 # Kinds a person may report by hand; the others come from the recorder itself.

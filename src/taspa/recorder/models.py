@@ -39,6 +39,9 @@ class Recording(models.Model):
     sealed_at = models.DateTimeField(null=True, blank=True)
     # When the media and its signatures were taken into the blob store (TASPA_STORAGE).
     stored_at = models.DateTimeField(null=True, blank=True)
+    # The rolling fixity job's last look at the stored blobs (R19, R20).
+    fixity_checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    fixity_ok = models.BooleanField(null=True)
 
     class Meta:
         verbose_name = _("recording")

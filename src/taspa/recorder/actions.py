@@ -296,6 +296,8 @@ def handle_engine_event(hearing_id: int, event: EngineEvent) -> None:
         log.warning("hearing %s: %s: %s", hearing_id, event.kind, event.detail)
         return
     hearing = Hearing.objects.get(pk=hearing_id)
+    if kind == IncidentKind.SOURCE_LOST and _outage_already_reported(hearing):
+        return  # the watchdog retries every second: one incident per outage, not per retry
     open_incident(
         actor=None,
         hearing=hearing,
@@ -304,3 +306,13 @@ def handle_engine_event(hearing_id: int, event: EngineEvent) -> None:
         gap_start=event.gap.start if event.gap else None,
         gap_end=event.gap.end if event.gap else None,
     )
+
+
+def _outage_already_reported(hearing: Hearing) -> bool:
+    """True while the latest capture incident is an unclosed 'source lost' (no gap after it)."""
+    latest = (
+        hearing.incidents.filter(kind__in=[IncidentKind.SOURCE_LOST, IncidentKind.CAPTURE_GAP])
+        .order_by("-at", "-id")
+        .first()
+    )
+    return latest is not None and latest.kind == IncidentKind.SOURCE_LOST

@@ -28,6 +28,7 @@ EXPECTED = {
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: {OWN},
         Action.OPERATE_RECORDER: set(),
+        Action.MANAGE_RETENTION: {OWN},
     },
     "secretary": {
         Action.MANAGE_COURTS: set(),
@@ -38,6 +39,7 @@ EXPECTED = {
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: set(),
         Action.OPERATE_RECORDER: {OWN},  # secretary-a is the secretary of the court-a hearing
+        Action.MANAGE_RETENTION: set(),
     },
     "judge": {
         Action.MANAGE_COURTS: set(),
@@ -48,10 +50,12 @@ EXPECTED = {
         Action.VIEW_HEARING: {OWN},
         Action.VERIFY_AUDIT: set(),
         Action.OPERATE_RECORDER: set(),
+        Action.MANAGE_RETENTION: {OWN},
     },
     "archivist": {
         **{a: set() for a in Action},
         Action.VIEW_HEARING: {OWN},
+        Action.MANAGE_RETENTION: {OWN},
     },
     "regional_staff": {
         **{a: set() for a in Action},

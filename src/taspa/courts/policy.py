@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     VIEW_HEARING = "view_hearing"
     VERIFY_AUDIT = "verify_audit"
     OPERATE_RECORDER = "operate_recorder"  # R7: only the hearing's secretary (or stand-in)
+    HANDLE_PETITIONS = "handle_petitions"  # R28–R35: court staff register and fulfil petitions
+    MANAGE_RETENTION = "manage_retention"  # R24: judgment date, legal hold
 
 
 # The one table of who may do what, within the scope of their court (or region).
@@ -68,6 +70,11 @@ ROLES_FOR_ACTION: Mapping[Action, frozenset[Role]] = {
     # R7: the secretary operates the recorder; the permission layer further narrows this to the
     # hearing's own secretary or the stand-in the court administrator assigned.
     Action.OPERATE_RECORDER: frozenset({Role.SECRETARY}),
+    # R24: the date the judgment took legal effect starts the retention clock; a legal hold
+    # (e.g. a new review of the case) suspends deletion. Court staff who hold the case file.
+    Action.MANAGE_RETENTION: frozenset(
+        {Role.SYSTEM_ADMIN, Role.COURT_ADMIN, Role.JUDGE, Role.ARCHIVIST}
+    ),
 }
 
 # Roles a court administrator may hand out inside their own court; the rest need a system admin.

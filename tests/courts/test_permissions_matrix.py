@@ -29,6 +29,7 @@ EXPECTED = {
         Action.VERIFY_AUDIT: {OWN},
         Action.OPERATE_RECORDER: set(),
         Action.MANAGE_RETENTION: {OWN},
+        Action.HANDLE_PETITIONS: {OWN},
     },
     "secretary": {
         Action.MANAGE_COURTS: set(),
@@ -40,6 +41,7 @@ EXPECTED = {
         Action.VERIFY_AUDIT: set(),
         Action.OPERATE_RECORDER: {OWN},  # secretary-a is the secretary of the court-a hearing
         Action.MANAGE_RETENTION: set(),
+        Action.HANDLE_PETITIONS: {OWN},
     },
     "judge": {
         Action.MANAGE_COURTS: set(),
@@ -51,6 +53,7 @@ EXPECTED = {
         Action.VERIFY_AUDIT: set(),
         Action.OPERATE_RECORDER: set(),
         Action.MANAGE_RETENTION: {OWN},
+        Action.HANDLE_PETITIONS: {OWN},
     },
     "archivist": {
         **{a: set() for a in Action},

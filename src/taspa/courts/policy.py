@@ -75,6 +75,10 @@ ROLES_FOR_ACTION: Mapping[Action, frozenset[Role]] = {
     Action.MANAGE_RETENTION: frozenset(
         {Role.SYSTEM_ADMIN, Role.COURT_ADMIN, Role.JUDGE, Role.ARCHIVIST}
     ),
+    # R28–R35: court staff register paper petitions, fulfil them and record receipts.
+    Action.HANDLE_PETITIONS: frozenset(
+        {Role.SYSTEM_ADMIN, Role.COURT_ADMIN, Role.SECRETARY, Role.JUDGE}
+    ),
 }
 
 # Roles a court administrator may hand out inside their own court; the rest need a system admin.

@@ -230,6 +230,10 @@ def test_r8_preflight_finds_signal_silence_a_dead_source_and_short_disk(tmp_path
     assert not by_name["source:interpreter"].ok and "silent" in by_name["source:interpreter"].detail
     assert not by_name["source:dead"].ok
     assert by_name["disk_space"].ok
+    engine = CaptureEngine(sources=[dead], spool_dir=tmp_path / "spool")
+    with pytest.raises(EngineError, match="No such file"):
+        engine.start()  # R9: recording is impossible, and the error says why
+    assert not engine.running and not (tmp_path / "spool" / "journal.jsonl").exists()
     huge = preflight([TONE], tmp_path, seconds=3.0, hours=10_000_000)
     assert not huge[-1].ok and huge[-1].name == "disk_space"
 

@@ -173,8 +173,10 @@ class CaptureEngine:
     def running(self) -> bool:
         return self.state == policy.RECORDING
 
-    def start(self) -> None:
-        """Begin capture. Refuses when running, or when the spool already holds a recording."""
+    def start(self, *, confirm_s: float = 5.0) -> None:
+        """Begin capture; returns once media flows. Refuses when running or when the spool holds
+        a recording; raises EngineError, leaving no spool behind, when ffmpeg cannot open the
+        sources within ``confirm_s`` (R9: recording is impossible, the reason is the error)."""
         with self._lock:
             self._require("start")
             if self.journal_path.exists() and self.journal_path.stat().st_size:
@@ -187,8 +189,36 @@ class CaptureEngine:
             )
             self._journal.append(self._start_record())
             self.state = policy.RECORDING
-            self._launch(0.0)
+            run = self._launch(0.0)
+        problem = self._confirm(run, confirm_s)
+        if problem is not None:
+            self._abandon(run)
+            raise EngineError(f"capture could not start: {problem}")
         self._start_watchdog()
+
+    def _confirm(self, run: _Run, timeout: float) -> str | None:
+        """Wait for the first media bytes; the reason when ffmpeg exits or stays silent."""
+        deadline = time.monotonic() + timeout
+        while run.first_data is None and time.monotonic() < deadline:
+            if run.process.poll() is not None:
+                for thread in run.threads:
+                    thread.join(1.0)
+                break
+            time.sleep(0.01)
+        if run.first_data is not None:
+            return None
+        tail = (self.spool_dir / LOG_NAME).read_text(errors="replace").strip().splitlines()
+        return tail[-1] if tail and not tail[-1].startswith("$ ") else "no media from ffmpeg"
+
+    def _abandon(self, run: _Run) -> None:
+        """Undo a start that recorded nothing: no process, no spool files, back to idle."""
+        self._retire(run, graceful=False)
+        with self._lock:
+            self._spool.close()
+            self._journal.close()
+            for path in (self.media_path, self.journal_path):
+                path.unlink(missing_ok=True)
+            self._runs, self.state = [], policy.IDLE
 
     def pause(self, reason: str | None = None) -> None:
         """R6 lawful pause: ffmpeg stops cleanly, the media file stays open, no gap is recorded."""

@@ -1,8 +1,13 @@
-"""Writes the web shell makes on a user's behalf."""
+"""Writes the web layer makes: the user's language, and the derived playback files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from taspa.courts.models import User
+from taspa.recorder.models import Recording
+from taspa.web.playback import PlaybackFiles, make_playback_files, store_verdict
 
 
 def remember_language(*, actor: User, language: str) -> None:
@@ -10,3 +15,33 @@ def remember_language(*, actor: User, language: str) -> None:
     if actor.language != language:
         actor.language = language
         actor.save(update_fields=["language"])
+
+
+def microphone_names(recording: Recording) -> list[str]:
+    """Track n of the original is the courtroom's audio source n (the recorder's order)."""
+    sources = recording.hearing.courtroom.sources or []
+    audio = [s for s in sources if s.get("kind") == "audio"]
+    return [s.get("label") or s.get("input", "")[:40] for s in audio]
+
+
+def prepare_playback(recording: Recording) -> PlaybackFiles:
+    """Derive the playback files of a sealed recording once, and check its signature once.
+    Derived files are no court record: the sealed original stays the evidence (ADR 0008)."""
+    names = microphone_names(recording)
+    files = make_playback_files(Path(recording.media_path), recording.pk, names)
+    if not files.verdict.exists():
+        verify_now(recording)
+    return files
+
+
+def verify_now(recording: Recording) -> dict[str, Any]:
+    """Run the full verification of the sealed files (R14, R19) and keep its verdict."""
+    from taspa.sealing.verify import UnreadableInput, verify_recording
+
+    try:
+        checks = verify_recording(recording.media_path)
+    except UnreadableInput as error:
+        from taspa.sealing.verify import Check
+
+        checks = [Check(name="readable", ok=False, detail=str(error))]
+    return store_verdict(PlaybackFiles.of(recording.pk), checks)

@@ -1,9 +1,24 @@
 from django.urls import path
 
-from taspa.web import views
+from taspa.web.views import console, dashboards, playback, shell
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("language/", views.set_language, name="set_language"),
+    path("", shell.home, name="home"),
+    path("language/", shell.set_language, name="set_language"),
+    path("dashboard/", dashboards.dashboard, name="dashboard"),
+    path("hearings/<int:hearing_id>/console", console.console, name="console"),
+    path("hearings/<int:hearing_id>/console/timeline", console.timeline, name="console_timeline"),
+    path(
+        "hearings/<int:hearing_id>/console/<slug:operation>",
+        console.operate,
+        name="console_operate",
+    ),
+    path("recordings/<int:recording_id>", playback.recording_page, name="recording"),
+    path("recordings/<int:recording_id>/verify", playback.verify, name="recording_verify"),
+    path(
+        "recordings/<int:recording_id>/files/<str:name>",
+        playback.playback_file,
+        name="playback_file",
+    ),
 ]

@@ -10,13 +10,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from taspa.courts import selectors
+from taspa.web import selectors as web_selectors
 from taspa.web.actions import remember_language
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    hearings = selectors.visible_hearings(request.user).order_by("-scheduled_at")[:200]
-    return render(request, "web/home.html", {"hearings": hearings})
+    """Today's hearings first (the secretary's day), then every hearing the user sees."""
+    hearings = (
+        selectors.visible_hearings(request.user)
+        .select_related("recording")
+        .order_by("-scheduled_at")[:200]
+    )
+    today = web_selectors.todays_hearings(request.user).select_related("recording")
+    return render(request, "web/home.html", {"hearings": hearings, "today": today})
 
 
 @require_POST

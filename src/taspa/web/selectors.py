@@ -1,0 +1,126 @@
+"""Reads the web pages make: today's hearings, the console's buttons and the timeline.
+
+Rules stay in their apps: who may operate the recorder is ``courts.permissions.allowed``; the
+marks as they stand are ``recorder.sealing.effective_marks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from taspa.courts.models import Hearing, User
+from taspa.courts.permissions import allowed
+from taspa.courts.policy import Action
+from taspa.courts.selectors import visible_hearings
+from taspa.recorder.models import Recording
+from taspa.recorder.policy import PAUSE_REASONS
+
+MAX_MARK_KEYS = 9
+
+
+@dataclass(frozen=True)
+class MarkButton:
+    key: str
+    speaker: str
+    role: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # mark | pause | resume | incident
+    text: str
+    offset_s: float | None = None
+
+
+def visible_hearing(user: User, hearing_id: int) -> Hearing | None:
+    return visible_hearings(user).filter(pk=hearing_id).first()
+
+
+def todays_hearings(user: User) -> QuerySet[Hearing]:
+    """The hearings of today (local time) the user sees, the ones they operate first."""
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    end = start + timezone.timedelta(days=1)
+    return (
+        visible_hearings(user)
+        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
+        .order_by("scheduled_at", "id")
+    )
+
+
+def operated_by(user: User) -> Q:
+    return Q(secretary=user) | Q(stand_in=user)
+
+
+def may_operate(user: User, hearing: Hearing) -> bool:
+    return allowed(user, Action.OPERATE_RECORDER, hearing)
+
+
+def mark_buttons(hearing: Hearing) -> list[MarkButton]:
+    """R12: one button per person who speaks — the judge, then the participants — keyed 1–9."""
+    people = [(str(hearing.judge), _("judge"))]
+    people += [(p.name, p.role) for p in hearing.participants.all()]
+    return [
+        MarkButton(key=str(n), speaker=name, role=role)
+        for n, (name, role) in enumerate(people[:MAX_MARK_KEYS], start=1)
+    ]
+
+
+def pause_reasons() -> list[str]:
+    """R6: the only lawful reasons; the console offers one button for each and nothing else."""
+    return list(PAUSE_REASONS)
+
+
+def recording_of(hearing: Hearing) -> Recording | None:
+    return Recording.objects.filter(hearing=hearing).first()
+
+
+def timeline(hearing: Hearing) -> list[TimelineEntry]:
+    """Marks, pauses, resumptions and incidents in the order they happened."""
+    from taspa.recorder.sealing import effective_marks
+
+    entries = [
+        TimelineEntry(at=i.at, kind="incident", text=f"{i.kind}: {i.detail}")
+        for i in hearing.incidents.all()
+    ]
+    recording = recording_of(hearing)
+    if recording is not None:
+        entries += [
+            TimelineEntry(at=m["at"], kind="mark", text=mark_label(m), offset_s=m["offset_s"])
+            for m in effective_marks(recording)
+        ]
+        entries += _pause_entries(recording)
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def mark_label(mark: dict[str, Any]) -> str:
+    return f"{mark['speaker']} ({mark['role']})"
+
+
+def _pause_entries(recording: Recording) -> list[TimelineEntry]:
+    labels = pause_labels()
+    entries = []
+    for pause in recording.pauses.all():
+        entries.append(TimelineEntry(at=pause.started_at, kind="pause", text=labels[pause.reason]))
+        if pause.ended_at:
+            entries.append(TimelineEntry(at=pause.ended_at, kind="resume", text=_("resumed")))
+    return entries
+
+
+def pause_labels() -> dict[str, str]:
+    return {
+        "adjournment": _("Adjournment"),
+        "recess": _("Recess"),
+        "deliberation": _("Deliberation"),
+    }
+
+
+def latest_preflight(hearing: Hearing) -> Any:
+    return hearing.preflights.order_by("-at").first()

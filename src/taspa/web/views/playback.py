@@ -1,0 +1,100 @@
+"""Playback of a sealed recording: waveform from precomputed peaks, marks and pauses on the
+timeline, renditions streamed with HTTP Range, the signature verdict (R12–R14, R19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from taspa.api.ranges import ranged_file_response
+from taspa.courts.selectors import visible_hearings
+from taspa.recorder.models import Recording
+from taspa.recorder.sealing import effective_marks, pause_list
+from taspa.web.actions import verify_now
+from taspa.web.playback import PlaybackFiles, read_json
+from taspa.web.selectors import mark_label, pause_labels
+
+CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "application/json"}
+
+
+def _sealed(request: HttpRequest, recording_id: int) -> Recording:
+    recording = (
+        Recording.objects.select_related("hearing__case__court", "hearing__courtroom", "signed_by")
+        .filter(pk=recording_id, hearing__in=visible_hearings(request.user))
+        .first()
+    )
+    if recording is None or recording.state != Recording.State.SEALED:
+        raise Http404
+    return recording
+
+
+def _media_time(recording: Recording, moment) -> float:
+    return max(0.0, (moment - recording.started_at).total_seconds())
+
+
+def _pauses(recording: Recording) -> list[dict]:
+    """Pauses on the media timeline: media time is wall time since the start (R6), so a pause
+    sits at its wall-clock distance from the recording's start."""
+    labels = pause_labels()
+    return [
+        {
+            "label": labels.get(p["reason"], p["reason"]),
+            "start": _media_time(recording, p["started_at"]),
+            "end": _media_time(recording, p["ended_at"] or p["started_at"]),
+        }
+        for p in pause_list(recording)
+    ]
+
+
+@login_required
+@require_GET
+def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
+    recording = _sealed(request, recording_id)
+    files = PlaybackFiles.of(recording.pk)
+    info = read_json(files.info)
+    marks = effective_marks(recording)
+    context = {
+        "recording": recording,
+        "hearing": recording.hearing,
+        "info": info,
+        "tracks": [(f"track-{n}.webm", name) for n, name in enumerate(info["tracks"])]
+        if info and len(info["tracks"]) > 1
+        else [],
+        "verdict": read_json(files.verdict),
+        "marks": marks,
+        "timeline": {
+            "marks": [{"time": m["offset_s"], "label": mark_label(m)} for m in marks],
+            "pauses": _pauses(recording),
+        },
+    }
+    return render(request, "web/recording.html", context)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """Verify the sealed files again, now (the page shows when the verdict was made)."""
+    verify_now(_sealed(request, recording_id))
+    return redirect("web:recording", recording_id=recording_id)
+
+
+PLAYBACK_FILES = {"peaks.json", "mix.webm", "video.mp4"} | {f"track-{n}.webm" for n in range(32)}
+
+
+@login_required
+@require_GET
+def playback_file(request: HttpRequest, recording_id: int, name: str) -> HttpResponse:
+    """A derived file, with HTTP Range for the players (hours of audio, seeked anywhere)."""
+    if name not in PLAYBACK_FILES:
+        raise Http404
+    path = PlaybackFiles.of(_sealed(request, recording_id).pk).root / name
+    if not path.exists():
+        raise Http404
+    content_type = CONTENT_TYPES[Path(name).suffix]
+    if name == "peaks.json":
+        return FileResponse(path.open("rb"), content_type=content_type)
+    return ranged_file_response(request, path, content_type)

@@ -1,0 +1,143 @@
+"""Browser tests: a real `taspa serve` process over its own TASPA_HOME, driven by Debian's
+Chromium through Playwright (the browsers Playwright would download are not used)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SCREEN = {"width": 1366, "height": 768}
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    home: Path
+    hearing_id: int  # a fresh hearing of today, idle, in the demo court
+
+
+def operator_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    return env | {"TASPA_HOME": str(home)}
+
+
+def taspa(home: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "taspa", *args],
+        env=operator_env(home),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "taspa serve exited"
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 — loopback only
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo court with one sealed demo recording, plus a fresh hearing to record."""
+    home = tmp_path_factory.mktemp("taspa-e2e")
+    taspa(home, "demo", "--no-serve", "--seconds", "4")
+    fresh = "from taspa.demo import seed_demo; print('HEARING', seed_demo().hearing.pk)"
+    out = taspa(home, "shell", "-c", fresh)
+    hearing_id = int(out.split("HEARING")[-1].split()[0])
+    port = free_port()
+    log = (home / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taspa", "serve", "--addr", f"127.0.0.1:{port}"],
+        env=operator_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/login/", process)
+        yield Server(url=url, home=home, hearing_id=hearing_id)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: Server) -> Iterator[object]:
+    context = browser.new_context(viewport=SCREEN, base_url=server.url, locale="kk-KZ")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: $E2E_SCREENSHOTS, or a temporary directory."""
+    configured = os.environ.get("E2E_SCREENSHOTS")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+DEMO_PASSWORD = "demo"  # the demo court's printed password
+
+
+@pytest.fixture
+def sign_in(page):
+    """Sign ``page`` in as one of the demo court's people."""
+
+    def signed_in(username: str) -> None:
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url("**/")
+
+    return signed_in

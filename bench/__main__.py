@@ -1,0 +1,89 @@
+"""Run every benchmark and write ``docs/benchmarks.md``.
+
+Run: ``.venv/bin/python -m bench [--only NAME ...]``. Each benchmark is its own module, runnable
+alone (``python -m bench.hashing``), printing a markdown table that puts Taspa's figure next to
+the raw tool it competes with, run in the same invocation on the same data. This runner adds a
+description of the machine and collects the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# name → (title, module arguments)
+BENCHMARKS = {
+    "recorder": ("Recorder CPU per courtroom and courtrooms per machine", []),
+    "hashing": ("Seal/verify hashing vs `openssl dgst -sha256`", []),
+    "seal": ("Stop → sealed and stored, 1-hour and 6-hour A/V hearings", []),
+    "storage": ("Blob store vs `openssl dgst` + `cp`, and vs plain boto3 on SeaweedFS", []),
+}
+
+
+def machine() -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "0",
+    )
+    ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout
+    return [
+        f"- CPU: {model}{' (SHA-NI)' if ' sha_ni' in cpuinfo else ''}, {os.cpu_count()} cores",
+        f"- memory: {int(memory) / 2**20:.1f} GiB; OS: {platform.platform()}",
+        f"- Python {platform.python_version()}; {ffmpeg.splitlines()[0] if ffmpeg else 'ffmpeg ?'}",
+        f"- run: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+    ]
+
+
+def run(name: str, arguments: list[str]) -> tuple[str, float]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    table = "\n".join(line for line in result.stdout.splitlines() if line.startswith("|"))
+    notes = "\n".join(
+        line for line in result.stdout.splitlines() if line and not line.startswith("|")
+    )
+    if result.returncode != 0:
+        table = f"FAILED (exit {result.returncode}):\n\n```\n{result.stderr[-2000:]}\n```"
+    body = table + (f"\n\n```\n{notes}\n```" if notes else "")
+    return body, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS))
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    sections = ["# Taspa benchmarks", "", "Written by `.venv/bin/python -m bench`.", "", *machine()]
+    for name in args.only or BENCHMARKS:
+        title, arguments = BENCHMARKS[name]
+        print(f"running bench.{name} …", file=sys.stderr, flush=True)
+        body, seconds = run(name, arguments)
+        sections += ["", f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", "", body]
+        print(body)
+    args.out.write_text("\n".join(sections) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,9 @@ def prepare_playback(recording: Recording) -> PlaybackFiles:
     """Derive the playback files of a sealed recording once, and check its signature once.
     Derived files are no court record: the sealed original stays the evidence (ADR 0008)."""
     names = microphone_names(recording)
-    files = make_playback_files(Path(recording.media_path), recording.pk, names)
+    files = make_playback_files(
+        Path(recording.media_path), recording.pk, names, recording.duration_s
+    )
     if not files.verdict.exists():
         verify_now(recording)
     return files

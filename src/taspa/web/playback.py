@@ -33,6 +33,8 @@ log = logging.getLogger("taspa.web")
 
 PEAKS_RATE = 8000  # Hz of the PCM the peaks are computed from: speech needs no more
 SAMPLES_PER_PIXEL = 256  # 32 ms per bin: 6 hours ≈ 675,000 bins
+FINER = (32, 64, 128)  # short recordings get finer bins, so they fill the view
+VIEW_BINS = 1600
 RENDITION_KBPS = 32
 TOOL_TIMEOUT_S = 6 * 3600
 
@@ -130,30 +132,38 @@ def _min_max(samples: np.ndarray, width: int) -> list[int]:
     return pairs.clip(-128, 127).ravel().tolist()
 
 
-def waveform_json(data: list[int]) -> dict[str, Any]:
+def samples_per_pixel(duration_s: float | None) -> int:
+    """The coarsest bins for hours of audio, finer ones for a recording of a few minutes."""
+    for finer in FINER:
+        if (duration_s or 0) * PEAKS_RATE / finer <= VIEW_BINS:
+            return finer
+    return SAMPLES_PER_PIXEL
+
+
+def waveform_json(data: list[int], per_pixel: int) -> dict[str, Any]:
     return {
         "version": 2,
         "channels": 1,
         "sample_rate": PEAKS_RATE,
-        "samples_per_pixel": SAMPLES_PER_PIXEL,
+        "samples_per_pixel": per_pixel,
         "bits": 8,
         "length": len(data) // 2,
         "data": data,
     }
 
 
-def compute_peaks(media: Path, audio_tracks: int) -> dict[str, Any]:
+def compute_peaks(media: Path, audio_tracks: int, per_pixel: int) -> dict[str, Any]:
     """Decode the original once, at low rate, through a pipe (never whole into memory)."""
     process = subprocess.Popen(
         peaks_command(media, audio_tracks), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert process.stdout is not None
-    chunks = iter(lambda: process.stdout.read(SAMPLES_PER_PIXEL * 2 * 512), b"")
-    data = bin_peaks(chunks, SAMPLES_PER_PIXEL)
+    chunks = iter(lambda: process.stdout.read(per_pixel * 2 * 2048), b"")
+    data = bin_peaks(chunks, per_pixel)
     _, err = process.communicate(timeout=60)
     if process.returncode != 0:
         raise RuntimeError(f"ffmpeg failed decoding for peaks: {err.decode(errors='replace')}")
-    return waveform_json(data)
+    return waveform_json(data, per_pixel)
 
 
 def rendition_command(media: Path, audio_tracks: int, out: Path, track: int | None) -> list[str]:
@@ -193,7 +203,9 @@ def _write_json(path: Path, value: Any) -> None:
     partial.replace(path)
 
 
-def make_playback_files(media: Path, recording_id: int, track_names: list[str]) -> PlaybackFiles:
+def make_playback_files(
+    media: Path, recording_id: int, track_names: list[str], duration_s: float | None
+) -> PlaybackFiles:
     """Derive everything the playback page shows; idempotent (a rerun redoes what is missing).
     ``info.json`` is written last: its presence says the rest is complete."""
     files = PlaybackFiles.of(recording_id)
@@ -204,7 +216,8 @@ def make_playback_files(media: Path, recording_id: int, track_names: list[str]) 
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     video = [s for s in streams if s.get("codec_type") == "video"]
     if audio:
-        _write_json(files.peaks, compute_peaks(media, len(audio)))
+        per_pixel = samples_per_pixel(duration_s)
+        _write_json(files.peaks, compute_peaks(media, len(audio), per_pixel))
         _run(rendition_command(media, len(audio), files.mix, None), files.mix)
     if len(audio) > 1:
         for number in range(len(audio)):
@@ -214,7 +227,10 @@ def make_playback_files(media: Path, recording_id: int, track_names: list[str]) 
     if has_video:
         _run(video_command(media, files.video), files.video)
     names = [track_names[n] if n < len(track_names) else f"#{n + 1}" for n in range(len(audio))]
-    _write_json(files.info, {"tracks": names, "video": has_video, "audio": bool(audio)})
+    info = {"tracks": names, "video": has_video, "audio": bool(audio)}
+    if audio:
+        info["samples_per_pixel"] = per_pixel
+    _write_json(files.info, info)
     return files
 
 

@@ -9,6 +9,12 @@
     return el ? JSON.parse(el.textContent) : { marks: [], pauses: [] };
   }
 
+  function zoomLevels(finest) {
+    const levels = [];
+    for (let level = finest; level <= 16384; level *= 2) levels.push(level);
+    return levels;
+  }
+
   function initPeaks(audio, player) {
     const data = timeline();
     const options = {
@@ -16,7 +22,7 @@
       overview: { container: document.getElementById("overview") },
       mediaElement: audio,
       dataUri: { json: player.dataset.peaks },
-      zoomLevels: [256, 512, 1024, 2048, 4096, 8192],
+      zoomLevels: zoomLevels(Number(player.dataset.samplesPerPixel)),
       keyboard: false,
       showPlayheadTime: true,
       points: data.marks.map((m) => ({ time: m.time, labelText: m.label, color: "#0b5394" })),

@@ -1,5 +1,112 @@
-"""HTTP API of the replication area (CONTRACT.md); thin handlers over actions and selectors."""
+"""HTTP API of the replication area (CONTRACT.md, R23); thin handlers over actions and
+selectors. The byte transfer is ``PUT`` with ``Content-Range`` (see ``policy.py`` and
+docs/adr/0006-replication-protocol.md)."""
 
-from ninja import Router
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from taspa.courts.models import Court
+from taspa.courts.policy import Action
+from taspa.courts.selectors import court_by_ref, court_scope
+from taspa.errors import Forbidden, InvalidInput, NotFound
+from taspa.replication import selectors
+from taspa.replication.acknowledge import commit_replica
+from taspa.replication.central import Offer, enrol_court, offer_replica, peer_of, receive_chunk
+from taspa.replication.policy import parse_content_range
 
 router = Router(tags=["replication"])
+
+_REFUSALS = {
+    "offset": ("offset_mismatch", "The chunk does not start at the verified offset."),
+    "short": ("chunk_incomplete", "The chunk's body was shorter than its Content-Range."),
+    "digest": ("chunk_digest_mismatch", "The chunk does not match its Content-Digest."),
+}
+
+
+class OfferIn(Schema):
+    court: str
+    source_id: int = Field(ge=1)
+    file_name: str = Field(min_length=1, max_length=255)
+    files: dict[str, dict[str, Any]]
+    metadata: dict[str, Any]
+    metadata_version: int = Field(ge=0)
+    audit_head: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/courts/{court_id}/replication-token", response={201: dict})
+def replication_token(request: HttpRequest, court_id: int):
+    """At the centre (system administrator): a token for the court's server to push with."""
+    court = court_by_ref(court_id)
+    if court is None:
+        raise NotFound(f"No court {court_id}.")
+    return Status(201, {"token": enrol_court(actor=request.user, court=court)})
+
+
+@router.post("/replication/replicas")
+def offer(request: HttpRequest, payload: OfferIn):
+    replica = offer_replica(peer=peer_of(request.user), offer=Offer(**payload.dict()))
+    return {
+        "id": replica.pk,
+        "state": replica.state,
+        "offsets": replica.offsets,
+        "upload": {
+            kind: f"/api/v1/replication/replicas/{replica.pk}/files/{kind}"
+            for kind in replica.files
+        },
+    }
+
+
+@router.put("/replication/replicas/{replica_id}/files/{kind}")
+def put_chunk(request: HttpRequest, replica_id: int, kind: str):
+    """A ``Content-Range`` chunk with its ``Content-Digest``; ``bytes */TOTAL`` asks for the
+    verified offset. The answer's ``Range`` header (``bytes=0-N``) says what the centre holds."""
+    span = parse_content_range(request.headers.get("Content-Range", ""))
+    if span is None:
+        raise InvalidInput("bad_content_range", "Content-Range: bytes START-END/TOTAL expected.")
+    result = receive_chunk(
+        peer=peer_of(request.user),
+        replica_id=replica_id,
+        kind=kind,
+        span=span,
+        body=request,
+        digest=request.headers.get("Content-Digest", ""),
+    )
+    body = {"offset": result.offset, "total": result.total, "complete": result.complete}
+    status = 200
+    if result.reason:
+        code, detail = _REFUSALS[result.reason]
+        body |= {"error": code, "detail": detail}
+        status = 409
+    response = JsonResponse(body, status=status)
+    if result.offset:
+        response["Range"] = f"bytes=0-{result.offset - 1}"
+    return response
+
+
+@router.post("/replication/replicas/{replica_id}/commit")
+def commit(request: HttpRequest, replica_id: int):
+    ack = commit_replica(peer=peer_of(request.user), replica_id=replica_id)
+    if not ack.acknowledged:
+        return JsonResponse({"error": "replica_not_verified", **ack.as_dict()}, status=422)
+    return ack.as_dict()
+
+
+@router.get("/replication/status")
+def status(request: HttpRequest):
+    """R23: pending / in flight / failed, and when each court last replicated."""
+    if not Court.objects.filter(court_scope(request.user, Action.VIEW_HEARING)).exists():
+        raise Forbidden("Court or regional staff only.")
+    if settings.TASPA_ROLE == "central":
+        return selectors.central_status(selectors.visible_courts(request.user))
+    return selectors.court_status()
+
+
+@router.get("/replication/alarms")
+def alarms(request: HttpRequest, open: bool = False):
+    return {"items": selectors.alarms(selectors.visible_courts(request.user), open_only=open)}

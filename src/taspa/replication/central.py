@@ -1,0 +1,330 @@
+"""The centre's side of replication (R23): credentials per court, offers, verified chunks,
+verification before acknowledgement, alarms, and the audit-chain witness.
+
+A replica's bytes land in ``TASPA_HOME/replication/incoming/<id>/`` under the sealed layout's
+names; only after every file hashes to what the court declared and ``verify_recording`` passes
+against the centre's own trust anchors are they linked into the sealed directory, taken into
+the blob store and acknowledged. A replica that does not verify is refused, alarmed, and never
+stored as good.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from taspa.api.actions import issue_token
+from taspa.audit.actions import record
+from taspa.courts.actions import require
+from taspa.courts.models import Court, User
+from taspa.courts.policy import Action
+from taspa.errors import Conflict, Forbidden, InvalidInput, NotFound
+from taspa.replication.mirror import mirror_case
+from taspa.replication.models import Alarm, Peer, Replica, Witness
+from taspa.replication.policy import (
+    FILE_KINDS,
+    REQUIRED_KINDS,
+    AlarmKind,
+    ContentRange,
+    ReplicaState,
+    digest_matches,
+    is_silent,
+)
+from taspa.sealing.layout import SealedFiles
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def require_central() -> None:
+    if settings.TASPA_ROLE != "central":
+        raise Conflict("not_central", "This server is a court server (TASPA_ROLE=court).")
+
+
+def enrol_court(*, actor: User | None, court: Court) -> str:
+    """R23: a bearer token with which ``court``'s server pushes its own recordings, and only
+    them. A new token each time; earlier ones stay valid until revoked."""
+    require_central()
+    if actor is not None:
+        require(actor, Action.MANAGE_COURTS)
+    with transaction.atomic():
+        peer = Peer.objects.filter(court=court).select_related("user").first()
+        if peer is None:
+            user = User(username=f"replication~{court.code}", full_name=f"Replication {court.code}")
+            user.set_unusable_password()
+            user.save()
+            peer = Peer.objects.create(court=court, user=user, enrolled_at=timezone.now())
+        record(actor=actor, action="replication.enrol", target=court, payload={})
+    return issue_token(actor=actor, user=peer.user)
+
+
+def peer_of(user: Any) -> Peer:
+    """The court whose service user is calling; anyone else is refused (403)."""
+    peer = Peer.objects.select_related("court").filter(user_id=getattr(user, "pk", None)).first()
+    if peer is None:
+        raise Forbidden("Only an enrolled court server may push replicas.", "not_a_peer")
+    return peer
+
+
+def incoming_dir(replica: Replica) -> Path:
+    return Path(settings.TASPA_HOME) / "replication" / "incoming" / str(replica.pk)
+
+
+def sealed_dir(court: Court) -> Path:
+    return Path(settings.TASPA_HOME) / "recordings" / court.code
+
+
+def layout_names(file_name: str) -> dict[str, str]:
+    files = SealedFiles.beside(Path(file_name))
+    return {kind: getattr(files, kind).name for kind in FILE_KINDS}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a court offers: one sealed recording's files (kind -> {sha256, bytes}) and its
+    metadata at ``metadata_version``."""
+
+    court: str
+    source_id: int
+    file_name: str
+    files: dict[str, dict[str, Any]]
+    metadata: dict[str, Any]
+    metadata_version: int
+    audit_head: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_offer(peer: Peer, offer: Offer) -> None:
+    if offer.court != peer.court.code:
+        raise Forbidden(
+            f"This credential is court {peer.court.code}'s; it may not write {offer.court}'s "
+            "recordings.",
+            "wrong_court",
+        )
+    if not _SAFE_NAME.match(offer.file_name):
+        raise InvalidInput("invalid_file_name", "The file name is not a sealed recording's name.")
+    missing = [kind for kind in REQUIRED_KINDS if kind not in offer.files]
+    unknown = [kind for kind in offer.files if kind not in FILE_KINDS]
+    if missing or unknown:
+        raise InvalidInput("invalid_files", f"missing {missing}, unknown {unknown}")
+    for kind, spec in offer.files.items():
+        if not _HEX64.match(str(spec.get("sha256", ""))) or int(spec.get("bytes", -1)) < 0:
+            raise InvalidInput("invalid_files", f"{kind}: sha256 and bytes are required")
+
+
+def offer_replica(*, peer: Peer, offer: Offer) -> Replica:
+    """Open (or resume) the upload of one recording; idempotent (R23).
+
+    Same files as a replica already acknowledged: nothing to upload, only newer metadata is
+    taken. Same files as one being received: its verified offsets stand (resume). Different
+    files for an acknowledged recording are refused: a sealed recording never changes (R19).
+    """
+    require_central()
+    _check_offer(peer, offer)
+    files = {k: {"sha256": v["sha256"], "bytes": int(v["bytes"])} for k, v in offer.files.items()}
+    with transaction.atomic():
+        replica = (
+            Replica.objects.select_for_update()
+            .filter(court=peer.court, source_id=offer.source_id)
+            .first()
+        )
+        if replica is None:
+            replica = _new_replica(peer, offer, files)
+        elif replica.files != files:
+            replica = _replace_files(peer, replica, offer, files)
+        elif replica.state == ReplicaState.REFUSED:
+            replica = _restart(replica)
+        if replica.state == ReplicaState.ACKNOWLEDGED:
+            _take_metadata(replica, offer)
+        _witness(peer.court, offer.audit_head)
+        Peer.objects.filter(pk=peer.pk).update(last_seen_at=timezone.now())
+        Alarm.objects.filter(court=peer.court, kind=AlarmKind.SILENT, cleared_at=None).update(
+            cleared_at=timezone.now()
+        )
+    return replica
+
+
+def _new_replica(peer: Peer, offer: Offer, files: dict[str, dict[str, Any]]) -> Replica:
+    replica = Replica.objects.create(
+        court=peer.court,
+        source_id=offer.source_id,
+        file_name=offer.file_name,
+        sha256=files["media"]["sha256"],
+        bytes=files["media"]["bytes"],
+        files=files,
+        offsets={kind: 0 for kind in files},
+        metadata=offer.metadata,
+        metadata_version=offer.metadata_version,
+    )
+    record(
+        actor=peer.user,
+        action="replication.offer",
+        target=replica,
+        payload={"court": peer.court.code, "source_id": offer.source_id, "sha256": replica.sha256},
+    )
+    return replica
+
+
+def _replace_files(
+    peer: Peer, replica: Replica, offer: Offer, files: dict[str, dict[str, Any]]
+) -> Replica:
+    if replica.state == ReplicaState.ACKNOWLEDGED:
+        _alarm(
+            peer.court,
+            AlarmKind.REFUSED,
+            f"{replica.file_name}: the court offered other bytes for a recording already "
+            "acknowledged (R19)",
+        )
+        raise Conflict("replica_differs", "The centre holds other bytes for this recording.")
+    replica.files, replica.file_name = files, offer.file_name
+    replica.sha256, replica.bytes = files["media"]["sha256"], files["media"]["bytes"]
+    replica.metadata, replica.metadata_version = offer.metadata, offer.metadata_version
+    return _restart(replica)
+
+
+def _restart(replica: Replica) -> Replica:
+    """Start the upload again from zero (after a refusal, or for other files)."""
+    shutil.rmtree(incoming_dir(replica), ignore_errors=True)
+    replica.offsets = {kind: 0 for kind in replica.files}
+    replica.state, replica.error = ReplicaState.RECEIVING, ""
+    replica.save()
+    return replica
+
+
+def _take_metadata(replica: Replica, offer: Offer) -> None:
+    """Metadata changes (mark corrections, incidents, judgment dates) of an acknowledged
+    replica; an older version than the one held is ignored (messages may cross)."""
+    if offer.metadata_version <= replica.metadata_version:
+        return
+    replica.metadata, replica.metadata_version = offer.metadata, offer.metadata_version
+    replica.save(update_fields=["metadata", "metadata_version", "updated_at"])
+    mirror_case(replica.court, offer.metadata["case"])
+    record(
+        actor=None,
+        action="replication.metadata",
+        target=replica,
+        payload={"version": offer.metadata_version},
+    )
+
+
+def _witness(court: Court, head: dict[str, Any]) -> None:
+    """The court's audit-chain head, countersigned with the centre's audit key."""
+    if not head or not _HEX64.match(str(head.get("hash", ""))):
+        return
+    seq, digest = int(head["seq"]), str(head["hash"])
+    signature = hmac.new(
+        settings.TASPA_AUDIT_KEY.encode(), f"{court.code}:{seq}:{digest}".encode(), "sha256"
+    ).hexdigest()
+    Witness.objects.get_or_create(
+        court=court,
+        seq=seq,
+        defaults={"hash": digest, "countersignature": signature, "received_at": timezone.now()},
+    )
+
+
+def _alarm(court: Court, kind: AlarmKind, detail: str) -> Alarm:
+    alarm = Alarm.objects.create(court=court, kind=kind, detail=detail, raised_at=timezone.now())
+    record(
+        actor=None,
+        action="replication.alarm",
+        target=court,
+        payload={"kind": kind, "detail": detail},
+    )
+    return alarm
+
+
+def replica_of(peer: Peer, replica_id: int) -> Replica:
+    """A replica of the caller's own court; another court's is refused (403)."""
+    replica = Replica.objects.filter(pk=replica_id).first()
+    if replica is None:
+        raise NotFound(f"No replica {replica_id}.")
+    if replica.court_id != peer.court_id:
+        raise Forbidden("This replica belongs to another court.", "wrong_court")
+    return replica
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """The verified offset the centre holds for one file after a chunk (or a query)."""
+
+    offset: int
+    total: int
+    accepted: bool
+    reason: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.offset == self.total
+
+
+def receive_chunk(
+    *, peer: Peer, replica_id: int, kind: str, span: ContentRange, body: BinaryIO, digest: str
+) -> ChunkResult:
+    """A ``Content-Range`` chunk of one file. It counts only if it starts at the verified
+    offset and its bytes match its ``Content-Digest``; otherwise the answer says where the
+    centre stands, so the court resumes from there (R23)."""
+    require_central()
+    with transaction.atomic():
+        replica = Replica.objects.select_for_update().get(pk=replica_of(peer, replica_id).pk)
+        if kind not in replica.files:
+            raise NotFound(f"The replica has no {kind} file.")
+        total = int(replica.files[kind]["bytes"])
+        offset = int(replica.offsets.get(kind, 0))
+        if span.total != total:
+            raise InvalidInput("wrong_total", f"{kind} has {total} bytes, not {span.total}.")
+        if replica.state != ReplicaState.RECEIVING or span.is_query:
+            return ChunkResult(
+                total if replica.state == ReplicaState.ACKNOWLEDGED else offset, total, False
+            )
+        if span.start != offset:
+            return ChunkResult(offset, total, span.end is not None and span.end < offset, "offset")
+        data = body.read(span.length)
+        if len(data) != span.length:
+            return ChunkResult(offset, total, False, "short")
+        if not digest_matches(digest, data):
+            return ChunkResult(offset, total, False, "digest")
+        _write_at(incoming_dir(replica) / layout_names(replica.file_name)[kind], offset, data)
+        replica.offsets = replica.offsets | {kind: offset + len(data)}
+        replica.save(update_fields=["offsets", "updated_at"])
+    return ChunkResult(offset + len(data), total, True)
+
+
+def _write_at(path: Path, offset: int, data: bytes) -> None:
+    """Write ``data`` at ``offset`` and cut whatever an unacknowledged earlier try left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(fd, data, offset)
+        os.ftruncate(fd, offset + len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def raise_silence_alarms() -> str:
+    """R23: an alarm for each enrolled court silent for more than 26 hours (one open alarm per
+    court; it clears when the court is heard from again). Periodic at the centre."""
+    if settings.TASPA_ROLE != "central":
+        return "not the central server"
+    now = timezone.now()
+    raised = 0
+    open_alarms = set(
+        Alarm.objects.filter(kind=AlarmKind.SILENT, cleared_at=None).values_list(
+            "court_id", flat=True
+        )
+    )
+    for peer in Peer.objects.select_related("court").exclude(court_id__in=open_alarms):
+        if is_silent(peer.last_seen_at, peer.enrolled_at, now):
+            with transaction.atomic():
+                since = peer.last_seen_at or peer.enrolled_at
+                _alarm(peer.court, AlarmKind.SILENT, f"no replication since {since.isoformat()}")
+            raised += 1
+    return f"{raised} silent court(s) alarmed"

@@ -1,0 +1,150 @@
+"""The court's HTTP client to the centre (R23): JSON offers and acknowledgements, and
+``Content-Range`` chunk uploads with ``Content-Digest`` (standard library ``http.client``).
+
+``Fault`` is a test hook: it breaks the connection in the middle of a chunk's body after a
+given number of bytes, exactly as a cut cable or a killed process would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from taspa.replication.policy import content_digest, content_range
+
+
+class CentralError(Exception):
+    """The centre refused, or could not be reached."""
+
+    def __init__(self, status: int, code: str, detail: str, body: dict | None = None) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status, self.code, self.detail, self.body = status, code, detail, body or {}
+
+
+class TransferBroken(CentralError):
+    """The connection broke during a transfer; what the centre verified stands."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(0, "transfer_broken", detail)
+
+
+@dataclass
+class Fault:
+    """Break the connection once ``after_bytes`` bytes of chunk bodies have been sent."""
+
+    after_bytes: int
+    sent: int = 0
+    fired: bool = False
+
+
+class Central(Protocol):
+    """The replication peer interface (STYLE: an interface only at real I/O)."""
+
+    def offer(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def put_chunk(
+        self, replica: int, kind: str, start: int, data: bytes, total: int
+    ) -> dict[str, Any]: ...
+
+    def commit(self, replica: int) -> dict[str, Any]: ...
+
+
+class HttpCentral:
+    """The centre at ``base_url`` (e.g. ``https://centre.example/``), with a court token."""
+
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float = 60.0, fault: Fault | None = None
+    ) -> None:
+        parts = urlsplit(base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CentralError(0, "bad_central_url", f"TASPA_CENTRAL_URL={base_url!r}")
+        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
+        self.prefix = parts.path + "/api/v1"
+        self.token, self.timeout, self.fault = token, timeout, fault
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            kind = (
+                http.client.HTTPSConnection
+                if self.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            self._conn = kind(self.host, self.port, timeout=self.timeout)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        try:
+            conn = self._connection()
+            conn.request(method, self.prefix + path, body=body, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            raise TransferBroken(f"{method} {path}: {error}") from None
+        return _answer(response.status, raw)
+
+    def _json(self, method: str, path: str, payload: dict | None = None) -> dict[str, Any]:
+        body = json.dumps(payload or {}).encode()
+        return self._request(method, path, body, {"Content-Type": "application/json"})
+
+    def offer(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/replication/replicas", body)
+
+    def commit(self, replica: int) -> dict[str, Any]:
+        return self._json("POST", f"/replication/replicas/{replica}/commit")
+
+    def put_chunk(
+        self, replica: int, kind: str, start: int, data: bytes, total: int
+    ) -> dict[str, Any]:
+        path = f"/replication/replicas/{replica}/files/{kind}"
+        headers = {
+            "Content-Range": content_range(start, len(data), total),
+            "Content-Type": "application/octet-stream",
+        }
+        if data:
+            headers["Content-Digest"] = content_digest(data)
+        if self.fault is not None and not self.fault.fired:
+            self._maybe_break(path, data, headers)
+        return self._request("PUT", path, data, headers)
+
+    def _maybe_break(self, path: str, data: bytes, headers: dict[str, str]) -> None:
+        """The test hook: send part of the body, then cut the connection."""
+        fault = self.fault
+        if fault.sent + len(data) <= fault.after_bytes:
+            fault.sent += len(data)
+            return
+        fault.fired = True
+        conn = self._connection()
+        conn.putrequest("PUT", self.prefix + path)
+        for name, value in {"Authorization": f"Bearer {self.token}", **headers}.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(data)))
+        conn.endheaders()
+        conn.send(data[: max(0, fault.after_bytes - fault.sent)])
+        if conn.sock is not None:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        self.close()
+        raise TransferBroken(f"connection cut after {fault.after_bytes} bytes (test fault)")
+
+
+def _answer(status: int, raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = {"error": "not_json", "detail": raw[:200].decode("utf-8", "replace")}
+    if status >= 400 and "offset" not in body:  # a chunk refusal says where to resume
+        raise CentralError(status, body.get("error", "error"), body.get("detail", ""), body)
+    return body

@@ -1,0 +1,361 @@
+"""The court's side of replication (R23): what changed, and sending it to the centre.
+
+Every sealed first-instance or appeal recording has an ``Outgoing`` row whose ``version`` grows
+with each change (seal, mark correction, incident, judgment date, legal hold). A run offers
+each pending recording, uploads what the centre does not yet hold from the offset it verified,
+asks it to verify and acknowledge, and then marks the version acknowledged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from taspa.audit.actions import record
+from taspa.audit.models import AuditHead
+from taspa.recorder.models import Recording
+from taspa.recorder.sealing import incident_list, pause_list
+from taspa.replication.client import Central, CentralError, HttpCentral, TransferBroken
+from taspa.replication.models import Outgoing, ReplicationRun
+from taspa.replication.policy import (
+    CHUNK_BYTES,
+    FILE_KINDS,
+    REPLICATED_INSTANCES,
+    OutgoingState,
+)
+from taspa.sealing.layout import SealedFiles
+
+PLAN_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a transfer, for the command line and logs."""
+
+    file_name: str
+    kind: str
+    done: int
+    total: int
+    resumed_from: int = 0
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one replication run did."""
+
+    sent: int
+    failed: int
+    bytes: int
+    broken: bool
+    errors: list[str]
+
+    def summary(self) -> str:
+        state = "interrupted" if self.broken else "done"
+        return f"{state}: {self.sent} acknowledged, {self.failed} failed, {self.bytes} bytes sent"
+
+
+def replicated_recordings() -> QuerySet[Recording]:
+    """R23: this court's sealed first-instance and appeal recordings."""
+    rows = Recording.objects.filter(
+        state=Recording.State.SEALED, hearing__instance__in=REPLICATED_INSTANCES
+    )
+    if settings.TASPA_COURT:
+        rows = rows.filter(hearing__case__court__code=settings.TASPA_COURT)
+    return rows
+
+
+def mark_changed(recordings: QuerySet[Recording]) -> int:
+    """Something about these recordings changed: they are pending again (court servers only)."""
+    if settings.TASPA_ROLE != "court":
+        return 0
+    ids = list(
+        recordings.filter(pk__in=replicated_recordings().values("pk")).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Outgoing.objects.filter(recording_id__in=ids).update(
+        version=F("version") + 1, pending=True, state=OutgoingState.PENDING
+    )
+    Outgoing.objects.bulk_create([Outgoing(recording_id=i) for i in ids], ignore_conflicts=True)
+    return len(ids)
+
+
+def plan(limit: int | None = None) -> list[Outgoing]:
+    """Pending rows, oldest first; sealed recordings without a row (sealed before replication
+    was configured) get one first, in batches (an anti-join on an index, not a table walk)."""
+    while True:
+        missing = list(
+            replicated_recordings()
+            .filter(replication__isnull=True)
+            .values_list("pk", flat=True)[:PLAN_BATCH]
+        )
+        if not missing:
+            break
+        Outgoing.objects.bulk_create(
+            [Outgoing(recording_id=i) for i in missing], ignore_conflicts=True
+        )
+    rows = Outgoing.objects.filter(pending=True).select_related("recording").order_by("id")
+    return list(rows[:limit] if limit else rows)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _person(user: Any) -> dict[str, str]:
+    return {"username": user.username, "name": str(user)}
+
+
+def metadata_of(recording: Recording) -> dict[str, Any]:
+    """What the centre keeps beside the bytes: case (judgment date), hearing, recording, every
+    mark (corrections included, R12), pauses, incidents, and the retention state (R24)."""
+    hearing = recording.hearing
+    case = hearing.case
+    marks = [
+        {
+            "id": m.pk,
+            "speaker": m.speaker,
+            "role": m.role,
+            "offset_s": m.offset_s,
+            "at": m.at,
+            "supersedes": m.supersedes_id,
+        }
+        for m in recording.marks.order_by("id")
+    ]
+    return _jsonable(
+        {
+            "case": {
+                "number": case.number,
+                "kind": case.kind,
+                "language": case.language,
+                "judgment_effective_on": case.judgment_effective_on,
+            },
+            "hearing": {
+                "id": hearing.pk,
+                "instance": hearing.instance,
+                "closed": hearing.closed,
+                "scheduled_at": hearing.scheduled_at,
+                "courtroom": hearing.courtroom.name,
+                "judge": _person(hearing.judge),
+                "secretary": _person(hearing.secretary),
+                "circumstances": hearing.circumstances,
+                "recording_required": hearing.recording_required,
+                "rule": hearing.recording_rule,
+                "explanation_ru": hearing.recording_explanation_ru,
+                "explanation_en": hearing.recording_explanation_en,
+            },
+            "recording": {
+                "id": recording.pk,
+                "started_at": recording.started_at,
+                "stopped_at": recording.stopped_at,
+                "container": recording.container,
+                "duration_s": recording.duration_s,
+                "chain_head": recording.chain_head,
+                "pieces": recording.pieces,
+                "sealed_at": recording.sealed_at,
+                "signer_subject": recording.signer_subject,
+            },
+            "marks": marks,
+            "pauses": pause_list(recording),
+            "incidents": incident_list(hearing),
+            "retention": _retention(recording),
+        }
+    )
+
+
+def _retention(recording: Recording) -> dict[str, Any] | None:
+    from taspa.retention.selectors import retention_summary  # optional neighbour
+
+    return retention_summary(recording)
+
+
+def _file_of(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+
+
+def files_of(recording: Recording) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """kind -> (path, {sha256, bytes}); the media's digest is the one sealed, not re-read."""
+    sealed = SealedFiles.beside(Path(recording.media_path))
+    files = {"media": (sealed.media, {"sha256": recording.sha256, "bytes": recording.bytes})}
+    for kind in FILE_KINDS[1:]:
+        path = getattr(sealed, kind)
+        if path.exists():
+            files[kind] = (path, _file_of(path))
+    return files
+
+
+def _audit_head() -> dict[str, Any]:
+    head = AuditHead.objects.filter(pk=1).first()
+    return {"seq": head.seq, "hash": head.hash} if head else {}
+
+
+def _upload(
+    central: Central,
+    replica: int,
+    kind: str,
+    path: Path,
+    spec: dict[str, Any],
+    offset: int,
+    progress: ProgressFn,
+) -> int:
+    """Send one file from the centre's verified ``offset``; returns the bytes sent."""
+    total, sent, stalls = int(spec["bytes"]), 0, 0
+    progress(Progress(path.name, kind, offset, total, resumed_from=offset))
+    with open(path, "rb") as stream:
+        while offset < total:
+            stream.seek(offset)
+            data = stream.read(min(CHUNK_BYTES, total - offset))
+            answer = central.put_chunk(replica, kind, offset, data, total)
+            stalls = 0 if answer["offset"] > offset else stalls + 1
+            if stalls > 3:
+                raise CentralError(409, answer.get("error", "stalled"), answer.get("detail", ""))
+            sent += len(data) if answer["offset"] > offset else 0
+            offset = answer["offset"]
+            progress(Progress(path.name, kind, offset, total))
+    return sent
+
+
+def offer_of(recording: Recording, version: int) -> dict[str, Any]:
+    files = files_of(recording)
+    return {
+        "court": recording.hearing.case.court.code,
+        "source_id": recording.pk,
+        "file_name": recording.file_name,
+        "files": {kind: spec for kind, (_, spec) in files.items()},
+        "metadata": metadata_of(recording),
+        "metadata_version": version,
+        "audit_head": _audit_head(),
+    }
+
+
+def send_one(outgoing: Outgoing, central: Central, progress: ProgressFn) -> int:
+    """Offer one recording, upload what the centre lacks, have it verified and acknowledged.
+    Returns the bytes sent. Raises ``CentralError`` (refused) or ``TransferBroken``."""
+    recording = Recording.objects.select_related(
+        "hearing__case__court", "hearing__courtroom", "hearing__judge", "hearing__secretary"
+    ).get(pk=outgoing.recording_id)
+    version = outgoing.version
+    Outgoing.objects.filter(pk=outgoing.pk).update(
+        state=OutgoingState.IN_FLIGHT, attempts=F("attempts") + 1
+    )
+    if not Path(recording.media_path).is_file():
+        raise CentralError(0, "files_gone", f"{recording.media_path} is not on this server")
+    files = files_of(recording)
+    answer = central.offer(offer_of(recording, version))
+    Outgoing.objects.filter(pk=outgoing.pk).update(remote_id=answer["id"])
+    sent = 0
+    if answer["state"] != "acknowledged":
+        for kind, (path, spec) in files.items():
+            offset = int(answer["offsets"].get(kind, 0))
+            sent += _upload(central, answer["id"], kind, path, spec, offset, progress)
+        central.commit(answer["id"])
+    _acknowledged(outgoing, version, sent)
+    return sent
+
+
+def _acknowledged(outgoing: Outgoing, version: int, sent: int) -> None:
+    """The centre holds ``version``; if nothing changed meanwhile the row is settled."""
+    now = timezone.now()
+    with transaction.atomic():
+        settled = Outgoing.objects.filter(pk=outgoing.pk, version=version).update(
+            acked_version=version,
+            pending=False,
+            state=OutgoingState.ACKNOWLEDGED,
+            acknowledged_at=now,
+            last_error="",
+            bytes_sent=F("bytes_sent") + sent,
+        )
+        if not settled:  # changed while in flight: acknowledged up to version, still pending
+            Outgoing.objects.filter(pk=outgoing.pk).update(
+                acked_version=version, state=OutgoingState.PENDING, acknowledged_at=now
+            )
+
+
+def _failed(outgoing: Outgoing, error: CentralError) -> None:
+    Outgoing.objects.filter(pk=outgoing.pk).update(
+        state=OutgoingState.FAILED, last_error=str(error)[:2000]
+    )
+
+
+def central_from_settings() -> HttpCentral:
+    """The centre this court replicates to (``TASPA_CENTRAL_URL``, ``TASPA_CENTRAL_TOKEN``)."""
+    if settings.TASPA_ROLE != "court":
+        raise CentralError(0, "not_a_court", "TASPA_ROLE is not court: nothing to replicate.")
+    if not (settings.TASPA_CENTRAL_URL and settings.TASPA_CENTRAL_TOKEN and settings.TASPA_COURT):
+        raise CentralError(
+            0,
+            "not_configured",
+            "Set TASPA_COURT, TASPA_CENTRAL_URL and TASPA_CENTRAL_TOKEN to replicate (R23).",
+        )
+    return HttpCentral(settings.TASPA_CENTRAL_URL, settings.TASPA_CENTRAL_TOKEN)
+
+
+def replicate(
+    *, central: Central | None = None, progress: ProgressFn | None = None, limit: int | None = None
+) -> RunResult:
+    """R23: send everything pending now. A broken connection ends the run (the next one
+    resumes from the centre's verified offsets); a refusal fails that recording only."""
+    central = central or central_from_settings()
+    progress = progress or (lambda step: None)
+    run = ReplicationRun.objects.create(started_at=timezone.now())
+    sent = failed = total_bytes = 0
+    errors: list[str] = []
+    broken = False
+    for outgoing in plan(limit):
+        try:
+            total_bytes += send_one(outgoing, central, progress)
+            sent += 1
+        except CentralError as error:
+            _failed(outgoing, error)
+            failed += 1
+            errors.append(f"{outgoing.recording.file_name}: {error}")
+            if isinstance(error, TransferBroken):
+                broken = True
+                break
+    result = RunResult(sent, failed, total_bytes, broken, errors)
+    _finish(run, result)
+    return result
+
+
+def _finish(run: ReplicationRun, result: RunResult) -> None:
+    with transaction.atomic():
+        ReplicationRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            sent=result.sent,
+            failed=result.failed,
+            bytes=result.bytes,
+            outcome="\n".join([result.summary(), *result.errors])[:10000],
+        )
+        record(
+            actor=None,
+            action="replication.run",
+            target=run,
+            payload={"sent": result.sent, "failed": result.failed, "bytes": result.bytes},
+        )
+
+
+def replicate_daily() -> str:
+    """The periodic job at ``TASPA_REPLICATION_TIME`` (R23)."""
+    if settings.TASPA_ROLE != "court" or not settings.TASPA_CENTRAL_URL:
+        return "not a replicating court server"
+    try:
+        return replicate().summary()
+    except CentralError as error:
+        return f"failed: {error}"

@@ -1,0 +1,116 @@
+"""Pure rules of replication to the regional centre (R23). Standard library only.
+
+The bytes travel as HTTP ``Content-Range`` uploads (the resumable-upload convention of
+Google Cloud Storage and others, RFC 9110 §14.4): a ``PUT`` of ``bytes START-END/TOTAL`` to a
+file's upload URL; ``bytes */TOTAL`` asks where the centre stands. Each chunk carries its own
+``Content-Digest: sha-256=:…:`` (RFC 9530), so the centre verifies every chunk before it
+counts it. Taspa's own protocol is only the offer (a JSON manifest) and the acknowledgement.
+See docs/adr/0006-replication-protocol.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# R23 asks for a daily replication; a court not heard from for longer than this is an alarm.
+SILENCE_ALARM_AFTER = timedelta(hours=26)
+CHUNK_BYTES = 8 * 1024 * 1024
+# The files of a sealed recording, in the order they are sent (layout.py).
+FILE_KINDS = ("media", "signature", "manifest", "manifest_signature", "journal")
+REQUIRED_KINDS = FILE_KINDS[:4]
+# R23: first-instance and appeal recordings go to the regional server.
+REPLICATED_INSTANCES = ("first", "appeal")
+
+
+class OutgoingState(enum.StrEnum):
+    """A recording's state at the court, as the status screens show it."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    FAILED = "failed"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class ReplicaState(enum.StrEnum):
+    """A replica's state at the centre."""
+
+    RECEIVING = "receiving"
+    ACKNOWLEDGED = "acknowledged"
+    REFUSED = "refused"
+
+
+class AlarmKind(enum.StrEnum):
+    SILENT = "silent"  # no contact for more than SILENCE_ALARM_AFTER
+    REFUSED = "refused"  # a replica whose hash or signature did not verify
+
+
+@dataclass(frozen=True)
+class ContentRange:
+    """``bytes START-END/TOTAL`` (END inclusive), or ``bytes */TOTAL`` for a status query."""
+
+    start: int | None
+    end: int | None
+    total: int
+
+    @property
+    def is_query(self) -> bool:
+        return self.start is None
+
+    @property
+    def length(self) -> int:
+        return 0 if self.start is None or self.end is None else self.end - self.start + 1
+
+
+_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+)$")
+
+
+def parse_content_range(header: str) -> ContentRange | None:
+    """The header as a ``ContentRange``, or ``None`` when it is malformed or inconsistent."""
+    match = _RANGE.match((header or "").strip())
+    if not match:
+        return None
+    total = int(match.group(3))
+    if match.group(1) is None:
+        return ContentRange(None, None, total)
+    start, end = int(match.group(1)), int(match.group(2))
+    if start > end or end >= total:
+        return None
+    return ContentRange(start, end, total)
+
+
+def content_range(start: int, length: int, total: int) -> str:
+    if length == 0:
+        return f"bytes */{total}"
+    return f"bytes {start}-{start + length - 1}/{total}"
+
+
+def content_digest(data: bytes) -> str:
+    """RFC 9530 ``Content-Digest`` value for ``data``."""
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii") + ":"
+
+
+def digest_matches(header: str | None, data: bytes) -> bool:
+    """Whether a ``Content-Digest`` header names the SHA-256 of ``data`` (absent = refused)."""
+    if not header:
+        return False
+    for item in header.split(","):
+        name, _, value = item.strip().partition("=")
+        if name.strip().lower() == "sha-256":
+            return value.strip() == content_digest(data).partition("=")[2]
+    return False
+
+
+def chunks(offset: int, total: int, size: int = CHUNK_BYTES) -> list[tuple[int, int]]:
+    """``(start, length)`` of the chunks left to send from the centre's verified ``offset``."""
+    return [(start, min(size, total - start)) for start in range(offset, total, size)]
+
+
+def is_silent(last_seen: datetime | None, enrolled_at: datetime, now: datetime) -> bool:
+    """R23: a court that has not replicated for more than 26 hours (counted from enrolment
+    when it never has)."""
+    return now - (last_seen or enrolled_at) > SILENCE_ALARM_AFTER

@@ -1,0 +1,212 @@
+"""R27: move recordings past their retention to the electronic archive, then delete them from
+the recording server — each step idempotent and recorded (see ``actions.py``)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from taspa.audit.actions import record
+from taspa.recorder.models import Recording
+from taspa.retention import archive
+from taspa.retention.models import RecordingRetention
+from taspa.retention.policy import Disposition
+from taspa.sealing.layout import SealedFiles
+from taspa.storage.store import BlobNotFound, StorageError, get_store
+
+log = logging.getLogger("taspa.retention")
+DIGEST_FIELDS = ("sha256", "signature_digest", "manifest_digest", "manifest_signature_digest")
+BATCH = 200
+
+
+class ArchiveFailed(Exception):
+    """The archive copy could not be written or did not verify: nothing was deleted."""
+
+
+def due(today: date) -> QuerySet[RecordingRetention]:
+    """R27: past ``retention_until`` (strictly), no legal hold, not yet deleted — one range
+    scan of the partial index ``retention_due``."""
+    return (
+        RecordingRetention.objects.filter(hold=False, retention_until__lt=today)
+        .exclude(disposition=Disposition.DELETED)
+        .order_by("retention_until", "id")
+    )
+
+
+def _archive(row: RecordingRetention, recording: Recording) -> RecordingRetention:
+    """Package, write to the archive, verify it there, and only then record it archived."""
+    store = archive.archive_store()
+    with tempfile.TemporaryDirectory(prefix="taspa-archive-") as staging:
+        package = archive.build_package(recording, Path(staging))
+        try:
+            store.put_file(package.path, expected_sha256=package.sha256)
+        except StorageError as error:
+            raise ArchiveFailed(f"archive write failed: {error}") from error
+    checks = archive.verify_archived(store, package.sha256, recording.file_name)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise ArchiveFailed("; ".join(f"{c.name}: {c.detail}" for c in failed))
+    with transaction.atomic():
+        row = RecordingRetention.objects.select_for_update().get(pk=row.pk)
+        row.disposition = Disposition.ARCHIVED
+        row.archive_url, row.archive_digest = archive.archive_url(), package.sha256
+        row.archived_at = timezone.now()
+        row.save()
+        record(
+            actor=None,
+            action="retention.archive",
+            target=recording,
+            payload={
+                "archive": row.archive_location,
+                "package_sha256": package.sha256,
+                "package_bytes": package.bytes,
+                "checks": [c.name for c in checks],
+            },
+        )
+    return row
+
+
+def _delete_from_server(recording: Recording, reason: str) -> list[str]:
+    """Remove the blobs and the sealed files; what is already gone is skipped (a rerun)."""
+    store, removed = get_store(), []
+    for digest in filter(None, (getattr(recording, name) for name in DIGEST_FIELDS)):
+        try:
+            store.delete(digest, reason=reason)
+            removed.append(digest)
+        except BlobNotFound:
+            continue
+    files = SealedFiles.beside(Path(recording.media_path))
+    for path in (
+        files.media,
+        files.signature,
+        files.manifest,
+        files.manifest_signature,
+        files.journal,
+    ):
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def _delete(row: RecordingRetention, recording: Recording) -> RecordingRetention:
+    """Delete from the recording server once the archive holds the verified copy, and write
+    the deletion certificate (what, when, where it lives now, hashes) into the audit chain."""
+    if not archive.archive_store().exists(row.archive_digest):
+        raise ArchiveFailed(f"the archive no longer holds sha256:{row.archive_digest}")
+    reason = f"R27: moved to the electronic archive {row.archive_location}"
+    _delete_from_server(recording, reason)
+    with transaction.atomic():
+        row = RecordingRetention.objects.select_for_update().get(pk=row.pk)
+        if row.disposition == Disposition.DELETED:
+            return row
+        row.disposition, row.deleted_at = Disposition.DELETED, timezone.now()
+        row.save()
+        record(
+            actor=None,
+            action="retention.delete",
+            target=recording,
+            payload={
+                "certificate": "deletion from the recording server (R27)",
+                "file_name": recording.file_name,
+                "sha256": recording.sha256,
+                "bytes": recording.bytes,
+                "signature_sha256": recording.signature_digest,
+                "manifest_sha256": recording.manifest_digest,
+                "manifest_signature_sha256": recording.manifest_signature_digest,
+                "retention_until": row.retention_until.isoformat(),
+                "archive": row.archive_location,
+                "deleted_at": row.deleted_at.isoformat(),
+            },
+        )
+    return row
+
+
+def transfer(row: RecordingRetention) -> RecordingRetention:
+    """Move one recording (R27): whatever step it stopped at, continue from there."""
+    recording = Recording.objects.select_related("hearing__case__court").get(pk=row.recording_id)
+    if row.disposition == Disposition.ON_SERVER:
+        row = _archive(row, recording)
+    if row.disposition == Disposition.ARCHIVED:
+        row = _delete(row, recording)
+    return row
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    recording: int
+    file_name: str
+    retention_until: str
+    outcome: str
+
+
+@dataclass
+class SweepResult:
+    """What a retention run did (or, in a dry run, would do)."""
+
+    dry_run: bool
+    items: list[SweepItem] = field(default_factory=list)
+
+    @property
+    def moved(self) -> int:
+        return sum(1 for i in self.items if i.outcome == "moved")
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for i in self.items if i.outcome.startswith("failed"))
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return f"dry run: {len(self.items)} recording(s) would move to the archive"
+        return f"{self.moved} moved to the archive, {self.failed} failed"
+
+
+def sweep(
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
+    progress: Callable[[SweepItem], None] | None = None,
+) -> SweepResult:
+    """R27: the daily move of every recording past its retention; ``dry_run`` only lists."""
+    today = today or timezone.localdate()
+    result, after = SweepResult(dry_run), Q()
+    while limit is None or len(result.items) < limit:
+        batch = list(due(today).filter(after).select_related("recording")[:BATCH])
+        if not batch:
+            break
+        for row in batch[: None if limit is None else limit - len(result.items)]:
+            item = _sweep_one(row, dry_run)
+            result.items.append(item)
+            if progress:
+                progress(item)
+        last = batch[-1]  # keyset on (retention_until, id): failed rows are not retried today
+        after = Q(retention_until__gt=last.retention_until) | Q(
+            retention_until=last.retention_until, id__gt=last.pk
+        )
+    return result
+
+
+def _sweep_one(row: RecordingRetention, dry_run: bool) -> SweepItem:
+    outcome = "would move"
+    if not dry_run:
+        try:
+            transfer(row)
+            outcome = "moved"
+        except (ArchiveFailed, StorageError) as error:
+            outcome = f"failed: {error}"
+            log.error("R27 transfer of recording %s: %s", row.recording_id, error)
+    return SweepItem(
+        row.recording_id, row.recording.file_name, row.retention_until.isoformat(), outcome
+    )
+
+
+def sweep_daily() -> str:
+    """The periodic job (R27)."""
+    return sweep().summary()

@@ -1,0 +1,84 @@
+"""Sealed recordings made quickly for replication and retention tests: synthetic media bytes
+put through the recorder's real sealing (manifest, CMS signatures with a registered EDS key,
+blob store), so the files verify exactly as a captured hearing's do."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils import timezone
+
+from taspa.recorder.models import Recording
+from taspa.recorder.sealing import seal_hearing_recording
+from taspa.sealing import democa
+from taspa.sealing.actions import register_signing_key
+
+PASSWORD = "pin-1234"
+
+
+@dataclass
+class Pki:
+    ca: democa.DemoCA
+    anchors: Path
+
+
+def make_pki(directory: Path) -> Pki:
+    ca = democa.create_ca("Replication Test CA")
+    anchors = directory / "trust-anchors.pem"
+    anchors.write_bytes(ca.pem)
+    return Pki(ca, anchors)
+
+
+def register_key(world, pki: Pki, court: str = "a") -> None:
+    register_signing_key(
+        actor=world.admin,
+        user=world.person("secretary", court),
+        p12=democa.issue_p12(pki.ca, common_name="Айгүл Жұмабаева", password=PASSWORD),
+        password=PASSWORD,
+    )
+
+
+def sealed_recording(
+    world,
+    spool: Path,
+    *,
+    size: int = 300_000,
+    seed: int | None = None,
+    court: str = "a",
+    kind: str = "criminal",
+) -> Recording:
+    """A hearing in ``court`` with a sealed recording of ``size`` pseudo-random bytes."""
+    hearing = world.hearing(court=court, kind=kind)
+    seed = hearing.pk if seed is None else seed
+    data = hashlib.shake_256(f"taspa-{seed}".encode()).digest(size)
+    directory = spool / f"h{hearing.pk}"
+    directory.mkdir(parents=True)
+    media = directory / "capture.ts"
+    media.write_bytes(data)
+    now = timezone.now()
+    recording = Recording.objects.create(
+        hearing=hearing,
+        state=Recording.State.STOPPED,
+        spool_dir=str(directory),
+        started_at=now - timedelta(minutes=5),
+        stopped_at=now,
+        container="mpegts",
+        sha256=hashlib.sha256(data).hexdigest(),
+        bytes=size,
+        duration_s=300.0,
+        media_path=str(media),
+    )
+    sealed = seal_hearing_recording(recording)
+    assert sealed.state == Recording.State.SEALED, "the secretary needs a registered key"
+    return Recording.objects.get(pk=sealed.pk)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without Taspa's, Django's or the database's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    return env | extra

@@ -1,17 +1,28 @@
-"""Opening incidents: by a person (R9) or by the recorder itself (actor=None)."""
+"""Every write about incidents: opening them (R9, R16, R17), recording when the judge was told
+and when the participants heard the announcement, and the notices of R9 — to the court
+administrator after the hearing, and from the administrator on to the regional judicial
+administration's staff. None of it ever stops or blocks the hearing (R10)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from taspa.audit.actions import record
 from taspa.courts.models import Hearing, User
-from taspa.errors import InvalidInput
-from taspa.incidents.models import Incident
+from taspa.errors import Conflict, Forbidden, InvalidInput
+from taspa.incidents import texts
+from taspa.incidents.models import Incident, Notification
 from taspa.incidents.policy import REPORTABLE_KINDS, IncidentKind
+
+log = logging.getLogger("taspa.incidents")
+ENDED_STATES = (Hearing.State.STOPPED, Hearing.State.SEALED)
+# A time a person enters may be a little ahead of the server's clock, never more.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 def open_incident(
@@ -24,7 +35,10 @@ def open_incident(
     gap_end: datetime | None = None,
 ) -> Incident:
     """Record a failure or a break. People may report only the kinds in REPORTABLE_KINDS; the
-    recorder (actor=None) reports what it detects. The hearing goes on either way (R10)."""
+    recorder (actor=None) reports what it detects. The hearing goes on either way (R10).
+
+    An incident opened after the hearing ended (a signing failure at sealing, R17's check) goes
+    to the court administrator at once; earlier ones wait for the end of the hearing (R9)."""
     try:
         kind = IncidentKind(kind)
     except ValueError:
@@ -53,13 +67,252 @@ def open_incident(
             target=incident,
             payload={"hearing": hearing.pk, "kind": kind.value, "detail": detail},
         )
+        if Hearing.objects.filter(pk=hearing.pk, state__in=ENDED_STATES).exists():
+            notify_court_admins(hearing=hearing)
     return incident
 
 
 def report_incident(*, actor: User, hearing: Hearing, kind: str, detail: str) -> Incident:
     """R9: the secretary operating the recorder reports that recording is impossible."""
+    _require_operator(actor, hearing)
+    return open_incident(actor=actor, hearing=hearing, kind=kind, detail=detail)
+
+
+def _require_operator(actor: User, hearing: Hearing) -> None:
     from taspa.courts.actions import require
     from taspa.courts.policy import Action
 
     require(actor, Action.OPERATE_RECORDER, hearing)
-    return open_incident(actor=actor, hearing=hearing, kind=kind, detail=detail)
+
+
+def _moment(at: datetime | None) -> datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise InvalidInput("naive_time", "Give the time with its UTC offset.")
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput("time_in_future", "That time has not come yet.")
+    return at
+
+
+def record_judge_told(*, actor: User, incident: Incident, at: datetime | None = None) -> Incident:
+    """R9: the secretary tells the judge that recording is impossible; the time is kept for the
+    minutes and the act."""
+    _require_operator(actor, incident.hearing)
+    moment = _moment(at)
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.judge_told_at is not None:
+            raise Conflict("judge_already_told", "The time the judge was told is recorded.")
+        incident.judge_told_at = moment
+        incident.save(update_fields=["judge_told_at"])
+        record(
+            actor=actor,
+            action="incident.judge_told",
+            target=incident,
+            payload={"at": moment.isoformat()},
+        )
+    return incident
+
+
+def record_announced(*, actor: User, incident: Incident, at: datetime | None = None) -> Incident:
+    """R16: the participants were told that recording cannot continue (the text the UI shows,
+    ``announcement_text``, was read out at ``at``)."""
+    _require_operator(actor, incident.hearing)
+    moment = _moment(at)
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.announced_at is not None:
+            raise Conflict("already_announced", "The announcement is already recorded.")
+        incident.announced_at = moment
+        incident.save(update_fields=["announced_at"])
+        record(
+            actor=actor,
+            action="incident.announced",
+            target=incident,
+            payload={"at": moment.isoformat()},
+        )
+    return incident
+
+
+# --- notices (R9) --------------------------------------------------------------------------------
+
+
+def language_of(user: User) -> str:
+    return user.language if user.language in texts.LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _local(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M:%S") -> str:
+    return timezone.localtime(moment).strftime(pattern) if moment else "—"
+
+
+def _facts(incident: Incident, language: str, **extra: str) -> dict[str, str]:
+    hearing = incident.hearing
+    return {
+        "court": hearing.case.court.name,
+        "case": hearing.case.number,
+        "date": _local(hearing.scheduled_at, "%d.%m.%Y"),
+        "kind": texts.kind_title(incident.kind, language),
+        "detail": incident.detail,
+        "at": _local(incident.at),
+        "judge_told": _local(incident.judge_told_at),
+        "announced": _local(incident.announced_at),
+        **extra,
+    }
+
+
+def _notify(recipient: User, kind: str, incident: Incident, **extra: str) -> Notification:
+    """Put a notice in ``recipient``'s inbox and queue its e-mail. Queued inside the caller's
+    transaction: with the database task queue the e-mail goes out only if the notice exists."""
+    from taspa.incidents.tasks import send_notification_email
+
+    language = language_of(recipient)
+    subject, body = texts.notice(kind, language, _facts(incident, language, **extra))
+    notification = Notification.objects.create(
+        recipient=recipient,
+        kind=kind,
+        subject=subject[:255],
+        body=body,
+        incident=incident,
+        created_at=timezone.now(),
+    )
+    send_notification_email.enqueue(notification.pk)
+    return notification
+
+
+def court_admins(hearing: Hearing) -> list[User]:
+    from taspa.courts.policy import Role
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role=Role.COURT_ADMIN,
+            role_assignments__court=hearing.case.court,
+        ).distinct()
+    )
+
+
+def regional_staff(hearing: Hearing) -> list[User]:
+    from taspa.courts.policy import Role
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role=Role.REGIONAL_STAFF,
+            role_assignments__court__region=hearing.case.court.region,
+        ).distinct()
+    )
+
+
+def notify_court_admins(*, hearing: Hearing, actor: User | None = None) -> list[Notification]:
+    """R9: after the hearing, every incident of it not yet reported goes to the court's
+    administrators (inbox and e-mail). Idempotent: each incident is reported once."""
+    sent: list[Notification] = []
+    with transaction.atomic():
+        pending = list(
+            Incident.objects.select_for_update()
+            .select_related("hearing__case__court")
+            .filter(hearing=hearing, admin_notified_at__isnull=True)
+        )
+        if not pending:
+            return sent
+        admins = court_admins(hearing)
+        if not admins:
+            log.warning("court %s has no administrator to notify", hearing.case.court.code)
+            return sent
+        now = timezone.now()
+        for incident in pending:
+            sent += [_notify(admin, "incident_to_admin", incident) for admin in admins]
+            incident.admin_notified_at = now
+            incident.save(update_fields=["admin_notified_at"])
+            record(
+                actor=actor,
+                action="incident.notify_admin",
+                target=incident,
+                payload={"to": [admin.username for admin in admins]},
+            )
+    return sent
+
+
+def inform_court_admin(*, actor: User, incident: Incident) -> Incident:
+    """R9: the secretary informs the court administrator after the hearing — needed where the
+    hearing had no recording to stop (the recorder's stop notifies by itself)."""
+    _require_operator(actor, incident.hearing)
+    notify_court_admins(hearing=incident.hearing, actor=actor)
+    return Incident.objects.get(pk=incident.pk)
+
+
+def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list[Notification]:
+    """R9: the court administrator informs the staff of the regional judicial administration."""
+    from taspa.courts.policy import Role
+    from taspa.courts.selectors import has_role
+
+    hearing = incident.hearing
+    if not has_role(actor, Role.COURT_ADMIN, hearing.case.court):
+        raise Forbidden(
+            "Only the administrator of this court forwards its incidents (R9).",
+            code="not_court_admin",
+        )
+    recipients = regional_staff(hearing)
+    if not recipients:
+        raise InvalidInput(
+            "no_regional_staff",
+            f"Nobody holds the regional_staff role for the region {hearing.case.court.region!r}.",
+        )
+    with transaction.atomic():
+        incident = (
+            Incident.objects.select_for_update()
+            .select_related("hearing__case__court")
+            .get(pk=incident.pk)
+        )
+        if incident.forwarded_at is not None:
+            raise Conflict("already_forwarded", "This incident was already forwarded.")
+        incident.forwarded_at, incident.forwarded_by = timezone.now(), actor
+        incident.forward_note = note
+        incident.save(update_fields=["forwarded_at", "forwarded_by", "forward_note"])
+        sent = [
+            _notify(person, "incident_forwarded", incident, sender=str(actor), note=note)
+            for person in recipients
+        ]
+        record(
+            actor=actor,
+            action="incident.forward",
+            target=incident,
+            payload={"to": [person.username for person in recipients], "note": note},
+        )
+    return sent
+
+
+def mark_read(*, actor: User, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        raise Forbidden("This notice is someone else's.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def deliver_email(notification_id: int) -> str:
+    """Send one notice by e-mail (Django's e-mail framework); idempotent. A failure is kept on
+    the notice and logged; the inbox copy is there regardless."""
+    from django.core.mail import EmailMessage
+
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if notification.emailed_at is not None:
+        return "already sent"
+    address = notification.recipient.email
+    if not address:
+        Notification.objects.filter(pk=notification.pk).update(email_error="no e-mail address")
+        return "no e-mail address"
+    message = EmailMessage(notification.subject, notification.body, to=[address])
+    try:
+        message.send()
+    except OSError as error:  # smtplib.SMTPException is an OSError
+        log.warning("e-mail to %s failed: %s", address, error)
+        Notification.objects.filter(pk=notification.pk).update(email_error=str(error)[:500])
+        return f"failed: {error}"
+    Notification.objects.filter(pk=notification.pk).update(
+        emailed_at=timezone.now(), email_error=""
+    )
+    return f"sent to {address}"

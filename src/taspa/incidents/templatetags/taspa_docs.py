@@ -1,0 +1,18 @@
+"""Template filters for official documents laid out in one template for both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pick(mapping: Mapping[str, Any] | None, key: str) -> Any:
+    """``{{ labels|pick:language }}``: the entry for ``key`` (the document's language)."""
+    if not mapping:
+        return ""
+    return mapping.get(key, "")

@@ -1,0 +1,231 @@
+"""The wording of acts and notices, per language (pure: no Django).
+
+An act is an official document: its wording is fixed text of the court, reviewed as a table in
+both official languages, not interface chrome that a translator may change in a catalogue. So
+it lives here, beside ``announcement_text`` (R16), and the document templates only lay it out.
+Kazakh (the state language) first, then Russian; English for notices to English-speaking users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("kk", "ru", "en")
+
+KIND_TITLES: Mapping[str, Mapping[str, str]] = {
+    "recording_impossible": {
+        "kk": "Аудио-, бейнежазба жүргізу мүмкін емес",
+        "ru": "Ведение аудио-, видеозаписи невозможно",
+        "en": "Recording impossible",
+    },
+    "preflight_failed": {
+        "kk": "Жабдықты тексеру сәтсіз аяқталды",
+        "ru": "Проверка оборудования не пройдена",
+        "en": "Equipment check failed",
+    },
+    "capture_gap": {
+        "kk": "Жазбаның үзілуі",
+        "ru": "Разрыв записи",
+        "en": "Break in the record",
+    },
+    "source_lost": {
+        "kk": "Дыбыс (бейне) көзі жоғалды",
+        "ru": "Потерян источник звука (видео)",
+        "en": "Capture source lost",
+    },
+    "disk_full": {
+        "kk": "Дискіде орын жоқ",
+        "ru": "Нет места на диске",
+        "en": "Disk full",
+    },
+    "signing_failed": {
+        "kk": "Жазбаға ЭЦҚ-мен автоматты түрде қол қою мүмкін болмады",
+        "ru": "Не удалось автоматически подписать запись ЭЦП",
+        "en": "The recording could not be signed",
+    },
+    "not_recorded": {
+        "kk": "Сот отырысы іс жүзінде жазылмаған",
+        "ru": "Судебное заседание фактически не записано",
+        "en": "The hearing was not actually recorded",
+    },
+}
+
+ROLE_TITLES: Mapping[str, Mapping[str, str]] = {
+    "secretary": {
+        "kk": "Сот отырысының хатшысы",
+        "ru": "Секретарь судебного заседания",
+        "en": "Secretary of the hearing",
+    },
+    "court_admin": {"kk": "Сот әкімшісі", "ru": "Администратор суда", "en": "Court administrator"},
+    "regional_head": {
+        "kk": "Сот әкімшілігі департаменті бөлімшесінің басшысы",
+        "ru": "Руководитель подразделения департамента Судебной администрации",
+        "en": "Head of the regional judicial administration unit",
+    },
+    "regional_staff": {
+        "kk": "Сот әкімшілігі департаменті бөлімшесінің қызметкері",
+        "ru": "Работник подразделения департамента Судебной администрации",
+        "en": "Staff member of the regional judicial administration unit",
+    },
+}
+
+INSTANCE_TITLES: Mapping[str, Mapping[str, str]] = {
+    "first": {"kk": "бірінші саты", "ru": "первая инстанция", "en": "first instance"},
+    "appeal": {"kk": "апелляциялық саты", "ru": "апелляционная инстанция", "en": "appeal"},
+    "cassation": {"kk": "кассациялық саты", "ru": "кассационная инстанция", "en": "cassation"},
+    "supreme": {"kk": "Жоғарғы Сот", "ru": "Верховный Суд", "en": "Supreme Court"},
+}
+
+# Labels of the act (R17, R18); ``subject_*`` is the line under the title.
+ACT_LABELS: Mapping[str, Mapping[str, str]] = {
+    "kk": {
+        "title": "АКТ",
+        "subject_impossible": "техникалық себептерге байланысты сот отырысының аудио-, "
+        "бейнежазбасын жүргізу мүмкін болмағаны туралы",
+        "subject_not_recorded": "сот отырысы іс жүзінде жазылмағаны туралы",
+        "date": "Актінің күні",
+        "court": "Сот",
+        "case": "Іс нөмірі",
+        "hearing": "Сот отырысы",
+        "instance": "Сатысы",
+        "judge": "Төрағалық етуші судья",
+        "secretary": "Сот отырысының хатшысы",
+        "recording": "Жазба",
+        "no_recording": "жоқ",
+        "intro": "Біз, төменде қол қойғандар, осы актіні төмендегілер туралы жасадық:",
+        "time": "Уақыты",
+        "what": "Не болды",
+        "reason": "Себебі",
+        "judge_told": "Судьяға хабарланды",
+        "announced": "Қатысушыларға жарияланды",
+        "span": "Жазылмаған аралық",
+        "not_recorded_note": "Сот отырысының аудио-, бейнежазбасы іс жүзінде жүргізілмеген "
+        "(Қағидалардың 17-тармағы).",
+        "went_on": "Сот отырысы аудио-, бейнежазбасыз жалғасты (Қағидалардың 10-тармағы); "
+        "себебі сот отырысының хаттамасында көрсетілді (Қағидалардың 9-тармағы).",
+        "attached": "Акт сот отырысының хаттамасына қоса тіркеледі (Қағидалардың 18-тармағы).",
+        "signatures": "Қолдар",
+        "eds_note": "Актіге әрбір қол қоюшы өзінің ЭЦҚ-мен қол қояды; актінің мемлекеттік және "
+        "орыс тілдеріндегі екі данасына бірдей қол қойылады. Қолдарды «taspa verify» "
+        "командасымен тексеруге болады.",
+        "not_told": "—",
+    },
+    "ru": {
+        "title": "АКТ",
+        "subject_impossible": "о невозможности ведения аудио-, видеозаписи судебного "
+        "заседания по техническим причинам",
+        "subject_not_recorded": "о том, что судебное заседание фактически не было записано",
+        "date": "Дата акта",
+        "court": "Суд",
+        "case": "Номер дела",
+        "hearing": "Судебное заседание",
+        "instance": "Инстанция",
+        "judge": "Председательствующий судья",
+        "secretary": "Секретарь судебного заседания",
+        "recording": "Запись",
+        "no_recording": "отсутствует",
+        "intro": "Мы, нижеподписавшиеся, составили настоящий акт о нижеследующем:",
+        "time": "Время",
+        "what": "Что произошло",
+        "reason": "Причина",
+        "judge_told": "Судья извещён",
+        "announced": "Участникам объявлено",
+        "span": "Незаписанный промежуток",
+        "not_recorded_note": "Аудио-, видеозапись судебного заседания фактически не была "
+        "произведена (пункт 17 Правил).",
+        "went_on": "Судебное заседание продолжено без аудио-, видеозаписи (пункт 10 Правил); "
+        "причина отражена в протоколе судебного заседания (пункт 9 Правил).",
+        "attached": "Акт приобщается к протоколу судебного заседания (пункт 18 Правил).",
+        "signatures": "Подписи",
+        "eds_note": "Акт подписывается ЭЦП каждого подписанта; подписываются оба экземпляра — "
+        "на государственном и на русском языках. Подписи проверяются командой «taspa verify».",
+        "not_told": "—",
+    },
+}
+
+
+def kind_title(kind: str, language: str) -> str:
+    return KIND_TITLES.get(kind, {}).get(language, kind)
+
+
+def role_title(role: str, language: str) -> str:
+    return ROLE_TITLES.get(role, {}).get(language, role)
+
+
+def instance_title(instance: str, language: str) -> str:
+    return INSTANCE_TITLES.get(instance, {}).get(language, instance)
+
+
+# --- notices (inbox and e-mail) ------------------------------------------------------------------
+
+_NOTICES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    # R9: after the hearing the court administrator learns of the failure.
+    "incident_to_admin": {
+        "kk": {
+            "subject": "Аудио-, бейнежазба ақауы: {case} іс, {date} отырыс",
+            "body": "{court} соты, {case} іс, {date} сот отырысы.\n"
+            "Не болды: {kind}.\nСебебі: {detail}\nУақыты: {at}.\n"
+            "Судьяға хабарланды: {judge_told}. Қатысушыларға жарияланды: {announced}.\n\n"
+            "Қағидалардың 9-тармағына сәйкес бұл хабарламаны Сот әкімшілігі департаментінің "
+            "бөлімшесіне жіберіңіз (Taspa: «Жіберу»).",
+        },
+        "ru": {
+            "subject": "Сбой аудио-, видеозаписи: дело {case}, заседание {date}",
+            "body": "Суд: {court}, дело {case}, судебное заседание {date}.\n"
+            "Что произошло: {kind}.\nПричина: {detail}\nВремя: {at}.\n"
+            "Судья извещён: {judge_told}. Участникам объявлено: {announced}.\n\n"
+            "Согласно пункту 9 Правил направьте это сообщение в подразделение департамента "
+            "Судебной администрации (в Taspa: «Направить»).",
+        },
+        "en": {
+            "subject": "Recording failure: case {case}, hearing of {date}",
+            "body": "Court: {court}, case {case}, hearing of {date}.\n"
+            "What happened: {kind}.\nReason: {detail}\nAt: {at}.\n"
+            "Judge told: {judge_told}. Announced to the participants: {announced}.\n\n"
+            "Under clause 9 of the Rules, forward this to the regional judicial administration "
+            "(in Taspa: Forward).",
+        },
+    },
+    # R9: the court administrator informs the regional judicial administration's staff.
+    "incident_forwarded": {
+        "kk": {
+            "subject": "{court} сотының хабарламасы: {case} іс бойынша аудио-, бейнежазба ақауы",
+            "body": "{court} сотының әкімшісі {sender} жіберді.\n"
+            "Іс {case}, {date} сот отырысы.\nНе болды: {kind}.\nСебебі: {detail}\n"
+            "Уақыты: {at}.\n{note}",
+        },
+        "ru": {
+            "subject": "Сообщение суда {court}: сбой аудио-, видеозаписи по делу {case}",
+            "body": "Направил администратор суда {court}: {sender}.\n"
+            "Дело {case}, судебное заседание {date}.\nЧто произошло: {kind}.\n"
+            "Причина: {detail}\nВремя: {at}.\n{note}",
+        },
+        "en": {
+            "subject": "From {court}: recording failure in case {case}",
+            "body": "Forwarded by the administrator of {court}: {sender}.\n"
+            "Case {case}, hearing of {date}.\nWhat happened: {kind}.\nReason: {detail}\n"
+            "At: {at}.\n{note}",
+        },
+    },
+}
+
+NOTICE_KINDS = tuple(_NOTICES)
+
+
+def notice(kind: str, language: str, facts: Mapping[str, str]) -> tuple[str, str]:
+    """(subject, body) of a notice in ``language`` (English if it has no such text)."""
+    text = _NOTICES[kind].get(language) or _NOTICES[kind]["en"]
+    values = {key: facts.get(key, "") for key in _keys(text)}
+    return text["subject"].format(**values), text["body"].format(**values).strip()
+
+
+def _keys(text: Mapping[str, str]) -> set[str]:
+    import string
+
+    formatter = string.Formatter()
+    return {
+        name
+        for template in text.values()
+        for _, name, _, _ in formatter.parse(template)
+        if name is not None
+    }

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("access/", include("taspa.access.urls")),
     path("", include("taspa.web.urls")),
 ]

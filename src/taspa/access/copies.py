@@ -1,0 +1,188 @@
+"""Issuing a copy (R31–R33) and handing it out: the package, the download link, the medium.
+
+Actions in the STYLE sense, split from ``actions.py`` because they drive ffmpeg, bagit and
+the blob store. The copy is signed with the EDS key of the hearing's secretary, who signed
+the original (R14) and keeps the recording while the case is heard (R21); docs/adr/0007.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from taspa.access.models import Copy, Petition
+from taspa.access.package import Progress, build_copy_package
+from taspa.access.policy import Delivery, Media, PetitionKind, acknowledgement_refusal
+from taspa.audit.actions import record
+from taspa.courts.actions import require
+from taspa.courts.models import User
+from taspa.courts.permissions import allowed
+from taspa.courts.policy import Action
+from taspa.errors import Conflict, Forbidden, NotFound, RuleRefusal
+from taspa.recorder.models import Recording
+from taspa.sealing.actions import signer_for
+from taspa.sealing.layout import SealedFiles, safe_part
+from taspa.storage.store import get_store
+
+log = logging.getLogger("taspa.access")
+
+
+def copies_dir() -> Path:
+    return Path(settings.TASPA_HOME) / "access" / "copies"
+
+
+def link_days() -> int:
+    """How long a download link lives (TASPA_COPY_LINK_DAYS, default 30)."""
+    return int(getattr(settings, "TASPA_COPY_LINK_DAYS", 30))
+
+
+def _sealed_recording(petition: Petition) -> Recording:
+    recording = Recording.objects.filter(
+        hearing=petition.hearing, state=Recording.State.SEALED
+    ).first()
+    if recording is None or not SealedFiles.beside(recording.media_path).is_sealed:
+        raise Conflict("no_sealed_recording", "The hearing has no sealed recording to copy.")
+    return recording
+
+
+def _package_name(petition: Petition) -> str:
+    case = petition.hearing.case
+    return f"copy_{safe_part(case.court.code)}_{safe_part(case.number)}_p{petition.pk}"
+
+
+def _issue(petition: Petition, actor: User) -> dict:
+    return {
+        "petition": petition.pk,
+        "applicant": petition.applicant_name,
+        "applicant_role": petition.applicant_role,
+        "delivery": petition.delivery,
+        "issued_by": actor.get_full_name() or str(actor),
+        "issued_at": timezone.now().isoformat(),
+        "court": petition.hearing.case.court.code,
+        "rule": "R31",
+    }
+
+
+def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info) -> Copy:
+    """Make, sign, bag and store the copy for ``petition`` (R31); the same copy on a rerun."""
+    require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
+    existing = Copy.objects.filter(petition=petition).first()
+    if existing is not None:
+        return existing
+    if petition.kind != PetitionKind.COPY:
+        raise Conflict("not_a_copy_petition", "This petition asks for a review, not a copy.")
+    acknowledged = petition.personal_data_warning_acknowledged
+    refusal = acknowledgement_refusal(PetitionKind.COPY, acknowledged)
+    if refusal is not None:
+        raise RuleRefusal(refusal.code, refusal.explanation)
+    recording = _sealed_recording(petition)
+    signer = signer_for(petition.hearing.secretary)
+    court = petition.hearing.case.court
+    built = build_copy_package(
+        sealed=SealedFiles.beside(recording.media_path),
+        media=Media(petition.media),
+        signer=signer,
+        name=_package_name(petition),
+        issue=_issue(petition, actor),
+        bag_info={
+            "Source-Organization": court.name,
+            "External-Identifier": f"{court.code} petition {petition.pk}",
+            "External-Description": f"Copy of the recording of case {petition.hearing.case.number}",
+        },
+        out_dir=copies_dir(),
+        progress=progress,
+    )
+    get_store().put_file(built.zip_path, expected_sha256=built.sha256)
+    return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
+
+
+def _record_copy(actor: User, petition: Petition, built, subject: str) -> Copy:
+    now = timezone.now()
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().get(pk=petition.pk)
+        existing = Copy.objects.filter(petition=petition).first()
+        if existing is not None:  # a concurrent fulfilment won: keep the first copy
+            return existing
+        copy = Copy.objects.create(
+            petition=petition,
+            media=petition.media,
+            file_name=built.zip_path.name,
+            digest=built.sha256,
+            bytes=built.bytes,
+            media_sha256=built.media_sha256,
+            signer_subject=subject,
+            made_by=actor,
+            made_at=now,
+            expires_at=now + timedelta(days=link_days()),
+        )
+        petition.state, petition.fulfilled_at = Petition.State.FULFILLED, now
+        petition.save(update_fields=["state", "fulfilled_at"])
+        record(
+            actor=actor,
+            action="access.copy_issue",
+            target=copy,
+            payload={"petition": petition.pk, "sha256": built.sha256, "media": copy.media},
+        )
+    return copy
+
+
+def record_medium_written(*, actor: User, copy: Copy) -> Copy:
+    """R33: the copy goes onto the applicant's medium only after court staff formatted it, and
+    only with the applicant's consent to that, given on the application form."""
+    petition = copy.petition
+    require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
+    if petition.delivery != Delivery.MEDIUM:
+        raise Conflict("not_medium_delivery", "This copy is delivered online.")
+    if not petition.medium_formatting_consent:
+        raise RuleRefusal(
+            "medium_formatting_consent_missing",
+            "The applicant has not agreed that the medium will be formatted (R33).",
+        )
+    with transaction.atomic():
+        copy = Copy.objects.select_for_update().get(pk=copy.pk)
+        if copy.medium_formatted_at is None:
+            copy.medium_formatted_at, copy.medium_formatted_by = timezone.now(), actor
+            copy.save(update_fields=["medium_formatted_at", "medium_formatted_by"])
+            record(actor=actor, action="access.medium_written", target=copy, payload={})
+    return copy
+
+
+def open_download(*, actor: User, copy: Copy, byte_range: str = "") -> Path:
+    """The zip's path for a permitted download, audited (every download is on record): the
+    applicant until the link expires, court staff of the court at any time."""
+    court = copy.petition.hearing.case.court
+    staff = allowed(actor, Action.HANDLE_PETITIONS, court)
+    if not staff and copy.petition.applicant_user_id != actor.pk:
+        raise Forbidden("Only the applicant downloads this copy (R31).", code="not_the_applicant")
+    if not staff and timezone.now() > copy.expires_at:
+        raise RuleRefusal("download_link_expired", "The download link has expired (R31).")
+    path = copies_dir() / copy.file_name
+    if not path.is_file():
+        path = _restore(copy, path)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="access.copy_download",
+            target=copy,
+            payload={"range": byte_range[:64], "as": "staff" if staff else "applicant"},
+        )
+    return path
+
+
+def _restore(copy: Copy, path: Path) -> Path:
+    """Bring the zip back from the blob store when the local file is gone."""
+    store = get_store()
+    if not store.exists(copy.digest):
+        raise NotFound("The copy's package is not in the store.", code="copy_missing")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    with store.open(copy.digest) as source, partial.open("wb") as target:
+        while chunk := source.read(1 << 20):
+            target.write(chunk)
+    partial.replace(path)
+    return path

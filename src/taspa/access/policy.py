@@ -1,0 +1,259 @@
+"""The access rules of Chapter 4 (R28–R35), in one place. Pure: the standard library only.
+
+Who may petition, for what, and what a copy carries:
+
+* R28: persons taking part in a civil, administrative or criminal case, the person against whom
+  an administrative-offence case is brought and the other participants in it, and their
+  representatives, may review a recording (listen to it / view it in court) on petition.
+* R30: representatives of persons held in custody are given that review as well; in civil and
+  administrative cases participants get a copy of the AUDIO recording.
+* R31: criminal cases: an audio+video copy on a written application (Appendix 1); civil,
+  administrative and administrative-offence cases: an audio-only copy (Appendix 2). The
+  applicant is warned of liability for misusing personal data and may use the copy only for R2.
+* R32: a hearing held in closed session: no copy, review in court only.
+* R34: copies within 5 calendar days (criminal), 3 calendar days (administrative offence),
+  5 working days (civil, administrative) of the day the petition reached the court.
+
+Disciplinary proceedings (the decision this module makes and docs/adr/0007 explains): R2 lets
+a recording serve a disciplinary case, but Chapter 4 grants review and copies only to persons
+in civil, administrative, criminal and administrative-offence proceedings. A disciplinary body
+obtains a recording by an official request to the court, not by a participant's petition, so
+a petition about a disciplinary case is refused (``disciplinary_case_no_access``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from taspa.courts.policy import CaseKind  # pure as well (no Django)
+
+
+class PetitionKind(enum.StrEnum):
+    REVIEW = "review"  # R28: listen to / view the recording in court
+    COPY = "copy"  # R31: a copy on a medium or through the information service
+
+
+class Media(enum.StrEnum):
+    AUDIO = "audio"
+    AUDIO_VIDEO = "audio+video"
+
+
+class Delivery(enum.StrEnum):
+    MEDIUM = "medium"  # on a medium the applicant brings (R33: formatted first)
+    ONLINE = "online"  # through the information service
+
+
+class ApplicantRole(enum.StrEnum):
+    """Who the applicant is in the proceedings (R28, R30)."""
+
+    PARTICIPANT = "participant"  # a person taking part in the case (R28)
+    REPRESENTATIVE = "representative"  # a participant's representative (R28)
+    CUSTODY_REPRESENTATIVE = "custody_representative"  # of a person held in custody (R30)
+    OFFENCE_PERSON = "offence_person"  # the person an admin-offence case is brought against (R28)
+    OTHER = "other"  # anyone else: the public, the press, another court's party
+
+
+# Procedural roles people write on a petition, read as the applicant roles of R28.
+ROLE_ALIASES: dict[str, ApplicantRole] = {
+    **{
+        name: ApplicantRole.PARTICIPANT
+        for name in (
+            "plaintiff", "defendant", "claimant", "respondent", "applicant", "third_party",
+            "interested_party", "accused", "defendant_criminal", "convicted", "acquitted",
+            "victim", "civil_plaintiff", "civil_defendant", "prosecutor", "private_prosecutor",
+        )
+    },
+    **{
+        name: ApplicantRole.REPRESENTATIVE
+        for name in ("lawyer", "advocate", "defender", "counsel", "legal_representative")
+    },
+}  # fmt: skip
+
+
+def applicant_role(value: str) -> ApplicantRole | None:
+    """The R28 role for what an applicant wrote (an R28 role or a procedural role)."""
+    value = value.strip().lower()
+    try:
+        return ApplicantRole(value)
+    except ValueError:
+        return ROLE_ALIASES.get(value)
+
+
+class Form(enum.StrEnum):
+    APPENDIX_1 = "appendix1"  # audio+video copy, criminal cases (R31)
+    APPENDIX_2 = "appendix2"  # audio copy, civil/administrative/admin-offence cases (R31)
+
+
+# R31: what a copy carries, by case kind, and the application form it is asked for on.
+COPY_MEDIA: dict[CaseKind, tuple[Media, Form]] = {
+    CaseKind.CRIMINAL: (Media.AUDIO_VIDEO, Form.APPENDIX_1),
+    CaseKind.CIVIL: (Media.AUDIO, Form.APPENDIX_2),
+    CaseKind.ADMINISTRATIVE: (Media.AUDIO, Form.APPENDIX_2),
+    CaseKind.ADMIN_OFFENCE: (Media.AUDIO, Form.APPENDIX_2),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one petition: granted (with the copy's media and form) or refused with a
+    code naming the rule; ``offer`` is what the applicant may ask for instead (R32)."""
+
+    granted: bool
+    rule: str
+    code: str = ""
+    explanation: str = ""
+    media: Media | None = None
+    form: Form | None = None
+    offer: PetitionKind | None = None
+
+
+def _refuse(rule: str, code: str, explanation: str, offer: PetitionKind | None = None) -> Decision:
+    return Decision(False, rule, code, explanation, offer=offer)
+
+
+def decide_petition(
+    *, case_kind: CaseKind, closed: bool, kind: PetitionKind, role: ApplicantRole
+) -> Decision:
+    """Whether a petition of ``kind`` by an applicant in ``role`` is granted (R28–R32)."""
+    if case_kind == CaseKind.DISCIPLINARY:
+        return _refuse(
+            "R28",
+            "disciplinary_case_no_access",
+            "Chapter 4 grants review and copies only in civil, administrative, criminal and "
+            "administrative-offence proceedings; a disciplinary body requests the recording "
+            "from the court (R2).",
+        )
+    if role == ApplicantRole.OTHER:
+        return _refuse(
+            "R28",
+            "applicant_not_entitled",
+            "Only persons taking part in the case and their representatives may petition (R28).",
+        )
+    if role == ApplicantRole.OFFENCE_PERSON and case_kind != CaseKind.ADMIN_OFFENCE:
+        return _refuse(
+            "R28",
+            "applicant_role_not_in_case_kind",
+            "A person against whom an administrative-offence case is brought petitions only in "
+            "such a case (R28).",
+        )
+    if kind == PetitionKind.REVIEW:
+        return Decision(True, "R32" if closed else "R28")
+    if closed:
+        return _refuse(
+            "R32",
+            "closed_hearing_no_copy",
+            "The hearing was held in closed session: no copy is given; the recording may be "
+            "reviewed in court instead (R32).",
+            offer=PetitionKind.REVIEW,
+        )
+    media, form = COPY_MEDIA[case_kind]
+    return Decision(
+        True, "R31" if case_kind == CaseKind.CRIMINAL else "R30", media=media, form=form
+    )
+
+
+def acknowledgement_refusal(kind: PetitionKind, acknowledged: bool) -> Decision | None:
+    """R31: a copy is issued only to an applicant who acknowledged the personal-data warning."""
+    if kind == PetitionKind.COPY and not acknowledged:
+        return _refuse(
+            "R31",
+            "personal_data_warning_not_acknowledged",
+            "The applicant must acknowledge the warning about liability for misusing personal "
+            "data (КоАП art. 79, УК art. 147) and use the copy only for the purposes of R2.",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# R34: deadlines
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Kazakhstan's five-day working week: weekends and public holidays are days off, and the
+    government's decrees move days off (``extra_days_off``) and make some weekend days working
+    days (``working_weekend_days``)."""
+
+    holidays: frozenset[date]
+    extra_days_off: frozenset[date] = frozenset()
+    working_weekend_days: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_days_off:
+            return False
+        if day in self.working_weekend_days:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    @classmethod
+    def of(
+        cls,
+        holidays: Iterable[date],
+        extra_days_off: Iterable[date] = (),
+        working_days: Iterable[date] = (),
+    ) -> WorkCalendar:
+        return cls(frozenset(holidays), frozenset(extra_days_off), frozenset(working_days))
+
+
+# R34: (count, working days?) by case kind.
+DEADLINES: dict[CaseKind, tuple[int, bool]] = {
+    CaseKind.CRIMINAL: (5, False),
+    CaseKind.ADMIN_OFFENCE: (3, False),
+    CaseKind.CIVIL: (5, True),
+    CaseKind.ADMINISTRATIVE: (5, True),
+}
+
+
+def due_date(case_kind: CaseKind, received_on: date, calendar: WorkCalendar) -> date | None:
+    """The last day to fulfil a petition that reached the court on ``received_on`` (R34).
+
+    Counting starts the day after: criminal +5 calendar days, administrative offence +3
+    calendar days, civil and administrative the fifth working day. A calendar-day term is not
+    extended when it ends on a day off: the regulation counts «сутки». ``None`` for a case kind
+    the regulation sets no term for (disciplinary).
+    """
+    term = DEADLINES.get(case_kind)
+    if term is None:
+        return None
+    count, working = term
+    if not working:
+        return received_on + timedelta(days=count)
+    day = received_on
+    while count:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            count -= 1
+    return day
+
+
+class Urgency(enum.StrEnum):
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    DUE_TOMORROW = "due_tomorrow"  # R34: the reminder goes out the day before
+    LATER = "later"
+
+
+def urgency(due: date, today: date) -> Urgency:
+    if due < today:
+        return Urgency.OVERDUE
+    if due == today:
+        return Urgency.DUE_TODAY
+    if due == today + timedelta(days=1):
+        return Urgency.DUE_TOMORROW
+    return Urgency.LATER
+
+
+# ---------------------------------------------------------------------------------------------
+# Copies: the ffmpeg argument lists (ARCHITECTURE.md: stream copy, no re-encoding)
+
+
+def audio_only_command(source: str, target: str) -> list[str]:
+    """R31: the audio-only copy: every audio stream of the original, stream-copied (bytes of
+    the audio packets unchanged), no video, no data streams, same MPEG-TS container."""
+    return [
+        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", source,
+        "-map", "0:a", "-c", "copy", "-f", "mpegts", target,
+    ]  # fmt: skip

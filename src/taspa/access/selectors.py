@@ -1,0 +1,128 @@
+"""Reads of the access area: who may see which petition, the due/overdue dashboard, answers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from taspa.access.models import CaseParty, Petition
+from taspa.access.policy import Urgency, urgency
+from taspa.courts.models import Case, Court, HearingParticipant, User
+from taspa.courts.policy import Action, Role
+from taspa.courts.selectors import court_scope, has_role
+
+
+def party_link(user: User, case: Case) -> CaseParty | None:
+    """The court's link of ``user`` to ``case``; a hearing participant entry with the user's
+    account counts as a link of a participant (R28)."""
+    link = CaseParty.objects.filter(case=case, user=user).first()
+    if link is not None:
+        return link
+    if HearingParticipant.objects.filter(hearing__case=case, user=user).exists():
+        return CaseParty(case=case, user=user, role="participant")
+    return None
+
+
+def visible_petitions(user: User) -> QuerySet[Petition]:
+    """Court staff see the petitions of their courts; an applicant sees their own."""
+    courts = Court.objects.filter(court_scope(user, Action.HANDLE_PETITIONS))
+    query = Q(hearing__case__court__in=courts)
+    if getattr(user, "is_authenticated", False):
+        query |= Q(applicant_user=user)
+    return Petition.objects.filter(query).select_related("hearing__case__court")
+
+
+def petitions_due(user: User, due: str, today: date) -> QuerySet[Petition]:
+    """Open petitions by deadline: ``overdue``, ``today``, ``tomorrow``, ``week`` or ``all``."""
+    rows = visible_petitions(user).filter(state=Petition.State.OPEN)
+    windows = {
+        "overdue": Q(due_date__lt=today),
+        "today": Q(due_date=today),
+        "tomorrow": Q(due_date=today + timedelta(days=1)),
+        "week": Q(due_date__lte=today + timedelta(days=7)),
+    }
+    return rows.filter(windows[due]) if due in windows else rows
+
+
+def due_tomorrow_unreminded(today: date) -> QuerySet[Petition]:
+    return Petition.objects.filter(
+        state=Petition.State.OPEN, due_date=today + timedelta(days=1), reminded_on__isnull=True
+    ).select_related("hearing__secretary", "registered_by", "hearing__case__court")
+
+
+def reminder_recipients(petition: Petition) -> list[User]:
+    people = [petition.hearing.secretary, petition.registered_by]
+    return [u for u in people if has_role(u, Role.SECRETARY) or has_role(u, Role.COURT_ADMIN)]
+
+
+def reminder_text(petition: Petition) -> str:
+    case = petition.hearing.case
+    return (
+        f"Petition #{petition.pk} ({petition.kind}) by {petition.applicant_name} in case "
+        f"{case.number} ({case.court.code}) reached the court on {petition.received_at:%d.%m.%Y} "
+        f"and must be fulfilled by {petition.due_date:%d.%m.%Y} (R34)."
+    )
+
+
+def petition_answer(petition: Petition, today: date) -> dict[str, Any]:
+    """The petition as the API shows it (CONTRACT.md: id, due_date, media; and the rest)."""
+    answer: dict[str, Any] = {
+        "id": petition.pk,
+        "hearing": petition.hearing_id,
+        "case": petition.hearing.case.number,
+        "court": petition.hearing.case.court.code,
+        "kind": petition.kind,
+        "channel": petition.channel,
+        "applicant": {
+            "name": petition.applicant_name,
+            "role": petition.applicant_role,
+            "address": petition.applicant_address,
+            "phone": petition.applicant_phone,
+        },
+        "delivery": petition.delivery,
+        "received_at": petition.received_at.isoformat(),
+        "due_date": petition.due_date.isoformat() if petition.due_date else None,
+        "urgency": urgency(petition.due_date, today).value if petition.due_date else None,
+        "media": petition.media or None,
+        "form": petition.form or None,
+        "rule": petition.rule,
+        "personal_data_warning_acknowledged": petition.personal_data_warning_acknowledged,
+        "medium_formatting_consent": petition.medium_formatting_consent,
+        "state": petition.state,
+    }
+    return answer | _fulfilment(petition)
+
+
+def _fulfilment(petition: Petition) -> dict[str, Any]:
+    # A missing one-to-one row raises an AttributeError subclass: getattr's default covers it.
+    copy = getattr(petition, "copy", None)
+    slot = getattr(petition, "review_slot", None)
+    receipt = getattr(petition, "receipt", None)
+    return {
+        "copy": copy.pk if copy else None,
+        "download_url": f"/api/v1/copies/{copy.pk}/download" if copy else None,
+        "review_slot": slot_answer(slot) if slot else None,
+        "receipt": {
+            "signed_by": receipt.signed_by_name,
+            "channel": receipt.channel,
+            "at": receipt.at.isoformat(),
+        }
+        if receipt
+        else None,
+    }
+
+
+def slot_answer(slot: Any) -> dict[str, Any]:
+    return {
+        "starts_at": timezone.localtime(slot.starts_at).isoformat(),
+        "place": slot.place,
+        "medium_checked_at": slot.medium_checked_at.isoformat() if slot.medium_checked_at else None,
+        "medium_intact": slot.medium_intact,
+    }
+
+
+def is_overdue(petition: Petition, today: date) -> bool:
+    return bool(petition.due_date) and urgency(petition.due_date, today) == Urgency.OVERDUE

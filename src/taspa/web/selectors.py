@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from taspa.courts.models import Hearing, User
 from taspa.courts.permissions import allowed
-from taspa.courts.policy import Action
-from taspa.courts.selectors import visible_hearings
+from taspa.courts.policy import COURT_STAFF_ROLES, REGIONAL_ROLES, Action, Role
+from taspa.courts.selectors import assignments_of, visible_hearings
 from taspa.recorder.models import Recording
 from taspa.recorder.policy import PAUSE_REASONS
 
@@ -57,6 +57,12 @@ def todays_hearings(user: User) -> QuerySet[Hearing]:
 
 def operated_by(user: User) -> Q:
     return Q(secretary=user) | Q(stand_in=user)
+
+
+def may_play(user: User) -> bool:
+    """Court and regional staff play recordings here; parties get them by petition (R28–R32)."""
+    staff = COURT_STAFF_ROLES | REGIONAL_ROLES | {Role.SYSTEM_ADMIN}
+    return any(a.role in staff for a in assignments_of(user))
 
 
 def may_operate(user: User, hearing: Hearing) -> bool:

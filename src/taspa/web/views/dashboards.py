@@ -1,4 +1,4 @@
-"""Dashboards per role: what each person has to attend to (filled in as the areas land)."""
+"""Dashboards per role: what each person has to attend to, and a participant's portal."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from taspa.web.dashboards import panels_for
+
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/dashboard.html", {})
+    return render(request, "web/dashboard.html", {"panels": panels_for(request.user)})

@@ -16,7 +16,7 @@ from taspa.recorder.models import Recording
 from taspa.recorder.sealing import effective_marks, pause_list
 from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
-from taspa.web.selectors import mark_label, pause_labels
+from taspa.web.selectors import mark_label, may_play, pause_labels
 
 CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "application/json"}
 
@@ -28,6 +28,9 @@ def _sealed(request: HttpRequest, recording_id: int) -> Recording:
         .first()
     )
     if recording is None or recording.state != Recording.State.SEALED:
+        raise Http404
+    if not may_play(request.user):
+        # R28, R30–R32: parties reach a recording by petition (review in court, or a copy).
         raise Http404
     return recording
 

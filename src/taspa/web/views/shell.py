@@ -23,7 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("-scheduled_at")[:200]
     )
     today = web_selectors.todays_hearings(request.user).select_related("recording")
-    return render(request, "web/home.html", {"hearings": hearings, "today": today})
+    staff = web_selectors.may_play(request.user)
+    context = {"hearings": hearings, "today": today, "staff": staff}
+    return render(request, "web/home.html", context)
 
 
 @require_POST

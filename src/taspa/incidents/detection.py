@@ -156,7 +156,7 @@ def check_overdue(now: datetime | None = None) -> str:
         *unchecked.values_list("pk", flat=True),
     }:
         check = check_recorded(hearing_id=hearing_id)
-        failed += bool(check is not None and not check.ok)
+        failed += bool(check is not None and check.incident_id)
     quiet = Incident.objects.filter(admin_notified_at__isnull=True).filter(
         hearing__state__in=[Hearing.State.STOPPED, Hearing.State.SEALED]
     ) | Incident.objects.filter(admin_notified_at__isnull=True, hearing__scheduled_at__lte=cutoff)

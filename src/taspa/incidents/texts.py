@@ -43,6 +43,11 @@ KIND_TITLES: Mapping[str, Mapping[str, str]] = {
         "ru": "Не удалось автоматически подписать запись ЭЦП",
         "en": "The recording could not be signed",
     },
+    "fixity_failed": {
+        "kk": "Сақталған жазба өзінің хэш-сомасына сәйкес келмейді",
+        "ru": "Хранимая запись не совпадает со своей хеш-суммой",
+        "en": "A stored recording no longer matches its hash",
+    },
     "not_recorded": {
         "kk": "Сот отырысы іс жүзінде жазылмаған",
         "ru": "Судебное заседание фактически не записано",

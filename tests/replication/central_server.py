@@ -95,7 +95,7 @@ class CentralServer:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.home / "serve.log").read_text()
             try:
-                urllib.request.urlopen(f"{self.url}/api/v1/openapi.json", timeout=2).close()
+                urllib.request.urlopen(f"{self.url}/api/v1/openapi.json", timeout=2).close()  # noqa: S310
                 return
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.2)
@@ -114,7 +114,7 @@ class CentralServer:
         self, method: str, path: str, body: Any = None, token: str | None = None
     ) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 — http on loopback
             f"{self.url}/api/v1{path}",
             data=data,
             method=method,
@@ -124,7 +124,7 @@ class CentralServer:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 raw = response.read()
                 status = response.status
         except urllib.error.HTTPError as error:

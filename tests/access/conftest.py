@@ -49,6 +49,7 @@ def av_media(tmp_path_factory) -> Path:
 def home(settings, tmp_path, court_ca):
     """A private TASPA_HOME and blob store per test (sealed names repeat across tests)."""
     settings.TASPA_HOME = tmp_path / "home"
+    settings.TASPA_HOME.mkdir()
     settings.TASPA_STORAGE = f"file://{tmp_path / 'blobs'}"
     settings.TASPA_TRUST_ANCHORS = str(court_ca[1])
     return settings.TASPA_HOME

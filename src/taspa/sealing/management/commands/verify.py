@@ -19,7 +19,15 @@ def checks_for(path: Path, ca: str | None) -> list[Check]:
     name). Copy packages (a directory or ``.zip``) are the hook for the access area: unpack,
     check the BagIt fixity, then verify the media file inside with this same function."""
     if path.is_dir() or path.suffix.lower() == ".zip":
-        raise UnreadableInput(f"{path}: copy packages are not supported by this version yet")
+        if not path.exists():
+            raise UnreadableInput(f"{path}: no such file or directory")
+        from taspa.access.package import verify_copy_package  # R31 copy packages
+
+        return verify_copy_package(path, trust_anchors=ca)
+    if path.suffix.lower() == ".pdf":
+        from taspa.incidents.verify import verify_pdf  # R18 acts: every PAdES signature
+
+        return verify_pdf(path, ca)
     return verify_recording(path, trust_anchors=ca)
 
 

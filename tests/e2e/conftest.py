@@ -77,7 +77,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo court with one sealed demo recording, plus a fresh hearing to record."""
     home = tmp_path_factory.mktemp("taspa-e2e")
     taspa(home, "demo", "--no-serve", "--seconds", "4")
-    fresh = "from taspa.demo import seed_demo; print('HEARING', seed_demo().hearing.pk)"
+    # A fresh hearing to record, and the demo participant linked to the demo hearings (the
+    # portal lists a party's own hearings only).
+    fresh = (
+        "from taspa.demo import seed_demo; from taspa.courts.models import *; "
+        "world = seed_demo(); "
+        "HearingParticipant.objects.filter(name__startswith='Дәулет')"
+        ".update(user=User.objects.get(username='participant')); "
+        "print('HEARING', world.hearing.pk)"
+    )
     out = taspa(home, "shell", "-c", fresh)
     hearing_id = int(out.split("HEARING")[-1].split()[0])
     port = free_port()

@@ -103,3 +103,19 @@ def test_language_switch_changes_the_page(page, sign_in):
     page.click("form.lang button[value='en']")
     page.wait_for_selector("html[lang='en']")
     assert "Hearings" in page.inner_text("nav")
+
+
+def test_participant_portal(page, sign_in, screenshots):
+    sign_in("participant")
+    page.goto("/dashboard/")
+    page.wait_for_selector("#panel-my_hearings")
+    assert "7599-26-00-2/101" in page.inner_text("#panel-my_hearings")
+    assert page.locator("#panel-incidents").count() == 0
+    page.screenshot(path=str(screenshots / "participant-portal.png"), full_page=True)
+
+
+def test_court_admin_dashboard(page, sign_in, screenshots):
+    sign_in("court_admin")
+    page.goto("/dashboard/")
+    page.wait_for_selector("#panel-incidents")
+    page.screenshot(path=str(screenshots / "court-admin-dashboard.png"), full_page=True)

@@ -109,7 +109,7 @@ def _write_signed(signer: Signer, media_file: Path, manifest: dict[str, Any]) ->
 
 def _payload(
     work: Path, sealed: SealedFiles, media: Media, signer: Signer, issue: dict[str, Any]
-) -> Path:
+) -> tuple[Path, str]:
     (work / "copy").mkdir(parents=True)
     (work / "original").mkdir()
     for name in ("signature", "manifest", "manifest_signature"):
@@ -122,10 +122,11 @@ def _payload(
         "manifest_sha256": sha256_file(sealed.manifest).sha256,
     }
     issue = {**issue, "media": media.value, "method": method, "source": source}
-    _write_signed(signer, media_file, _copy_manifest(original, media_file, signer, issue))
+    manifest = _copy_manifest(original, media_file, signer, issue)
+    _write_signed(signer, media_file, manifest)
     marks = json.dumps(original.get("marks", []), ensure_ascii=False, indent=1)
     (work / "marks.json").write_text(marks, encoding="utf-8")
-    return media_file
+    return media_file, manifest["file"]["sha256"]
 
 
 def _zip(bag_dir: Path, target: Path, progress: Progress) -> None:
@@ -156,8 +157,7 @@ def build_copy_package(
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp:
         work = Path(temp) / name
         progress(f"extracting {media.value} from {sealed.media.name}")
-        media_file = _payload(work, sealed, media, signer, issue)
-        media_sha = sha256_file(media_file).sha256
+        media_file, media_sha = _payload(work, sealed, media, signer, issue)
         progress("bagging (SHA-256 fixity)")
         bagit.make_bag(str(work), bag_info=bag_info, checksums=["sha256"], processes=1)
         partial = out_dir / f".{name}.zip.part"

@@ -76,6 +76,8 @@ def draw_up_act(*, actor: User | None, hearing: Hearing, incidents: Sequence[Inc
     _require_drafter(actor, hearing)
     if not incidents:
         raise InvalidInput("act_needs_incidents", "Name the incidents the act is about.")
+    # Read afresh: the act states what is on record now (judge told, announcement made).
+    incidents = list(Incident.objects.filter(pk__in=[i.pk for i in incidents]).order_by("at", "id"))
     if any(incident.hearing_id != hearing.pk for incident in incidents):
         raise InvalidInput("incident_of_another_hearing", "Every incident must be of this hearing.")
     with transaction.atomic():

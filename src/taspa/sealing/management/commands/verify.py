@@ -28,10 +28,6 @@ def checks_for(path: Path, ca: str | None) -> list[Check]:
         from taspa.incidents.verify import verify_pdf  # R18 acts: every PAdES signature
 
         return verify_pdf(path, ca)
-    if path.suffix.lower() == ".pdf":
-        from taspa.incidents.verify import verify_pdf  # R18 acts: every PAdES signature
-
-        return verify_pdf(path, ca)
     return verify_recording(path, trust_anchors=ca)
 
 

@@ -156,3 +156,15 @@ def test_r23_metadata_changes_follow_the_recording(make_sealed, central, world):
         " r.metadata['retention']['retention_until']]))"
     )
     assert held == ["2025-03-01", "2026-03-01"]
+
+
+def test_r23_taspa_replicate_shows_progress(make_sealed, central, settings, capsys):
+    from django.core.management import call_command
+
+    recording = make_sealed(size=300_000)
+    settings.TASPA_CENTRAL_URL, settings.TASPA_CENTRAL_TOKEN = central.url, central.court_token()
+    call_command("replicate")
+    out = capsys.readouterr().out
+    assert f"{recording.file_name} media:" in out and "100%" in out
+    assert "done: 1 acknowledged, 0 failed" in out
+    assert [i["sha256"] for i in held_at_centre(central)] == [recording.sha256]

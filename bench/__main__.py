@@ -24,6 +24,7 @@ BENCHMARKS = {
     "hashing": ("Seal/verify hashing vs `openssl dgst -sha256`", []),
     "seal": ("Stop → sealed and stored, 1-hour and 6-hour A/V hearings", []),
     "storage": ("Blob store vs `openssl dgst` + `cp`, and vs plain boto3 on SeaweedFS", []),
+    "copy": ("Audio-only copy package vs `ffmpeg -vn -c:a copy`", []),
 }
 
 

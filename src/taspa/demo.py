@@ -118,6 +118,7 @@ def seed_demo() -> DemoWorld:
             {"name": "ТОО «Қазақ Құрылыс»", "role": "ответчик"},
         ],
     )
+    _link_participant(admin, case, hearing, people["participant"])
     return DemoWorld(
         admin=admin,
         court=court,
@@ -127,6 +128,14 @@ def seed_demo() -> DemoWorld:
         case=case,
         hearing=hearing,
     )
+
+
+def _link_participant(admin: User, case: Case, hearing: Hearing, person: User) -> None:
+    """The court links the plaintiff's account to the case, so the portal shows it (R28)."""
+    from taspa.access.actions import link_case_party
+
+    link_case_party(actor=admin, case=case, user=person, role="participant")
+    hearing.participants.filter(name=person.full_name).update(user=person)
 
 
 def install_demo_keys(world: DemoWorld) -> Path:

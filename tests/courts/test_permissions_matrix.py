@@ -136,3 +136,15 @@ def test_r7_only_the_hearings_own_secretary_or_stand_in_operates(world, hearings
     assert allowed(colleague, Action.OPERATE_RECORDER, hearing)
     assert allowed(world.person("secretary"), Action.OPERATE_RECORDER, hearing)
     assert not allowed(world.person("judge"), Action.OPERATE_RECORDER, hearing)
+
+
+def test_r28_party_linked_to_the_case_sees_its_hearings_but_not_raw_recordings(world, hearings):
+    from taspa.access.actions import link_case_party
+    from taspa.courts.selectors import visible_hearings
+
+    party = world.person("participant", OWN)
+    hearing = hearings[OWN]
+    assert not visible_hearings(party).filter(pk=hearing.pk).exists()
+    link_case_party(actor=world.admin, case=hearing.case, user=party, role="participant")
+    assert visible_hearings(party).filter(pk=hearing.pk).exists()
+    assert not visible_hearings(party, as_party=False).filter(pk=hearing.pk).exists()

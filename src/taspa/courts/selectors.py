@@ -60,12 +60,17 @@ def _party_in(user: User) -> bool:
     return any(a.role in PARTY_ROLES for a in assignments_of(user))
 
 
-def visible_hearings(user: User) -> QuerySet[Hearing]:
-    """Hearings the user may see: staff by court or region, parties only their own hearings."""
+def visible_hearings(user: User, *, as_party: bool = True) -> QuerySet[Hearing]:
+    """Hearings the user may see: staff by court or region; parties only the hearings of cases
+    the court linked them to (``access.CaseParty``) or where they are a named participant.
+
+    ``as_party=False`` leaves parties out: raw recordings are staff matters, and participants
+    reach a recording only through a petition (R28, R31, R32).
+    """
     courts = Court.objects.filter(court_scope(user, Action.VIEW_HEARING))
     query = Q(case__court__in=courts)
-    if _party_in(user):
-        query |= Q(participants__user=user)
+    if as_party and _party_in(user):
+        query |= Q(participants__user=user) | Q(case__parties__user=user)
     return (
         Hearing.objects.filter(query)
         .distinct()

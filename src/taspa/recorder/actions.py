@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from taspa.audit.actions import record
@@ -19,7 +19,7 @@ from taspa.courts.policy import Action
 from taspa.errors import Conflict, InvalidInput, RuleRefusal
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
-from taspa.recorder import runtime
+from taspa.recorder import remote, runtime, selectors
 from taspa.recorder.engine import EngineError, EngineEvent, preflight
 from taspa.recorder.models import Mark, Pause, Preflight, Recording
 from taspa.recorder.policy import PAUSE_REASONS, pause_reason_allowed
@@ -52,11 +52,14 @@ def run_preflight(*, actor: User, hearing: Hearing) -> Preflight:
     """R8: check the equipment before the hearing. A failure opens an incident but never blocks
     the hearing (R10); the UI then shows the announcement to read (R16)."""
     require(actor, Action.OPERATE_RECORDER, hearing)
-    checks = [
-        c.__dict__
-        for c in preflight(runtime.sources_of(hearing.courtroom), runtime.spool_dir_for(hearing.pk))
-    ]
+    agent = remote.agent_of(hearing)
+    if agent is None:
+        sources, spool = runtime.sources_of(hearing.courtroom), runtime.spool_dir_for(hearing.pk)
+        checks = [c.__dict__ for c in preflight(sources, spool)]
+    else:  # the courtroom PC checks its own sources; here: is it in touch, what did it find
+        checks = selectors.agent_checks(agent)
     checks.append(_signing_key_check(hearing.secretary))
+    checks.append(selectors.database_clock_check())
     ok = all(check["ok"] for check in checks)
     with transaction.atomic():
         hearing = _locked(hearing)
@@ -100,12 +103,15 @@ def start_recording(*, actor: User, hearing: Hearing) -> Recording:
         with transaction.atomic():
             hearing = _locked(hearing)
             _expect_state(hearing, State.IDLE, State.PREFLIGHT, code="already_started")
-            engine = runtime.new_engine(hearing, handle_engine_event)
-            engine.start()
+            agent = remote.agent_of(hearing)
+            if agent is None:
+                runtime.new_engine(hearing, handle_engine_event).start()
+                spool = runtime.spool_dir_for(hearing.pk)
+            else:  # the courtroom PC records; it collects the command (ADR 0004)
+                remote.queue_command(agent, hearing, "start")
+                spool = remote.upload_dir(hearing.pk)
             recording = Recording.objects.create(
-                hearing=hearing,
-                spool_dir=str(runtime.spool_dir_for(hearing.pk)),
-                started_at=timezone.now(),
+                hearing=hearing, spool_dir=str(spool), started_at=timezone.now()
             )
             _set_state(hearing, State.RECORDING)
             record(
@@ -152,11 +158,18 @@ def pause_recording(
     with transaction.atomic():
         hearing = _locked(hearing)
         _expect_state(hearing, State.RECORDING, code="not_recording")
-        runtime.engine_for(hearing.pk).pause()
+        announced_at = announced_at or now
+        agent = remote.agent_of(hearing)
+        if agent is None:
+            runtime.engine_for(hearing.pk).pause()
+        else:
+            remote.queue_command(
+                agent, hearing, "pause", reason=reason, announced_at=announced_at.timestamp()
+            )
         pause = Pause.objects.create(
             recording=hearing.recording,
             reason=reason,
-            announced_at=announced_at or now,
+            announced_at=announced_at,
             started_at=now,
             requested_by=actor,
         )
@@ -175,7 +188,11 @@ def resume_recording(*, actor: User, hearing: Hearing) -> Recording:
     with transaction.atomic():
         hearing = _locked(hearing)
         _expect_state(hearing, State.PAUSED, code="not_paused")
-        runtime.engine_for(hearing.pk).resume()
+        agent = remote.agent_of(hearing)
+        if agent is None:
+            runtime.engine_for(hearing.pk).resume()
+        else:
+            remote.queue_command(agent, hearing, "resume")
         pause = hearing.recording.pauses.filter(ended_at__isnull=True).get()
         pause.ended_at = timezone.now()
         pause.save(update_fields=["ended_at"])
@@ -195,7 +212,11 @@ def add_mark(
     with transaction.atomic():
         hearing = _locked(hearing)
         _expect_state(hearing, State.RECORDING, code="not_recording")
-        offset = runtime.engine_for(hearing.pk).media_offset(at)
+        engine = runtime.engine_for(hearing.pk)
+        if engine is not None:
+            offset = engine.media_offset(at)
+        else:  # remote capture: the agent reported the wall time of the first sample
+            offset = remote.mark_offset(hearing.recording, at)
         mark = Mark.objects.create(
             recording=hearing.recording,
             speaker=speaker,
@@ -247,6 +268,9 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
     with transaction.atomic():
         hearing = _locked(hearing)
         _expect_state(hearing, State.RECORDING, State.PAUSED, code="not_recording")
+        agent = remote.agent_of(hearing)
+        if agent is not None:
+            return _stop_remote(actor, hearing, agent)
         engine = runtime.engine_for(hearing.pk)
         result = engine.stop()
         now = timezone.now()
@@ -283,9 +307,34 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
     return sealed
 
 
+def _stop_remote(actor: User, hearing: Hearing, agent) -> Recording:
+    """Queue the stop for the courtroom PC; the recording is sealed once its agent has uploaded
+    every byte and the server has re-verified them (``uploads.complete_upload``, R14)."""
+    remote.queue_command(agent, hearing, "stop")
+    now = timezone.now()
+    recording = hearing.recording
+    recording.pauses.filter(ended_at__isnull=True).update(ended_at=now)
+    recording.stopped_at = now
+    recording.save(update_fields=["stopped_at"])
+    _set_state(hearing, State.STOPPED)
+    record(actor=actor, action="recorder.stop", target=hearing, payload={"remote": True})
+    return recording
+
+
 def handle_engine_event(hearing_id: int, event: EngineEvent) -> None:
-    """Called from the engine's watchdog thread: every break and failure becomes an incident,
-    so a gap in the record is never silent (R6, R16, R17)."""
+    """Called from the engine's watchdog and reader threads: every break and failure becomes an
+    incident, so a gap in the record is never silent (R6, R16, R17)."""
+    try:
+        _incident_for(hearing_id, event)
+    finally:
+        # The engine's threads are not request threads: nothing closes their connection, and
+        # each would hold one open for the whole hearing (PostgreSQL counts them). Inside a
+        # transaction (stop() runs in one) closing would roll it back, so only outside.
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _incident_for(hearing_id: int, event: EngineEvent) -> None:
     kinds = {
         "gap": IncidentKind.CAPTURE_GAP,
         "source_lost": IncidentKind.SOURCE_LOST,

@@ -213,3 +213,10 @@ def protocol_extract(request: HttpRequest, recording_id: int, language: str = "k
     name = Path(recording.file_name).stem
     response["Content-Disposition"] = f'inline; filename="{name}.protocol-{language}.pdf"'
     return response
+
+
+# The agents' own endpoints (bearer ``tsa_…`` tokens) and their registration by administrators.
+from taspa.recorder import agent_api  # noqa: E402
+
+router.add_router("", agent_api.router)
+router.add_router("", agent_api.admin_router)

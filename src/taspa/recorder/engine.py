@@ -13,16 +13,17 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from taspa.recorder import policy
+from taspa.recorder.events import CaptureResult, EngineError, EngineEvent, Gap
+from taspa.recorder.events import RunState as _Run
 from taspa.recorder.journal import (
     JOURNAL_NAME,
     MEDIA_NAME,
@@ -48,43 +49,6 @@ CONTAINER = "mpegts"
 LOG_NAME = "ffmpeg.log"
 
 
-class EngineError(Exception):
-    """A request the engine cannot honour in its current state."""
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A break in the record, as wall-clock times of the media timeline (R6, R19)."""
-
-    start: datetime
-    end: datetime
-    cause: str
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    kind: str  # gap | alarm | source_lost | disk_full | restarted
-    at: datetime
-    detail: str
-    gap: Gap | None = None
-
-
-@dataclass(frozen=True)
-class CaptureResult:
-    media_path: Path
-    sha256: str
-    bytes: int
-    duration_s: float
-    chain_head: str
-    pieces: int
-    gaps: list[Gap]
-    started_at: datetime
-    container: str
-    command: list[str]
-    commands: list[list[str]] = field(default_factory=list)  # every run, restarts included
-    journal_path: Path | None = None
-
-
 def _is_fifo(source: Source) -> bool:
     try:
         return stat.S_ISFIFO(os.stat(source.input).st_mode)
@@ -94,26 +58,6 @@ def _is_fifo(source: Source) -> bool:
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-@dataclass
-class _Run:
-    """One ffmpeg process. ``anchor`` is the wall time of its first sample; ``frames`` counts
-    level-meter frames, so ``ts_offset + frames / rate`` is where its media ends."""
-
-    index: int
-    ts_offset: float
-    launched: float
-    command: list[str] = field(default_factory=list)
-    process: subprocess.Popen | None = None
-    meter_fd: int | None = None
-    anchor: float | None = None
-    meter_bytes: int = 0
-    first_data: float | None = None
-    last_data: float = 0.0
-    media_end: float | None = None  # restored runs: known from the journal
-    retiring: bool = False
-    threads: list[threading.Thread] = field(default_factory=list)
 
 
 class CaptureEngine:

@@ -109,3 +109,69 @@ class Preflight(models.Model):
 
     def __str__(self) -> str:
         return f"preflight {'ok' if self.ok else 'FAILED'} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class AgentRegistration(models.Model):
+    """A courtroom whose capture runs on its own PC: the ``taspa recorder`` agent there records
+    into a local spool and forwards it to this server (store-and-forward, ADR 0004)."""
+
+    courtroom = models.OneToOneField(
+        "courts.Courtroom", models.PROTECT, related_name="recorder_agent"
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    clock_offset_s = models.FloatField(null=True, blank=True)  # agent clock − server clock
+    preflight = models.JSONField(default=list, blank=True)  # the agent's last own checks
+    preflight_at = models.DateTimeField(null=True, blank=True)
+    levels = models.JSONField(default=dict, blank=True)  # R11: the latest levels it sent
+    levels_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recorder agent")
+        verbose_name_plural = _("recorder agents")
+
+    def __str__(self) -> str:
+        return f"agent {self.token_prefix} for courtroom {self.courtroom_id}"
+
+
+class AgentCommand(models.Model):
+    """What the secretary asked of a remote recorder, queued until its agent collects it."""
+
+    agent = models.ForeignKey(AgentRegistration, models.PROTECT, related_name="commands")
+    hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=16)  # start | pause | resume | stop | preflight
+    args = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.verb} hearing {self.hearing_id}"
+
+
+class AgentEvent(models.Model):
+    """Everything an agent reported, once each (its own sequence number makes a resend after a
+    lost answer harmless), with the time it happened on the agent."""
+
+    agent = models.ForeignKey(AgentRegistration, models.PROTECT, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    hearing = models.ForeignKey(
+        "courts.Hearing", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agent", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "seq"], name="recorder_agent_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq}"

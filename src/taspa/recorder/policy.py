@@ -231,3 +231,27 @@ def required_bytes(
     """Bytes needed for ``hours`` of recording plus the journal (~150 bytes per 1 s piece)."""
     seconds = hours * 3600
     return int(seconds * (bytes_per_second(sources, settings, copied) + 150))
+
+
+# --- clocks (R8) -------------------------------------------------------------------------------
+
+CLOCK_TOLERANCE_S = 1.0  # R8: recordings and signatures carry wall-clock times courts rely on
+
+
+@dataclass(frozen=True)
+class ClockSample:
+    """One NTP-style exchange: ``offset`` = other clock − ours, known to within ± ``rtt / 2``."""
+
+    offset: float
+    rtt: float
+
+    @property
+    def ok(self) -> bool:
+        """Within tolerance even at the worst end of the measurement's uncertainty."""
+        return abs(self.offset) + self.rtt / 2 <= CLOCK_TOLERANCE_S
+
+
+def clock_sample(sent: float, other: float, received: float) -> ClockSample:
+    """``other`` was read by the far side between our ``sent`` and ``received``: assume the
+    middle of the round trip (NTP's symmetric-path estimate)."""
+    return ClockSample(offset=other - (sent + received) / 2, rtt=max(0.0, received - sent))

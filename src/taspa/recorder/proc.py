@@ -74,3 +74,29 @@ def stop_gracefully(process: subprocess.Popen, *, timeout: float = 3.0) -> int:
 def close_stream(stream: IO[bytes] | None) -> None:
     if stream is not None:
         stream.close()
+
+
+def descendant_processes(root: int) -> dict[int, str]:
+    """Every live process below ``root`` (children, grandchildren…): pid → command name, read
+    from /proc. Zombies count as gone. Used to prove no ffmpeg outlives its recording."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            names[int(entry.name)] = name
+    found: dict[int, str] = {}
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found[pid] = names[pid]
+        todo += children.get(pid, [])
+    return found

@@ -25,9 +25,14 @@ def _db(value: float) -> float:
 
 
 def levels_answer(hearing_id: int) -> dict[str, Any]:
-    from taspa.recorder import runtime  # the engine loads only where capture happens
+    from taspa.recorder import remote, runtime  # the engine loads only where capture happens
 
     engine = runtime.engine_for(hearing_id)
+    if engine is None:
+        hearing = Hearing.objects.filter(pk=hearing_id).first()
+        far = remote.remote_levels(hearing) if hearing is not None else None
+        if far is not None:
+            return far
     channels = engine.levels() if engine is not None else []
     return {
         "recording": engine is not None and engine.running,
@@ -159,3 +164,40 @@ def protocol_extract_context(recording: Recording) -> dict[str, Any]:
         ],
         "incidents": incident_list(hearing),
     }
+
+
+def database_clock_check() -> dict[str, Any]:
+    """R8: this machine's clock against the database server's (PostgreSQL ``now()``, measured
+    NTP-style). The embedded SQLite database has no clock of its own: the server is this
+    machine."""
+    import time
+
+    from django.db import connection
+
+    from taspa.recorder.policy import clock_sample
+
+    if connection.vendor != "postgresql":
+        return {"name": "clock", "ok": True, "detail": "server clock: this machine"}
+    with connection.cursor() as cursor:
+        sent = time.time()
+        cursor.execute("SELECT extract(epoch FROM clock_timestamp())")
+        other = float(cursor.fetchone()[0])
+        received = time.time()
+    sample = clock_sample(sent, other, received)
+    detail = f"database server clock {sample.offset:+.3f} s (± {sample.rtt / 2:.3f} s)"
+    return {"name": "clock", "ok": sample.ok, "detail": detail}
+
+
+def agent_checks(agent: Any, *, now: Any = None, reachable_s: float = 15.0) -> list[dict]:
+    """R8 for a courtroom recorded by an agent: it is in touch, and its own last checks
+    (sources, disk, clock against this server) as it reported them."""
+    now = now or timezone.now()
+    seen = agent.last_seen_at
+    in_touch = seen is not None and (now - seen).total_seconds() <= reachable_s
+    detail = f"last heard {seen.isoformat()}" if seen else "never heard from"
+    checks = [{"name": "agent_reachable", "ok": in_touch, "detail": detail}]
+    if agent.preflight_at is None:
+        checks.append({"name": "agent:checks", "ok": False, "detail": "none reported yet"})
+    for check in agent.preflight or []:
+        checks.append({**check, "name": f"agent:{check.get('name', '?')}"})
+    return checks

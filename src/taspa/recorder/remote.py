@@ -1,0 +1,316 @@
+"""Remote capture, the server's side: agents, their command queue and the events they report.
+
+A courtroom with an :class:`AgentRegistration` records on its own PC (``taspa recorder``).
+The server stays the source of truth for the hearing's state while the agent can reach it: the
+secretary's start/pause/resume/stop become queued commands. What the agent did while the link
+was down (a local start, marks, a pause, a stop, gaps) arrives later as events stamped with the
+time they happened and is applied here once each (ADR 0004; R6–R8, R11, R12, R19).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from taspa.audit.actions import record
+from taspa.courts.actions import require
+from taspa.courts.models import Courtroom, Hearing, User
+from taspa.courts.policy import Action
+from taspa.errors import Conflict, InvalidInput
+from taspa.incidents.actions import open_incident
+from taspa.incidents.policy import IncidentKind
+from taspa.recorder.events import EngineEvent, Gap
+from taspa.recorder.models import (
+    AgentCommand,
+    AgentEvent,
+    AgentRegistration,
+    Mark,
+    Pause,
+    Recording,
+)
+from taspa.recorder.policy import pause_reason_allowed
+
+log = logging.getLogger("taspa.recorder")
+AGENT_TOKEN_PREFIX = "tsa_"  # noqa: S105 — a visible marker, not a secret
+State = Hearing.State
+VERBS = ("start", "pause", "resume", "stop", "preflight")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(float(epoch), UTC)
+
+
+def upload_dir(hearing_id: int) -> Path:
+    """Where an agent's spool for ``hearing_id`` is rebuilt on the server."""
+    return Path(settings.TASPA_SPOOL) / "uploads" / f"hearing-{hearing_id}"
+
+
+def register_agent(*, actor: User | None, courtroom: Courtroom) -> str:
+    """Make ``courtroom`` a remote-capture courtroom and return its agent's bearer token (shown
+    once; only its digest is kept). Registering again replaces the previous token."""
+    if actor is not None:
+        require(actor, Action.MANAGE_COURTROOMS, courtroom)
+    token = AGENT_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        AgentRegistration.objects.update_or_create(
+            courtroom=courtroom,
+            defaults={
+                "token_digest": _digest(token),
+                "token_prefix": token[:12],
+                "revoked_at": None,
+            },
+        )
+        record(
+            actor=actor,
+            action="recorder.agent_register",
+            target=courtroom,
+            payload={"prefix": token[:12]},
+        )
+    return token
+
+
+def agent_for_token(token: str) -> AgentRegistration | None:
+    return (
+        AgentRegistration.objects.select_related("courtroom")
+        .filter(token_digest=_digest(token), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def agent_of(hearing: Hearing) -> AgentRegistration | None:
+    """The agent that captures ``hearing``'s courtroom, or None for capture in this process."""
+    return AgentRegistration.objects.filter(
+        courtroom_id=hearing.courtroom_id, revoked_at__isnull=True
+    ).first()
+
+
+def seen(agent: AgentRegistration) -> None:
+    AgentRegistration.objects.filter(pk=agent.pk).update(last_seen_at=timezone.now())
+
+
+def queue_command(agent: AgentRegistration, hearing: Hearing, verb: str, **args: Any) -> None:
+    """Called inside the secretary's action: the command commits with the state change."""
+    AgentCommand.objects.create(agent=agent, hearing=hearing, verb=verb, args=args)
+
+
+def commands_after(agent: AgentRegistration, after: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": c.pk,
+            "verb": c.verb,
+            "hearing": c.hearing_id,
+            "args": c.args,
+            "at": c.created_at.timestamp(),
+        }
+        for c in agent.commands.filter(pk__gt=after).order_by("pk")[:100]
+    ]
+
+
+def store_levels(agent: AgentRegistration, hearing_id: int | None, channels: list) -> None:
+    """R11: the latest levels the agent measured, for the secretary's meter."""
+    AgentRegistration.objects.filter(pk=agent.pk).update(
+        levels={"hearing": hearing_id, "channels": channels},
+        levels_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+
+
+def remote_levels(hearing: Hearing, max_age_s: float = 3.0) -> dict[str, Any] | None:
+    agent = agent_of(hearing)
+    if agent is None or agent.levels_at is None or agent.levels.get("hearing") != hearing.pk:
+        return None
+    fresh = (timezone.now() - agent.levels_at).total_seconds() <= max_age_s
+    return {"recording": fresh, "channels": agent.levels.get("channels", []) if fresh else []}
+
+
+def mark_offset(recording: Recording, at: datetime) -> float:
+    """R12 on a remote recorder: the media timeline is wall time since the first sample, whose
+    time the agent reported when capture started."""
+    return max(0.0, (at - recording.started_at).total_seconds())
+
+
+# --- events from the agent ---------------------------------------------------------------------
+
+
+def apply_events(agent: AgentRegistration, events: list[dict[str, Any]]) -> int:
+    """Apply each event once, in order; returns the highest sequence number now held."""
+    for event in sorted(events, key=lambda e: int(e["seq"])):
+        _apply_once(agent, event)
+    seen(agent)
+    last = agent.events.order_by("-seq").values_list("seq", flat=True).first()
+    return int(last or 0)
+
+
+def _apply_once(agent: AgentRegistration, event: dict[str, Any]) -> None:
+    hearing = None
+    if event.get("hearing") is not None:
+        hearing = Hearing.objects.filter(
+            pk=event["hearing"], courtroom_id=agent.courtroom_id
+        ).first()
+        if hearing is None:
+            raise InvalidInput("unknown_hearing", f"No hearing {event['hearing']} in this room.")
+    try:
+        with transaction.atomic():
+            AgentEvent.objects.create(
+                agent=agent,
+                seq=int(event["seq"]),
+                hearing=hearing,
+                kind=str(event["kind"]),
+                at=_when(event["at"]),
+                data=event.get("data") or {},
+            )
+            _apply(agent, hearing, event["kind"], _when(event["at"]), event.get("data") or {})
+    except IntegrityError:
+        return  # a resend of an event already applied
+
+
+def _apply(
+    agent: AgentRegistration, hearing: Hearing | None, kind: str, at: datetime, data: dict
+) -> None:
+    if kind == "preflight":
+        AgentRegistration.objects.filter(pk=agent.pk).update(
+            preflight=data.get("checks", []),
+            preflight_at=at,
+            clock_offset_s=data.get("clock_offset_s"),
+        )
+        return
+    if hearing is None:
+        return
+    handler = _HANDLERS.get(kind)
+    if handler is not None:
+        handler(Hearing.objects.select_for_update().get(pk=hearing.pk), at, data)
+    elif kind in ("gap", "source_lost", "disk_full"):
+        transaction.on_commit(lambda: _engine_event(hearing.pk, kind, at, data))
+    else:
+        log.info("agent %s: %s at %s: %s", agent.pk, kind, at, data)
+
+
+def _engine_event(hearing_id: int, kind: str, at: datetime, data: dict) -> None:
+    """The agent's gaps and source losses become incidents exactly as local ones do (R6, R19)."""
+    from taspa.recorder.actions import handle_engine_event
+
+    gap = None
+    if kind == "gap":
+        gap = Gap(_when(data["gap_start"]), _when(data["gap_end"]), data.get("cause", ""))
+    handle_engine_event(hearing_id, EngineEvent(kind, at, data.get("detail", kind), gap))
+
+
+def _audit(hearing: Hearing, action: str, at: datetime, **payload: Any) -> None:
+    record(
+        actor=None,
+        action=action,
+        target=hearing,
+        payload={"via": "agent", "at": at.isoformat(), **payload},
+    )
+
+
+def _set_state(hearing: Hearing, state: str) -> None:
+    hearing.state = state
+    hearing.save(update_fields=["state"])
+
+
+def _on_started(hearing: Hearing, at: datetime, data: dict) -> None:
+    """A start the server asked for is confirmed with the first sample's time; a start made at
+    the courtroom while the server was out of reach is entered now (R6: it did record)."""
+    anchor = _when(data.get("anchor") or at.timestamp())
+    recording = Recording.objects.filter(hearing=hearing).first()
+    if recording is None:
+        recording = Recording.objects.create(
+            hearing=hearing, spool_dir=str(upload_dir(hearing.pk)), started_at=anchor
+        )
+        if hearing.state in (State.IDLE, State.PREFLIGHT):
+            _set_state(hearing, State.RECORDING)
+        _audit(hearing, "recorder.start", at, recording=recording.pk, origin="courtroom")
+        return
+    recording.started_at = anchor
+    recording.save(update_fields=["started_at"])
+
+
+def _on_paused(hearing: Hearing, at: datetime, data: dict) -> None:
+    reason = data.get("reason", "")
+    if hearing.state != State.RECORDING or not pause_reason_allowed(reason):
+        return  # the server asked for this pause and holds it already
+    announced = _when(data["announced_at"]) if data.get("announced_at") else at
+    Pause.objects.create(
+        recording=hearing.recording,
+        reason=reason,
+        announced_at=announced,
+        started_at=at,
+        requested_by=hearing.secretary,
+    )
+    _set_state(hearing, State.PAUSED)
+    _audit(hearing, "recorder.pause", at, reason=reason, origin="courtroom")
+
+
+def _on_resumed(hearing: Hearing, at: datetime, data: dict) -> None:
+    if hearing.state != State.PAUSED:
+        return
+    hearing.recording.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+    _set_state(hearing, State.RECORDING)
+    _audit(hearing, "recorder.resume", at, origin="courtroom")
+
+
+def _on_stopped(hearing: Hearing, at: datetime, data: dict) -> None:
+    """The agent's final digest; sealing waits until every byte is uploaded and re-verified."""
+    recording = hearing.recording
+    recording.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+    if recording.stopped_at is None:
+        recording.stopped_at = at
+    recording.sha256 = data.get("sha256", "")
+    recording.bytes = data.get("bytes")
+    recording.save(update_fields=["stopped_at", "sha256", "bytes"])
+    if hearing.state in (State.RECORDING, State.PAUSED):
+        _set_state(hearing, State.STOPPED)
+        _audit(hearing, "recorder.stop", at, sha256=recording.sha256, origin="courtroom")
+
+
+def _on_mark(hearing: Hearing, at: datetime, data: dict) -> None:
+    """R12: a mark placed at the courtroom PC, with the offset its engine computed."""
+    if not hasattr(hearing, "recording"):
+        return
+    mark = Mark.objects.create(
+        recording=hearing.recording,
+        speaker=str(data.get("speaker", ""))[:255] or "?",
+        role=str(data.get("role", ""))[:64] or "?",
+        offset_s=float(data.get("offset_s", 0.0)),
+        at=at,
+        created_by=hearing.secretary,
+    )
+    _audit(hearing, "recorder.mark", at, mark=mark.pk, offset_s=mark.offset_s, origin="courtroom")
+
+
+def _on_refused(hearing: Hearing, at: datetime, data: dict) -> None:
+    """The agent could not do what was asked (R9: capture impossible): an incident says why."""
+    detail = f"The courtroom recorder could not {data.get('verb', 'act')}: {data.get('detail')}"
+    transaction.on_commit(
+        lambda: open_incident(
+            actor=None, hearing=hearing, kind=IncidentKind.RECORDING_IMPOSSIBLE, detail=detail
+        )
+    )
+
+
+_HANDLERS = {
+    "started": _on_started,
+    "paused": _on_paused,
+    "resumed": _on_resumed,
+    "stopped": _on_stopped,
+    "mark": _on_mark,
+    "refused": _on_refused,
+}
+
+
+def check_command(verb: str) -> None:
+    if verb not in VERBS:
+        raise Conflict("unknown_verb", f"Agents understand {', '.join(VERBS)}.")

@@ -8,6 +8,7 @@ Steps are idempotent: a crash anywhere and a second commit give one replica, sto
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -65,13 +66,23 @@ def _sha256(path: Path) -> str:
 
 
 def _checks(replica: Replica, where: Path) -> list[Check]:
-    """The centre's own verification: declared hashes, then ``verify_recording``."""
+    """The centre's own verification: every file against what the court declared, then
+    ``verify_recording``. The media is hashed once, by ``verify_recording`` (against the
+    manifest), so the declared media digest is compared with the signed manifest's."""
     names = layout_names(replica.file_name)
     checks = []
     for kind, spec in replica.files.items():
+        if kind == "media":
+            continue
         actual = _sha256(where / names[kind])
-        ok = actual == spec["sha256"]
-        checks.append(Check(f"declared_{kind}", ok, f"sha256 {actual}"))
+        checks.append(Check(f"declared_{kind}", actual == spec["sha256"], f"sha256 {actual}"))
+    try:
+        manifest = json.loads((where / names["manifest"]).read_bytes())
+        signed = (manifest.get("file") or {}).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        signed = None
+    declared = replica.files["media"]["sha256"]
+    checks.append(Check("declared_media", signed == declared, f"declared {declared}"))
     try:
         checks += verify_recording(
             where / names["media"], trust_anchors=settings.TASPA_TRUST_ANCHORS

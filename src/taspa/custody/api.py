@@ -1,5 +1,180 @@
-"""HTTP API of the custody area (CONTRACT.md); thin handlers over actions and selectors."""
+"""Case-file media in the API (R12, R15, R21, R22, R25, R26, R29, R33). Thin: every rule lives
+in ``custody.actions``."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from taspa.courts.models import Case
+from taspa.courts.policy import Action
+from taspa.courts.selectors import court_by_ref, may_act_in_court, user_by_ref, visible_hearings
+from taspa.custody import actions, selectors
+from taspa.custody.models import DestructionAct, Medium
+from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
+from taspa.errors import InvalidInput, NotFound
+from taspa.recorder.models import Recording
 
 router = Router(tags=["custody"])
+
+
+class MediumIn(Schema):
+    mount: str = Field(min_length=1)
+    kind: str = "usb"
+
+
+class HandoverIn(Schema):
+    to: int | str
+
+
+class AcceptIn(Schema):
+    mount: str = Field(min_length=1)
+
+
+class VisualCheckIn(Schema):
+    intact: bool
+    note: str = ""
+    review: str = ""
+
+
+class DestructionIn(Schema):
+    court: int | str
+    media: list[int] = Field(min_length=1)
+    on: date | None = None
+
+
+def _language(language: str) -> str:
+    if language not in OFFICIAL_LANGUAGES:
+        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+    return language
+
+
+def _pdf(pdf: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@router.post("/recordings/{recording_id}/medium", response={201: dict})
+def write_medium(request: HttpRequest, recording_id: int, payload: MediumIn):
+    """R12, R33: empty the medium mounted at ``mount`` on the court server and write the copy.
+    Low-level formatting of a device is for the command line only (``taspa medium write``)."""
+    recording = Recording.objects.filter(
+        pk=recording_id, hearing__in=visible_hearings(request.user)
+    ).first()
+    if recording is None:
+        raise NotFound(f"No recording {recording_id}.")
+    medium = actions.write_medium(
+        actor=request.user, recording=recording, mount=payload.mount, kind=payload.kind
+    )
+    return Status(201, selectors.medium_detail(medium))
+
+
+def _medium(request: HttpRequest, medium_id: int) -> Medium:
+    medium = (
+        Medium.objects.select_related("case__court", "recording__hearing", "holder")
+        .filter(pk=medium_id)
+        .first()
+    )
+    if medium is None or not may_act_in_court(request.user, Action.VIEW_HEARING, medium.case.court):
+        raise NotFound(f"No medium {medium_id}.")
+    return medium
+
+
+@router.get("/media/{medium_id}")
+def get_medium(request: HttpRequest, medium_id: int):
+    return selectors.medium_detail(_medium(request, medium_id))
+
+
+@router.get("/media/{medium_id}/label")
+def label(request: HttpRequest, medium_id: int, language: str = "kk"):
+    """R15: the envelope label, one PDF per language."""
+    medium = _medium(request, medium_id)
+    if not medium.valid:
+        raise InvalidInput("medium_not_valid", "Only a written, validated medium gets a label.")
+    pdf = render_pdf("custody/label.html", selectors.label_context(medium), _language(language))
+    return _pdf(pdf, f"label-M{medium.pk}-{language}.pdf")
+
+
+@router.post("/media/{medium_id}/handover")
+def handover(request: HttpRequest, medium_id: int, payload: HandoverIn):
+    recipient = user_by_ref(payload.to)
+    if recipient is None:
+        raise InvalidInput("unknown_user", f"No user {payload.to!r}.")
+    actions.hand_over(actor=request.user, medium=_medium(request, medium_id), to=recipient)
+    return selectors.medium_detail(_medium(request, medium_id))
+
+
+@router.post("/media/{medium_id}/accept")
+def accept(request: HttpRequest, medium_id: int, payload: AcceptIn):
+    actions.accept_medium(
+        actor=request.user, medium=_medium(request, medium_id), mount=payload.mount
+    )
+    return selectors.medium_detail(_medium(request, medium_id))
+
+
+@router.post("/media/{medium_id}/visual-check", response={201: dict})
+def visual_check(request: HttpRequest, medium_id: int, payload: VisualCheckIn):
+    check = actions.record_visual_check(
+        actor=request.user,
+        medium=_medium(request, medium_id),
+        intact=payload.intact,
+        note=payload.note,
+        review=payload.review,
+    )
+    return Status(201, {"id": check.pk, "intact": check.intact, "at": check.checked_at.isoformat()})
+
+
+def _court(request: HttpRequest, ref: int | str):
+    court = court_by_ref(ref)
+    if court is None or not may_act_in_court(request.user, Action.VIEW_HEARING, court):
+        raise NotFound(f"No court {ref!r}.")
+    return court
+
+
+@router.get("/media-due-for-destruction")
+def due(request: HttpRequest, court: str, on: date | None = None):
+    """R25, R26: media of the court whose retention period is over."""
+    from django.utils import timezone
+
+    found = _court(request, court)
+    day = on or timezone.localdate()
+    return {"court": found.code, "on": day.isoformat(), "items": selectors.due_media(found, day)}
+
+
+@router.post("/destruction-acts", response={201: dict})
+def destruction_act(request: HttpRequest, payload: DestructionIn):
+    court = _court(request, payload.court)
+    media = list(Medium.objects.filter(pk__in=payload.media, case__court=court))
+    missing = set(payload.media) - {m.pk for m in media}
+    if missing:
+        raise InvalidInput("unknown_medium", f"No media {sorted(missing)} in {court.code}.")
+    act = actions.draw_up_destruction_act(
+        actor=request.user, court=court, media=media, on=payload.on
+    )
+    return Status(
+        201,
+        {"id": act.pk, "number": f"{act.number}/{act.year}", "date": act.date.isoformat(),
+         "media": [m.pk for m in media]},
+    )  # fmt: skip
+
+
+@router.get("/destruction-acts/{act_id}/pdf")
+def destruction_act_pdf(request: HttpRequest, act_id: int, language: str = "kk"):
+    act = DestructionAct.objects.filter(pk=act_id).first()
+    if act is None:
+        raise NotFound(f"No destruction act {act_id}.")
+    _court(request, act.court_id)
+    return _pdf(act.pdf(_language(language)), f"destruction-{act.year}-{act.number}-{language}.pdf")
+
+
+@router.get("/cases/{case_id}/inventory")
+def inventory(request: HttpRequest, case_id: int):
+    """R12: the case file's inventory entries for its media."""
+    case = Case.objects.select_related("court").filter(pk=case_id).first()
+    if case is None or not may_act_in_court(request.user, Action.VIEW_HEARING, case.court):
+        raise NotFound(f"No case {case_id}.")
+    return selectors.case_inventory(case)

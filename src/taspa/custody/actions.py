@@ -1,0 +1,393 @@
+"""Every write about case-file media: writing one (R12, R33), handing it to the archive and
+accepting it there (R21, R22), visual checks after reviews (R29), and destruction (R25, R26).
+Each checks who may do it, writes, and appends its audit event in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from taspa.audit.actions import record
+from taspa.courts.models import Court, User
+from taspa.courts.policy import Role
+from taspa.courts.selectors import has_role, may_operate_recorder
+from taspa.custody import medium as io
+from taspa.custody.models import DestructionAct, Handover, InventoryEntry, Medium, VisualCheck
+from taspa.custody.policy import HELD_STATES, MediumKind, MediumState, bag_name
+from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleRefusal
+from taspa.recorder.models import Recording
+from taspa.sealing.layout import SealedFiles
+
+log = logging.getLogger("taspa.custody")
+
+
+def _refused(actor: User | None, action: str, target: Any, error: DomainError) -> DomainError:
+    """Keep a refused custody step on record (its own transaction), then hand the error back."""
+    record(
+        actor=actor,
+        action=action,
+        target=target,
+        payload={"error": error.code, "detail": error.detail},
+    )
+    return error
+
+
+def _require_writer(actor: User, recording: Recording) -> None:
+    hearing = recording.hearing
+    court = hearing.case.court
+    if not (may_operate_recorder(actor, hearing) or has_role(actor, Role.COURT_ADMIN, court)):
+        raise Forbidden("The hearing's secretary (or the court administrator) writes its medium.")
+
+
+def medium_filesystem() -> str:
+    return getattr(settings, "TASPA_MEDIUM_FILESYSTEM", "exfat")
+
+
+def write_medium(
+    *,
+    actor: User,
+    recording: Recording,
+    mount: Path | str,
+    device: str | None = None,
+    confirmed: bool = False,
+    kind: str = MediumKind.USB,
+) -> Medium:
+    """R12, R33: empty the medium at ``mount`` (or format ``device`` when ``confirmed``), write
+    the recording, its signature, the manifest and its signature, and an offline page that plays
+    the recording with its marks as a BagIt bag, read it back, and list it in the case inventory
+    after the brief protocol. The secretary holds it from now on (R21)."""
+    _require_writer(actor, recording)
+    if recording.state != Recording.State.SEALED:
+        raise Conflict("not_sealed", "Only a sealed recording goes into the case file (R14).")
+    if kind not in MediumKind.__members__.values():
+        raise InvalidInput("unknown_medium_kind", "A medium is 'usb' or 'disc'.")
+    if Medium.objects.filter(recording=recording, state__in=HELD_STATES).exists():
+        raise Conflict("medium_already_written", "The case file already has this recording.")
+    files = _sealed_files(recording)
+    mount = Path(mount)
+    try:
+        commands = _prepare(
+            mount, device, confirmed, needed=2 * sum(f.stat().st_size for f in files)
+        )
+    except DomainError as error:
+        raise _refused(actor, "medium.write_refused", recording, error) from None
+    medium = _start(actor, recording, mount, device, kind)
+    try:
+        written = io.build_bag(
+            mount,
+            bag_name(recording.file_name),
+            files=files,
+            extra={},
+            render=lambda staging: _render_page(recording, staging),
+            bag_info=_bag_info(recording),
+        )
+    except io.MediumError as error:
+        _fail(actor, medium, error)
+        raise
+    return _finish(actor, medium, written, commands)
+
+
+def _sealed_files(recording: Recording) -> list[Path]:
+    sealed = SealedFiles.beside(recording.media_path)
+    files = [sealed.media, sealed.signature, sealed.manifest, sealed.manifest_signature]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise Conflict("sealed_files_missing", f"Not on this server: {', '.join(missing)}.")
+    return files + ([sealed.journal] if sealed.journal.is_file() else [])
+
+
+def _prepare(mount: Path, device: str | None, confirmed: bool, *, needed: int) -> list[str]:
+    io.require_directory(mount)
+    commands: list[str] = []
+    if device:
+        if not confirmed:
+            raise InvalidInput(
+                "format_not_confirmed", f"Formatting {device} erases it: confirm it (--yes)."
+            )
+        commands = io.format_device(device, mount, medium_filesystem())
+    io.probe_writable(mount)
+    io.wipe(mount)
+    io.require_space(mount, needed)
+    return commands
+
+
+def _start(actor: User, recording: Recording, mount: Path, device: str | None, kind: str):
+    with transaction.atomic():
+        medium = Medium.objects.create(
+            recording=recording,
+            case=recording.hearing.case,
+            kind=kind,
+            mount_path=str(mount),
+            device=device or "",
+            written_by=actor,
+            started_at=timezone.now(),
+        )
+        record(
+            actor=actor,
+            action="medium.write_start",
+            target=medium,
+            payload={"recording": recording.pk, "mount": str(mount), "device": device or ""},
+        )
+    return medium
+
+
+def _fail(actor: User, medium: Medium, error: DomainError) -> None:
+    with transaction.atomic():
+        Medium.objects.filter(pk=medium.pk).update(
+            state=MediumState.FAILED, valid=False, failure=f"{error.code}: {error.detail}"
+        )
+        record(
+            actor=actor,
+            action="medium.write_failed",
+            target=medium,
+            payload={"error": error.code, "detail": error.detail},
+        )
+
+
+def _render_page(recording: Recording, staging: Path) -> None:
+    """The playable copy and the offline page (index.html) with the marks."""
+    from django.template.loader import render_to_string
+
+    from taspa.custody.selectors import player_context
+
+    player = io.player_copy(Path(recording.media_path), staging)
+    html = render_to_string("custody/player.html", player_context(recording, player))
+    (staging / "index.html").write_text(html, encoding="utf-8")
+
+
+def _bag_info(recording: Recording) -> dict[str, str]:
+    hearing = recording.hearing
+    return {
+        "Source-Organization": hearing.case.court.name,
+        "External-Identifier": recording.file_name,
+        "External-Description": "Case-file copy of a court hearing's recording (R12); "
+        "open data/index.html to play it with its speaker marks.",
+        "Taspa-Case-Number": hearing.case.number,
+        "Taspa-Hearing-Date": timezone.localtime(hearing.scheduled_at).date().isoformat(),
+        "Taspa-Recording-SHA256": recording.sha256,
+        "Taspa-Signer": recording.signer_subject,
+    }
+
+
+def _finish(actor: User, medium: Medium, written: io.WrittenBag, commands: list[str]) -> Medium:
+    recording = medium.recording
+    if written.sha256.get(recording.file_name) != recording.sha256:
+        error = io.MediumError("medium_write_failed", "The media file on the medium differs.")
+        _fail(actor, medium, error)
+        raise error
+    hearing = recording.hearing
+    now = timezone.now()
+    with transaction.atomic():
+        medium.state, medium.valid = MediumState.WITH_SECRETARY, True
+        medium.bag_name, medium.payload_oxum = written.path.name, written.payload_oxum
+        medium.files, medium.written_at = written.sha256, now
+        medium.holder, medium.holder_since = hearing.secretary, now  # R21
+        medium.save()
+        entry = _inventory_entry(actor, medium)
+        record(
+            actor=actor,
+            action="medium.write",
+            target=medium,
+            payload={
+                "recording": recording.pk,
+                "bag": medium.bag_name,
+                "payload_oxum": medium.payload_oxum,
+                "files": medium.files,
+                "formatted": commands,
+                "holder": hearing.secretary.username,
+                "inventory": entry.number,
+            },
+        )
+    return medium
+
+
+def _inventory_entry(actor: User, medium: Medium) -> InventoryEntry:
+    """R12: the medium is listed in the case inventory right after the brief protocol."""
+    from taspa.custody.selectors import inventory_texts
+
+    case = medium.case
+    last = InventoryEntry.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    texts = inventory_texts(medium)
+    return InventoryEntry.objects.create(
+        case=case,
+        medium=medium,
+        number=last + 1,
+        after_document=texts["after_ru"],
+        title_kk=texts["title_kk"],
+        title_ru=texts["title_ru"],
+        created_at=timezone.now(),
+        created_by=actor,
+    )
+
+
+# --- custody (R21, R22) --------------------------------------------------------------------------
+
+
+def hand_over(*, actor: User, medium: Medium, to: User) -> Handover:
+    """R21: the secretary hands the medium to the archivist with the case; only an archivist of
+    the case's court may receive it."""
+    court = medium.case.court
+    if actor.pk != medium.holder_id and not has_role(actor, Role.COURT_ADMIN, court):
+        raise Forbidden("Only the medium's holder hands it over (R21).", code="not_the_holder")
+    if medium.state != MediumState.WITH_SECRETARY:
+        raise Conflict("medium_not_with_secretary", f"The medium is {medium.state}.")
+    if not has_role(to, Role.ARCHIVIST, court):
+        raise _refused(
+            actor,
+            "medium.handover_refused",
+            medium,
+            RuleRefusal("not_an_archivist", f"{to} is not an archivist of {court.code} (R21)."),
+        )
+    with transaction.atomic():
+        medium = Medium.objects.select_for_update().get(pk=medium.pk)
+        if medium.state != MediumState.WITH_SECRETARY:
+            raise Conflict("medium_not_with_secretary", f"The medium is {medium.state}.")
+        handover = Handover.objects.create(
+            medium=medium, from_user=medium.holder, to_user=to, handed_at=timezone.now()
+        )
+        medium.state = MediumState.HANDED_OVER
+        medium.save(update_fields=["state"])
+        record(
+            actor=actor,
+            action="medium.handover",
+            target=medium,
+            payload={"from": medium.holder.username, "to": to.username},
+        )
+    return handover
+
+
+def accept_medium(*, actor: User, medium: Medium, mount: Path | str) -> Handover:
+    """R22: the archivist accepts the medium only if it is there (mounted at ``mount``) and its
+    bag validates against the digests recorded when it was written."""
+    handover = medium.handovers.filter(accepted_at__isnull=True).order_by("-handed_at").first()
+    if medium.state != MediumState.HANDED_OVER or handover is None:
+        raise Conflict("no_pending_handover", "Nobody has handed this medium over.")
+    if handover.to_user_id != actor.pk:
+        raise Forbidden("The medium was handed to someone else.", code="not_the_recipient")
+    check = io.check_bag(Path(mount) / medium.bag_name)
+    problems = _acceptance_problems(medium, check)
+    result = {"mount": str(mount), "present": check.present, "valid": not problems,
+              "detail": "; ".join(problems) or check.detail}  # fmt: skip
+    if problems:
+        with transaction.atomic():
+            Handover.objects.filter(pk=handover.pk).update(acceptance_check=result)
+        raise _refused(
+            actor,
+            "medium.accept_refused",
+            medium,
+            RuleRefusal("medium_check_failed", result["detail"]),
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        handover.accepted_at, handover.acceptance_check = now, result
+        handover.save(update_fields=["accepted_at", "acceptance_check"])
+        Medium.objects.filter(pk=medium.pk).update(
+            state=MediumState.IN_ARCHIVE, holder=actor, holder_since=now
+        )
+        record(actor=actor, action="medium.accept", target=medium, payload=result)
+    return handover
+
+
+def _acceptance_problems(medium: Medium, check: io.BagCheck) -> list[str]:
+    if not check.present:
+        return [f"the medium's bag {medium.bag_name} is not there (R22)"]
+    if not check.valid:
+        return [check.detail]
+    problems = []
+    if check.payload_oxum != medium.payload_oxum:
+        problems.append(f"payload {check.payload_oxum} differs from {medium.payload_oxum} written")
+    if check.sha256 != medium.files:
+        problems.append("the files differ from those written on the medium")
+    return problems
+
+
+def record_visual_check(
+    *, actor: User, medium: Medium, intact: bool, note: str = "", review: str = ""
+) -> VisualCheck:
+    """R29: after a participant reviewed the recording, staff record that they looked the
+    medium over and whether it is intact."""
+    court = medium.case.court
+    staff = (Role.SECRETARY, Role.ARCHIVIST, Role.COURT_ADMIN, Role.JUDGE)
+    if not any(has_role(actor, role, court) for role in staff):
+        raise Forbidden("Court staff check media (R29).")
+    if medium.state not in HELD_STATES:
+        raise Conflict("medium_not_held", f"The medium is {medium.state}.")
+    if not intact and not note.strip():
+        raise InvalidInput("damage_note_required", "Describe what is wrong with the medium.")
+    with transaction.atomic():
+        check = VisualCheck.objects.create(
+            medium=medium,
+            checked_by=actor,
+            checked_at=timezone.now(),
+            intact=intact,
+            note=note,
+            review=review,
+        )
+        record(
+            actor=actor,
+            action="medium.visual_check",
+            target=medium,
+            payload={"intact": intact, "note": note, "review": review},
+        )
+    return check
+
+
+# --- destruction (R25, R26) ----------------------------------------------------------------------
+
+
+def draw_up_destruction_act(
+    *, actor: User, court: Court, media: list[Medium], on: date | None = None
+) -> DestructionAct:
+    """R26: list media whose retention period (R25) is over in a destruction act (two PDFs,
+    Kazakh then Russian) and record them destroyed under it."""
+    from taspa.custody.selectors import destruction_context, retention_until_of
+    from taspa.documents.render import issue_bilingual
+
+    if not (has_role(actor, Role.ARCHIVIST, court) or has_role(actor, Role.COURT_ADMIN, court)):
+        raise Forbidden("The court's archivist or administrator draws up destruction acts.")
+    on = on or timezone.localdate()
+    if not media:
+        raise InvalidInput("no_media", "Name the media to destroy.")
+    for medium in media:
+        until = retention_until_of(medium)
+        if medium.case.court_id != court.pk or medium.state not in HELD_STATES:
+            raise InvalidInput(
+                "medium_not_destroyable", f"M-{medium.pk} is not held by {court.code}."
+            )
+        if until is None or until >= on:
+            raise RuleRefusal(
+                "retention_not_over",
+                f"M-{medium.pk} is kept until {until or 'the judgment'} (R25).",
+            )
+    with transaction.atomic():
+        Court.objects.select_for_update().filter(pk=court.pk).first()
+        last = DestructionAct.objects.filter(court=court, year=on.year).aggregate(n=Max("number"))
+        act = DestructionAct(
+            court=court,
+            year=on.year,
+            number=(last["n"] or 0) + 1,
+            date=on,
+            created_by=actor,
+            created_at=timezone.now(),
+        )
+        kk, ru = issue_bilingual("custody/destruction_act.html", destruction_context(act, media))
+        act.pdf_kk, act.pdf_ru = kk.pdf, ru.pdf
+        act.save()
+        now = timezone.now()
+        Medium.objects.filter(pk__in=[m.pk for m in media]).update(
+            state=MediumState.DESTROYED, destroyed_at=now, destruction_act=act, holder=None
+        )
+        record(
+            actor=actor,
+            action="medium.destruction_act",
+            target=act,
+            payload={"number": f"{act.number}/{act.year}", "media": [m.pk for m in media]},
+        )
+    return act

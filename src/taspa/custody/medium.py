@@ -1,0 +1,264 @@
+"""The real I/O of writing a case-file medium (R12, R33): wiping or formatting it, building the
+BagIt package in a staging directory, reading it back, and moving it into place.
+
+A bag appears under its own name only after it was written, synced and validated in full; any
+failure removes the staging directory, so a failed write never leaves a bag that looks valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import bagit
+
+from taspa.custody.policy import FILESYSTEM_ENTRIES, STAGING_DIR, format_commands
+from taspa.errors import DomainError, InvalidInput
+
+COPY_BUFFER = 4 << 20
+SLACK_BYTES = 1 << 20  # bag manifests, the page, file-system overhead
+
+
+class MediumError(DomainError):
+    """The medium cannot be written: not found, not writable, full, not empty after wiping, or
+    the bag did not validate. Nothing on it counts as a valid copy."""
+
+
+@dataclass(frozen=True)
+class WrittenBag:
+    path: Path
+    payload_oxum: str
+    sha256: dict[str, str]  # file name in data/ → SHA-256, as the bag's manifest states
+
+
+@dataclass(frozen=True)
+class BagCheck:
+    """R22: is the bag there, and does every file match its manifest?"""
+
+    present: bool
+    valid: bool
+    detail: str
+    payload_oxum: str = ""
+    sha256: dict[str, str] | None = None
+
+
+def require_directory(mount: Path) -> Path:
+    if not mount.is_dir():
+        raise MediumError("medium_not_found", f"{mount} is not a mounted medium (no directory).")
+    return mount
+
+
+def probe_writable(mount: Path) -> None:
+    """Create and remove a file: a read-only medium fails here, before anything is wiped."""
+    probe = mount / ".taspa-probe"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"taspa")
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as error:
+        raise MediumError(
+            "medium_not_writable", f"{mount} cannot be written: {error.strerror or error}."
+        ) from None
+
+
+def leftovers(mount: Path) -> list[str]:
+    return sorted(e.name for e in os.scandir(mount) if e.name not in FILESYSTEM_ENTRIES)
+
+
+def wipe(mount: Path) -> None:
+    """R33: empty the medium (its file system's own entries stay), then check it is empty."""
+    for entry in os.scandir(mount):
+        if entry.name in FILESYSTEM_ENTRIES:
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue  # reported below as what is left
+    left = leftovers(mount)
+    if left:
+        raise MediumError(
+            "medium_not_empty",
+            f"{mount} is not empty after wiping (R33): cannot remove {', '.join(left[:10])}.",
+        )
+
+
+def mounted_device(mount: Path) -> str | None:
+    """The device mounted at ``mount`` (from /proc/self/mounts), if any."""
+    target = str(mount.resolve())
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    found = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 1 and fields[1].replace("\\040", " ") == target:
+            found = fields[0]  # the last mount over a point is the visible one
+    return found
+
+
+def format_device(device: str, mount: Path, filesystem: str) -> list[str]:
+    """R33 low-level formatting, only for a block device that is the medium at ``mount`` (or
+    not mounted at all). Returns the commands run, kept as provenance."""
+    from taspa.sealing.tools import run_tool
+
+    try:
+        is_block = stat.S_ISBLK(os.stat(device).st_mode)
+    except OSError:
+        is_block = False
+    if not is_block:
+        raise InvalidInput("not_a_block_device", f"{device} is not a block device.")
+    mounted = mounted_device(mount)
+    if mounted is not None and os.path.realpath(mounted) != os.path.realpath(device):
+        raise InvalidInput(
+            "device_not_at_mount", f"{mount} holds {mounted}, not {device}: nothing formatted."
+        )
+    done = []
+    for command in format_commands(device, str(mount), filesystem):
+        if command[0] == "umount" and mounted is None:
+            continue
+        run = run_tool(command, timeout=600)
+        done.append(" ".join(run.command))
+        if not run.ok:
+            raise MediumError(
+                "medium_format_failed", f"{command[0]} failed: {run.stderr.strip()[:300]}"
+            )
+    return done
+
+
+def free_bytes(mount: Path) -> int:
+    return shutil.disk_usage(mount).free
+
+
+def require_space(mount: Path, needed: int) -> None:
+    free = free_bytes(mount)
+    if free < needed + SLACK_BYTES:
+        raise MediumError(
+            "medium_full",
+            f"{mount} has {free} bytes free; the copy needs {needed + SLACK_BYTES}.",
+        )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_synced(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, COPY_BUFFER)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _sync_tree(root: Path) -> None:
+    for directory, _dirs, names in os.walk(root):
+        for name in names:
+            _fsync(Path(directory) / name)
+        _fsync(Path(directory))
+
+
+def _classify(error: Exception, mount: Path) -> MediumError:
+    """What a failed write means for the person at the computer: full, or failed."""
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+    with contextlib.suppress(OSError):  # the medium may have been pulled out
+        full = full or free_bytes(mount) < SLACK_BYTES
+    if full:
+        return MediumError("medium_full", f"The medium ran out of space while writing: {error}")
+    if isinstance(error, MediumError):
+        return error
+    return MediumError("medium_write_failed", f"Writing the medium failed: {error}")
+
+
+def build_bag(
+    mount: Path,
+    name: str,
+    *,
+    files: list[Path],
+    extra: dict[str, bytes],
+    render: object,
+    bag_info: dict[str, str],
+) -> WrittenBag:
+    """Write ``files`` (copied), ``extra`` (name → bytes) and whatever ``render(staging)`` makes
+    into a BagIt bag, read it all back, and only then rename it to ``mount/name``."""
+    staging = mount / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)  # a crash's leftovers: never a valid bag
+    try:
+        staging.mkdir()
+        for source in files:
+            copy_synced(source, staging / source.name)
+        for extra_name, data in extra.items():
+            (staging / extra_name).write_bytes(data)
+        render(staging)
+        bag = bagit.make_bag(str(staging), bag_info, checksums=["sha256"])
+        _sync_tree(staging)
+        check = check_bag(staging)
+        if not check.valid:
+            raise MediumError("medium_write_failed", f"The bag read back invalid: {check.detail}")
+        final = mount / name
+        staging.rename(final)
+        _fsync(mount)
+    except Exception as error:
+        failure = _classify(error, mount)  # before cleaning up frees the space again
+        shutil.rmtree(staging, ignore_errors=True)
+        raise failure from error
+    return WrittenBag(final, bag.info.get("Payload-Oxum", ""), check.sha256 or {})
+
+
+def check_bag(path: Path) -> BagCheck:
+    """Read the whole bag back against its manifests (bagit's full validation)."""
+    if not (path / "bagit.txt").is_file():
+        return BagCheck(False, False, f"no bag at {path}")
+    try:
+        bag = bagit.Bag(str(path))
+        bag.validate(processes=1, fast=False)
+    except bagit.BagError as error:
+        return BagCheck(True, False, f"the bag does not validate: {error}")
+    sha256 = {
+        Path(entry).name: digests["sha256"] for entry, digests in bag.payload_entries().items()
+    }
+    oxum = bag.info.get("Payload-Oxum", "")
+    return BagCheck(True, True, f"{len(sha256)} files match the bag's manifest", oxum, sha256)
+
+
+def player_copy(media: Path, staging: Path) -> str:
+    """Make the copy the offline page plays (browsers do not play MPEG-TS): see
+    ``policy.player_rendition``. Returns its file name in ``staging``."""
+    import json
+
+    from taspa.custody.policy import player_rendition
+    from taspa.recorder.proc import run_tool
+
+    probe = run_tool(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "json", str(media)],
+        timeout=120,
+    )
+    if probe.returncode != 0:
+        raise MediumError("medium_write_failed", f"ffprobe cannot read {media.name}.")
+    kinds = [s.get("codec_type") for s in json.loads(probe.stdout or b"{}").get("streams", [])]
+    name, argv = player_rendition(
+        str(media),
+        str(staging),
+        media.name.rsplit(".", 1)[0],
+        audio_tracks=kinds.count("audio"),
+        has_video="video" in kinds,
+    )
+    made = run_tool(argv, timeout=6 * 3600)
+    if made.returncode != 0:
+        raise MediumError("medium_write_failed", f"The playable copy failed: {made.stderr[-300:]}")
+    _fsync(staging / name)
+    return name

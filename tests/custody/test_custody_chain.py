@@ -1,0 +1,175 @@
+"""R21, R22, R25, R26, R29: who holds the medium, the handover to the archive and the archivist's
+acceptance check, visual checks after reviews, retention by case kind and destruction."""
+
+import io
+import shutil
+from datetime import date
+
+import pytest
+
+from taspa.audit.models import AuditEvent
+from taspa.audit.selectors import verify_audit_chain
+from taspa.custody.actions import write_medium
+from taspa.custody.models import Medium
+from taspa.custody.policy import DEFAULT_RETENTION_YEARS, retention_until
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def medium(world, sealed, mount) -> Medium:
+    return write_medium(actor=world.person("secretary"), recording=sealed, mount=mount)
+
+
+def test_r21_r22_handover_to_the_archivist_and_acceptance_check(world, medium, mount, api_as):
+    secretary, archivist = api_as(world.person("secretary")), api_as(world.person("archivist"))
+    url = f"/media/{medium.pk}"
+
+    judge = secretary.post(f"{url}/handover", {"to": "judge-a"})
+    assert judge.status_code == 422 and judge.json()["error"] == "not_an_archivist"
+    other_court = secretary.post(f"{url}/handover", {"to": "archivist-b"})
+    assert other_court.json()["error"] == "not_an_archivist"
+    assert AuditEvent.objects.filter(action="medium.handover_refused").count() == 2
+    assert (
+        api_as(world.person("judge")).post(f"{url}/handover", {"to": "archivist-a"}).json()["error"]
+        == "not_the_holder"
+    )
+
+    handed = secretary.post(f"{url}/handover", {"to": "archivist-a"})
+    assert handed.status_code == 200 and handed.json()["state"] == "handed_over"
+    assert handed.json()["holder"] == "secretary-a"  # until the archivist accepts it
+
+    # R22: the medium is not there (another stick was plugged in): refused, still handed over.
+    empty = mount.parent / "other-stick"
+    empty.mkdir()
+    missing = archivist.post(f"{url}/accept", {"mount": str(empty)})
+    assert missing.status_code == 422 and missing.json()["error"] == "medium_check_failed"
+    assert "is not there" in missing.json()["detail"]
+    # Somebody else cannot accept it.
+    thief = api_as(world.person("archivist", "b")).post(f"{url}/accept", {"mount": str(mount)})
+    assert thief.status_code == 404
+
+    accepted = archivist.post(f"{url}/accept", {"mount": str(mount)})
+    assert accepted.status_code == 200, accepted.content
+    body = accepted.json()
+    assert body["state"] == "in_archive" and body["holder"] == "archivist-a"
+    assert body["handovers"][0]["check"]["valid"] is True
+    assert AuditEvent.objects.filter(action="medium.accept").count() == 1
+    assert verify_audit_chain().ok
+
+
+def test_r22_a_damaged_bag_is_not_accepted(world, medium, mount, api_as):
+    api_as(world.person("secretary")).post(f"/media/{medium.pk}/handover", {"to": "archivist-a"})
+    payload = next((mount / medium.bag_name / "data").glob("*.ts"))
+    payload.write_bytes(payload.read_bytes()[:-10])
+    refused = api_as(world.person("archivist")).post(
+        f"/media/{medium.pk}/accept", {"mount": str(mount)}
+    )
+    assert refused.status_code == 422 and refused.json()["error"] == "medium_check_failed"
+    assert "does not validate" in refused.json()["detail"]
+    assert Medium.objects.get(pk=medium.pk).state == "handed_over"
+    assert AuditEvent.objects.filter(action="medium.accept_refused").exists()
+
+
+def test_r22_a_rebuilt_bag_with_other_content_is_not_accepted(world, medium, mount, api_as):
+    """A bag that validates against itself but is not the bag that was written."""
+    import bagit
+
+    api_as(world.person("secretary")).post(f"/media/{medium.pk}/handover", {"to": "archivist-a"})
+    bag_dir = mount / medium.bag_name
+    (bag_dir / "data" / "index.html").write_text("<p>replaced</p>")
+    bag = bagit.Bag(str(bag_dir))
+    bag.save(manifests=True)
+    refused = api_as(world.person("archivist")).post(
+        f"/media/{medium.pk}/accept", {"mount": str(mount)}
+    )
+    assert refused.status_code == 422 and "differ" in refused.json()["detail"]
+
+
+def test_r29_visual_check_after_a_review(world, medium, api_as):
+    url = f"/media/{medium.pk}/visual-check"
+    ok = api_as(world.person("secretary")).post(url, {"intact": True, "review": "petition 17"})
+    assert ok.status_code == 201 and ok.json()["intact"] is True
+    bad = api_as(world.person("archivist")).post(url, {"intact": False})
+    assert bad.status_code == 422 and bad.json()["error"] == "damage_note_required"
+    damaged = api_as(world.person("archivist")).post(
+        url, {"intact": False, "note": "The envelope's seal is broken."}
+    )
+    assert damaged.status_code == 201
+    participant = api_as(world.person("participant")).post(url, {"intact": True})
+    assert participant.status_code == 404
+    checks = api_as(world.person("court_admin")).get(f"/media/{medium.pk}").json()["visual_checks"]
+    assert [(c["by"], c["intact"]) for c in checks] == [
+        ("secretary-a", True),
+        ("archivist-a", False),
+    ]
+    assert checks[0]["review"] == "petition 17"
+
+
+@pytest.mark.parametrize(
+    ("kind", "effective", "until"),
+    [
+        ("criminal", date(2024, 3, 1), date(2049, 12, 31)),
+        ("civil", date(2024, 12, 31), date(2029, 12, 31)),
+        ("admin_offence", date(2025, 1, 1), date(2028, 12, 31)),
+        ("civil", None, None),  # judgment not yet in effect: kept
+    ],
+)
+def test_r25_retention_runs_from_the_year_after_the_judgment(kind, effective, until):
+    assert retention_until(kind, effective, DEFAULT_RETENTION_YEARS) == until
+
+
+def test_r25_r26_due_media_are_listed_and_destroyed_under_an_act(world, medium, api_as, settings):
+    case = medium.case
+    case.judgment_effective_on = date(2020, 6, 1)
+    case.save()
+    archivist = api_as(world.person("archivist"))
+    settings.TASPA_MEDIUM_RETENTION_YEARS = {"criminal": 10}
+    assert archivist.get(f"/media/{medium.pk}").json()["retention_until"] == "2030-12-31"
+    due = archivist.get("/media-due-for-destruction?court=court-a&on=2026-01-01").json()
+    assert due["items"] == []
+    early = archivist.post(
+        "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
+    )
+    assert early.status_code == 422 and early.json()["error"] == "retention_not_over"
+
+    settings.TASPA_MEDIUM_RETENTION_YEARS = {"criminal": 3}  # a court's own schedule (R25)
+    due = archivist.get("/media-due-for-destruction?court=court-a&on=2026-01-01").json()
+    assert [item["id"] for item in due["items"]] == [medium.pk]
+    assert due["items"][0]["retention_until"] == "2023-12-31"
+
+    secretary = api_as(world.person("secretary")).post(
+        "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
+    )
+    assert secretary.status_code == 403
+    act = archivist.post(
+        "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
+    )
+    assert act.status_code == 201, act.content
+    assert act.json()["number"] == "1/2026"
+    destroyed = Medium.objects.get(pk=medium.pk)
+    assert destroyed.state == "destroyed" and destroyed.holder is None
+    from pypdf import PdfReader
+
+    for language, words in (("kk", "жою туралы"), ("ru", "об уничтожении")):
+        pdf = archivist.get(f"/destruction-acts/{act.json()['id']}/pdf?language={language}")
+        text = " ".join(
+            " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).split()
+        )
+        packed = text.replace(" ", "")  # narrow table cells wrap "a-criminal-1" at its hyphens
+        assert words in text and f"M-{medium.pk}" in packed and case.number in packed
+    again = archivist.post(
+        "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
+    )
+    assert again.status_code == 422 and again.json()["error"] == "medium_not_destroyable"
+    # Gone from the list; the handover chain no longer applies.
+    assert (
+        archivist.get("/media-due-for-destruction?court=court-a&on=2026-01-01").json()["items"]
+        == []
+    )
+
+
+def test_r21_holder_is_the_secretary_until_the_archive(world, medium):
+    assert medium.holder == world.person("secretary")
+    shutil.rmtree(medium.mount_path)  # the stick itself is in the envelope now
+    assert Medium.objects.get(pk=medium.pk).holder_id == world.person("secretary").pk

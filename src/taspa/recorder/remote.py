@@ -24,7 +24,7 @@ from taspa.audit.actions import record
 from taspa.courts.actions import require
 from taspa.courts.models import Courtroom, Hearing, User
 from taspa.courts.policy import Action
-from taspa.errors import Conflict, InvalidInput
+from taspa.errors import InvalidInput
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
 from taspa.recorder.events import EngineEvent, Gap
@@ -41,7 +41,6 @@ from taspa.recorder.policy import pause_reason_allowed
 log = logging.getLogger("taspa.recorder")
 AGENT_TOKEN_PREFIX = "tsa_"  # noqa: S105 — a visible marker, not a secret
 State = Hearing.State
-VERBS = ("start", "pause", "resume", "stop", "preflight")
 
 
 def _digest(token: str) -> str:
@@ -192,7 +191,7 @@ def _apply(
     if handler is not None:
         handler(Hearing.objects.select_for_update().get(pk=hearing.pk), at, data)
     elif kind in ("gap", "source_lost", "disk_full"):
-        transaction.on_commit(lambda: _engine_event(hearing.pk, kind, at, data))
+        _engine_event(hearing.pk, kind, at, data)  # in this transaction: once with the event
     else:
         log.info("agent %s: %s at %s: %s", agent.pk, kind, at, data)
 
@@ -294,10 +293,8 @@ def _on_mark(hearing: Hearing, at: datetime, data: dict) -> None:
 def _on_refused(hearing: Hearing, at: datetime, data: dict) -> None:
     """The agent could not do what was asked (R9: capture impossible): an incident says why."""
     detail = f"The courtroom recorder could not {data.get('verb', 'act')}: {data.get('detail')}"
-    transaction.on_commit(
-        lambda: open_incident(
-            actor=None, hearing=hearing, kind=IncidentKind.RECORDING_IMPOSSIBLE, detail=detail
-        )
+    open_incident(
+        actor=None, hearing=hearing, kind=IncidentKind.RECORDING_IMPOSSIBLE, detail=detail
     )
 
 
@@ -309,8 +306,3 @@ _HANDLERS = {
     "mark": _on_mark,
     "refused": _on_refused,
 }
-
-
-def check_command(verb: str) -> None:
-    if verb not in VERBS:
-        raise Conflict("unknown_verb", f"Agents understand {', '.join(VERBS)}.")

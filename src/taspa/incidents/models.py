@@ -54,7 +54,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=32)
-    subject = models.CharField(_("subject"), max_length=255)
+    subject = models.CharField(_("heading"), max_length=255)
     body = models.TextField(_("text"))
     incident = models.ForeignKey(
         Incident, models.PROTECT, null=True, blank=True, related_name="notifications"

@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("kind", models.CharField(max_length=32, verbose_name="kind")),
-                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("subject", models.CharField(max_length=255, verbose_name="heading")),
                 ("body", models.TextField(verbose_name="text")),
                 ("created_at", models.DateTimeField(verbose_name="created at")),
                 ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),

@@ -97,6 +97,14 @@ def sealed(world, custody_ca, trusted, tmp_path, settings) -> Recording:
     return Recording.objects.get(pk=recording.pk)
 
 
+@pytest.fixture(autouse=True)
+def media_roots(settings, tmp_path) -> None:
+    """Media are 'mounted' under this test's directory; plain directories stand in for sticks
+    unless a test asks for a real mount point."""
+    settings.TASPA_MEDIUM_ROOTS = [str(tmp_path)]
+    settings.TASPA_MEDIUM_REQUIRE_MOUNT_POINT = False
+
+
 @pytest.fixture
 def mount(tmp_path) -> Path:
     """A 'medium' that is a plain directory, with somebody's old files on it."""

@@ -99,6 +99,28 @@ def test_r33_missing_mount_is_a_clear_error(world, sealed, tmp_path):
     assert not Medium.objects.exists()
 
 
+def test_r33_only_a_mounted_medium_under_the_media_roots_is_ever_wiped(
+    world, sealed, mount, tmp_path, settings, tmpfs
+):
+    secretary = world.person("secretary")
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep")
+    for path in (outside, tmp_path, Path(settings.TASPA_HOME), Path(settings.TASPA_HOME).parent):
+        with pytest.raises(DomainError) as refused:
+            write_medium(actor=secretary, recording=sealed, mount=path)
+        assert refused.value.code == "medium_path_not_allowed", path
+    assert (outside / "precious.txt").exists()
+
+    settings.TASPA_MEDIUM_REQUIRE_MOUNT_POINT = True  # as in production
+    with pytest.raises(DomainError) as not_mounted:
+        write_medium(actor=secretary, recording=sealed, mount=mount)
+    assert not_mounted.value.code == "medium_not_mounted"
+    assert (mount / "notes.txt").exists()
+    stick = tmpfs("8m")
+    assert write_medium(actor=secretary, recording=sealed, mount=stick).valid
+
+
 def test_r33_read_only_medium_is_refused_and_keeps_its_files(world, sealed, tmpfs):
     read_only = tmpfs("4m", ro=True)
     with pytest.raises(DomainError) as refused:

@@ -103,8 +103,19 @@ def _sealed_files(recording: Recording) -> list[Path]:
     return files + ([sealed.journal] if sealed.journal.is_file() else [])
 
 
+def medium_roots() -> list[str]:
+    """Where removable media are mounted; only there may Taspa wipe (R33)."""
+    return list(getattr(settings, "TASPA_MEDIUM_ROOTS", ["/media", "/run/media", "/mnt"]))
+
+
 def _prepare(mount: Path, device: str | None, confirmed: bool, *, needed: int) -> list[str]:
-    io.require_directory(mount)
+    io.require_medium_path(
+        mount,
+        roots=medium_roots(),
+        # A formatted device is mounted by us; otherwise the medium must be mounted already.
+        mount_point=not device and getattr(settings, "TASPA_MEDIUM_REQUIRE_MOUNT_POINT", True),
+        home=Path(settings.TASPA_HOME),
+    )
     commands: list[str] = []
     if device:
         if not confirmed:

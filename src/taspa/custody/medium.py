@@ -47,10 +47,25 @@ class BagCheck:
     sha256: dict[str, str] | None = None
 
 
-def require_directory(mount: Path) -> Path:
+def require_medium_path(mount: Path, *, roots: list[str], mount_point: bool, home: Path) -> Path:
+    """Only a removable medium may be wiped: a directory under one of ``roots`` (where the
+    system mounts USB sticks and discs), a mount point of its own, and nothing of Taspa's."""
     if not mount.is_dir():
         raise MediumError("medium_not_found", f"{mount} is not a mounted medium (no directory).")
-    return mount
+    real = mount.resolve()
+    home = home.resolve()
+    inside = any(real.is_relative_to(Path(root).resolve()) and real != Path(root).resolve()
+                 for root in roots)  # fmt: skip
+    if not inside or home.is_relative_to(real) or real.is_relative_to(home):
+        raise MediumError(
+            "medium_path_not_allowed",
+            f"{mount} is not under the media mount roots ({', '.join(roots)}): nothing wiped.",
+        )
+    if mount_point and not os.path.ismount(real):
+        raise MediumError(
+            "medium_not_mounted", f"{mount} is a directory, not a mounted medium: nothing wiped."
+        )
+    return real
 
 
 def probe_writable(mount: Path) -> None:

@@ -25,6 +25,7 @@ BENCHMARKS = {
     "seal": ("Stop → sealed and stored, 1-hour and 6-hour A/V hearings", []),
     "storage": ("Blob store vs `openssl dgst` + `cp`, and vs plain boto3 on SeaweedFS", []),
     "copy": ("Audio-only copy package vs `ffmpeg -vn -c:a copy`", []),
+    "replication": ("Replication court → centre on loopback vs `rsync` to an rsync daemon", []),
 }
 
 

@@ -87,3 +87,28 @@ def test_r19_server_down_for_the_whole_hearing_loses_nothing(court: Court, agent
     verified = taspa(court.home, "verify", str(media))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "FAIL" not in verified.stdout
+
+
+def test_r6_server_lost_mid_hearing_commands_then_local_stop_then_upload(court, agent):
+    """The secretary starts through the server; the server dies mid-hearing; the room stops
+    locally; the server returns and seals what the agent recorded."""
+    hearing = court.hearing
+    court.start()
+    agent.start()
+    assert court.api(f"/hearings/{hearing}/start", "POST") == {"state": "recording"}
+    wait_for("the agent to start", lambda: agent.phase(hearing) == "recording", 20, agent.output)
+    time.sleep(1.5)
+    levels = wait_for("levels from the room", lambda: court.api(f"/hearings/{hearing}/levels")
+                      ["channels"], 10)  # fmt: skip
+    assert levels[0]["rms_dbfs"] > -40  # R11: the room's meter, seen on the server
+    court.stop()  # mid-hearing: the room keeps recording
+    time.sleep(2.0)
+    agent.drop("stop", hearing=hearing)
+    wait_for("local stop", lambda: agent.phase(hearing) == "stopped", 20, agent.output)
+    local_sha = sha256(agent.spool / f"hearing-{hearing}" / "recording.ts")
+    court.start()
+    wait_for("upload and seal", lambda: agent.phase(hearing) == "done", 60, agent.output)
+    detail = court.api(f"/hearings/{hearing}")
+    recording = court.api(f"/recordings/{detail['recording']['id']}")
+    assert detail["state"] == "sealed" and recording["sha256"] == local_sha
+    assert recording["duration_s"] > 3.0

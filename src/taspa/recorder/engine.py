@@ -481,16 +481,20 @@ class CaptureEngine:
         return None
 
     def _restart(self, run: _Run, cause: str) -> None:
-        if self._open_gap is None:
+        """Relaunch first, then tell: the handlers (incidents in the database) must never delay
+        the new ffmpeg, or a slow database would lengthen every break."""
+        first = self._open_gap is None
+        if first:
             start = self._wall(self._run_end(run)) if run.anchor is not None else run.last_data
             self._open_gap = (start, cause)
             self._record({"type": "failure", "run": run.index, "cause": cause, "at": time.time()})
+        self._spool_piece()
+        self._launch(self._next_offset())
+        if first:
             self._emit("source_lost", cause)
             self._emit("alarm", f"recording interrupted: {cause}; restarting")
         else:
             self._emit("source_lost", f"restart failed: {cause}")
-        self._spool_piece()
-        self._launch(self._next_offset())
 
     def _close_gap(self, end: float) -> None:
         if self._open_gap is None:

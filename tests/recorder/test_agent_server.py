@@ -187,3 +187,23 @@ def test_r8_preflight_of_a_remote_courtroom_reports_the_agent_and_the_clock(
     names = {c["name"] for c in answer["checks"]}
     assert {"agent_reachable", "agent:clock", "agent:source:judge", "signing_key"} <= names
     assert next(c for c in answer["checks"] if c["name"] == "agent_reachable")["ok"] is True
+
+
+@pytest.mark.slow
+def test_r6_an_agent_shut_down_mid_hearing_resumes_with_a_gap(tmp_path: Path) -> None:
+    """SIGTERM to the agent is no lawful stop: the spool is left as after a crash (no ffmpeg
+    left running), and the next start recovers it with the break recorded as a gap."""
+    from taspa.recorder.journal import verify_pieces
+
+    mic = Source("audio", "sine=frequency=440", "lavfi", "judge")
+    engine = CaptureEngine(sources=[mic], spool_dir=tmp_path / "spool")
+    engine.start()
+    time.sleep(1.2)
+    engine.detach()
+    time.sleep(0.5)
+    again = CaptureEngine.recover(tmp_path / "spool")
+    assert again.running
+    time.sleep(1.2)
+    result = again.stop()
+    assert [g.cause for g in result.gaps] == ["the recorder process died"]
+    assert verify_pieces(result.media_path, result.journal_path).ok

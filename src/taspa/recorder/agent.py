@@ -154,10 +154,14 @@ class RecorderAgent:
         while not self.halt.is_set():
             self.step()
             self.halt.wait(self.tick_s)
-        if self.engine is not None and self.engine.running:
-            log.warning("agent stopping while hearing %s records: the spool keeps it", self.hearing)
-            self.engine.stop()  # no "stopped" event: a restarted agent cannot resume a stopped
-            self.engine = None  # engine, so this stays a recording that ended with a gap
+        if self.engine is not None:
+            # Not a lawful stop (R6): the spool is left as after a crash, and the next start of
+            # the agent recovers it and records the break as a gap.
+            log.warning(
+                "agent stopping while hearing %s records: it resumes at restart", self.hearing
+            )
+            self.engine.detach()
+            self.engine = None
 
     def step(self) -> None:
         """One tick: local commands first (they never wait on the network), then the server."""

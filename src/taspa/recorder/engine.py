@@ -201,6 +201,21 @@ class CaptureEngine:
             self._close_gap(time.time())
             return self._finish()
 
+    def detach(self) -> None:
+        """Leave the spool as a crash would — no stop record — without orphaning ffmpeg: the
+        agent is shut down mid-hearing, and ``recover()`` goes on later with a gap (R6)."""
+        with self._lock:
+            run = self._current()
+        self._halt.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+        self._retire(run, graceful=True)
+        with self._lock:
+            self._spool_piece()
+            self._spool.close()
+            self._journal.close()
+            self._journal, self.state = None, policy.STOPPED
+
     def levels(self) -> list[ChannelLevel]:
         """R11: RMS and peak dBFS per microphone, updated ten times a second."""
         return self._meter.levels(recording=self.running)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +70,24 @@ COURTS = {
     "z": ("court-z", "district", "Astana"),
 }
 COURT_ROLES = [r for r in Role if r != Role.SYSTEM_ADMIN]
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TASPA_TEST_DATABASE_ONLY=1 (the PostgreSQL pass of scripts/test) run only the tests
+    that use the test database: the rest (media engine, subprocess servers with their own
+    SQLite, storage) behave the same whatever DATABASE_URL says, and already ran once."""
+    if os.environ.get("TASPA_TEST_DATABASE_ONLY") != "1":
+        return
+    database = {"db", "transactional_db", "django_db_setup"}
+    keep = [
+        item
+        for item in items
+        if item.get_closest_marker("django_db") or database & set(getattr(item, "fixturenames", ()))
+    ]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 _TRIGGERS = importlib.import_module("taspa.audit.migrations.0003_append_only_triggers")

@@ -32,10 +32,10 @@ def sealed(world, settings, tmp_path):
         password="pw",
     )
     recordings = []
-    for _ in range(2):
+    for seconds in (1.0, 1.6):  # different lengths: two different media blobs
         hearing = world.hearing(court="a")
         recorder.start_recording(actor=secretary, hearing=hearing)
-        time.sleep(1.0)
+        time.sleep(seconds)
         recordings.append(recorder.stop_recording(actor=secretary, hearing=hearing))
     return recordings
 

@@ -18,10 +18,12 @@ def decode_pcm(
     path: Path, *, stream: int = 0, rate: int = 48000, fill_gaps: bool = False
 ) -> np.ndarray:
     """One audio track as float32 mono. ``fill_gaps`` pads timestamp gaps with digital silence,
-    so sample ``n`` is media time ``n / rate`` (a gap in the record stays visible)."""
+    so sample ``n`` is media time ``n / rate`` (a gap in the record stays visible). Gaps from
+    20 ms up are padded; aresample's default (100 ms) would smear a short break into the audio
+    around it, hiding it from the sample-accurate loss measurement."""
     command = ["ffmpeg", "-v", "error", "-i", str(path), "-map", f"0:a:{stream}", "-ac", "1"]
     if fill_gaps:
-        command += ["-af", f"aresample={rate}:async=1:first_pts=0"]
+        command += ["-af", f"aresample={rate}:async=1:min_hard_comp=0.02:first_pts=0"]
     command += ["-ar", str(rate), "-f", "s16le", "pipe:1"]
     result = run_tool(command, timeout=120)
     if result.returncode != 0:

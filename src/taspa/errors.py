@@ -38,3 +38,9 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Gone(DomainError):
+    """The thing existed and was lawfully removed (e.g. moved to the archive, R27)."""
+
+    status = 410

@@ -182,3 +182,18 @@ def test_r27_crash_between_archive_and_delete_completes_exactly_once(
         store.exists(d)
         for d in (recording.signature_digest, recording.manifest_digest, recording.sha256)
     )
+
+
+def test_r27_moved_recording_answers_410_with_its_archive_location(world, api_as, make_sealed):
+    from taspa.sealing.fixity import run_fixity
+
+    recording = make_sealed()
+    set_judgment_effective(actor=world.admin, case=recording.hearing.case, effective_on=EFFECTIVE)
+    transfer.sweep(today=UNTIL + timedelta(days=1))
+    client = api_as(world.person("secretary"))
+    for path in ("media", "signature", "manifest"):
+        answer = client.get(f"/recordings/{recording.pk}/{path}")
+        assert answer.status_code == 410
+        assert answer.json()["error"] == "moved_to_archive"
+        assert "file://" in answer.json()["detail"]
+    assert run_fixity().checked == 0  # the archive copy is checked there, not as a loss here

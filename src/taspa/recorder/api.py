@@ -16,7 +16,7 @@ from taspa.api.ranges import ranged_file_response
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
-from taspa.errors import Conflict, InvalidInput, NotFound
+from taspa.errors import Conflict, Gone, InvalidInput, NotFound
 from taspa.recorder import actions, runtime, selectors
 from taspa.recorder.models import Mark, Recording
 
@@ -159,6 +159,14 @@ def get_recording(request: HttpRequest, recording_id: int):
 def _sealed_file(recording: Recording, which: str) -> Path:
     if recording.state != Recording.State.SEALED:
         raise Conflict("not_sealed", "The recording is not sealed yet.")
+    retention = getattr(recording, "retention", None)
+    if retention is not None and retention.deleted_at is not None:
+        # R27: moved to the electronic archive and deleted from the recording server.
+        raise Gone(
+            "moved_to_archive",
+            f"The recording was moved to the electronic archive on "
+            f"{retention.archived_at:%Y-%m-%d}: {retention.archive_location}",
+        )
     return selectors.sealed_files(recording).__getattribute__(which)
 
 

@@ -77,6 +77,7 @@ def run_fixity(bytes_budget: int | None = None) -> FixityRun:
     budget = bytes_budget or getattr(settings, "TASPA_FIXITY_BYTES_PER_RUN", DEFAULT_BYTES_PER_RUN)
     queue = (
         Recording.objects.filter(state=Recording.State.SEALED, stored_at__isnull=False)
+        .exclude(retention__deleted_at__isnull=False)  # R27: moved to the archive, checked there
         .select_related("hearing")
         .order_by(F("fixity_checked_at").asc(nulls_first=True), "pk")
     )

@@ -177,3 +177,21 @@ def test_verify_command_runs_as_a_process(hearing, secretary_api):
     env.pop("DATABASE_URL", None)
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_r28_r32_a_participant_gets_no_raw_recording_outside_a_petition(
+    hearing, world, api_as, secretary_api
+):
+    from taspa.access.actions import link_case_party
+
+    url = f"/hearings/{hearing.pk}"
+    secretary_api.post(f"{url}/start")
+    time.sleep(1.0)
+    recording = secretary_api.post(f"{url}/stop").json()["recording"]
+    party = world.person("participant")
+    link_case_party(actor=world.admin, case=hearing.case, user=party, role="participant")
+    client = api_as(party)
+    assert client.get(url).status_code == 200  # the party sees their hearing…
+    for path in ("", "/media", "/signature", "/manifest"):
+        assert client.get(f"/recordings/{recording}{path}").status_code == 404  # …not the media
+    assert client.get("/recordings").json()["items"] == []

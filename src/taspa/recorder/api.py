@@ -130,7 +130,7 @@ def levels_stream(request: HttpRequest, hearing_id: int, seconds: float = 3600.0
 def _recording(request: HttpRequest, recording_id: int) -> Recording:
     recording = (
         Recording.objects.select_related("hearing__case__court", "signed_by")
-        .filter(pk=recording_id, hearing__in=visible_hearings(request.user))
+        .filter(pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False))
         .first()
     )
     if recording is None:

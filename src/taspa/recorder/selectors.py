@@ -79,7 +79,9 @@ def recordings_page(
     user: User, *, court: str | None, case: int | None, after: int, limit: int
 ) -> dict[str, Any]:
     """Keyset pagination by id: stable while new recordings arrive."""
-    rows = Recording.objects.filter(hearing__in=visible_hearings(user), pk__gt=after)
+    rows = Recording.objects.filter(
+        hearing__in=visible_hearings(user, as_party=False), pk__gt=after
+    )
     if court:
         found = court_by_ref(court)
         rows = rows.filter(hearing__case__court=found) if found else rows.none()

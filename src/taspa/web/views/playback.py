@@ -24,7 +24,7 @@ CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "applicati
 def _sealed(request: HttpRequest, recording_id: int) -> Recording:
     recording = (
         Recording.objects.select_related("hearing__case__court", "hearing__courtroom", "signed_by")
-        .filter(pk=recording_id, hearing__in=visible_hearings(request.user))
+        .filter(pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False))
         .first()
     )
     if recording is None or recording.state != Recording.State.SEALED:

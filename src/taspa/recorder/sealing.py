@@ -25,6 +25,8 @@ from taspa.sealing.actions import SigningUnavailable, signer_for
 from taspa.sealing.layout import SealedFiles, recording_file_name
 from taspa.sealing.manifest import build_manifest, certificate_summary
 from taspa.sealing.seal import seal_recording
+from taspa.sealing.timestamp_queue import queue_missing_timestamps
+from taspa.sealing.timestamps import configured_timestamper
 from taspa.storage.store import get_store
 
 log = logging.getLogger("taspa.recorder")
@@ -159,6 +161,7 @@ def seal_hearing_recording(recording: Recording) -> Recording:
         signer=signer,
         out_dir=sealed_dir(hearing),
         journal_path=journal if journal.exists() else None,
+        timestamper=configured_timestamper(),  # RFC 3161 when TASPA_TSA_URL is set
     )
     return _mark_sealed(recording, hearing, files, signer)
 
@@ -181,6 +184,8 @@ def _mark_sealed(recording: Recording, hearing: Hearing, files: SealedFiles, sig
     digests = _store(files, recording.sha256)
     with transaction.atomic():
         recording = Recording.objects.select_for_update().get(pk=recording.pk)
+        if recording.state == Recording.State.SEALED:
+            return recording  # a concurrent or earlier run got here first: one seal event
         recording.file_name = files.media.name
         recording.media_path = str(files.media)
         recording.signature_digest = digests["signature"]
@@ -203,6 +208,7 @@ def _mark_sealed(recording: Recording, hearing: Hearing, files: SealedFiles, sig
                 "signer": recording.signer_subject,
             },
         )
+        queue_missing_timestamps(recording, files)  # the TSA was down: added later
     return recording
 
 

@@ -195,3 +195,69 @@ def write_demo_pki(
         path.chmod(0o600)
         paths[username] = path
     return DemoPki(ca=ca, ca_pem_path=ca_path, p12_paths=paths)
+
+
+@dataclass(frozen=True)
+class DemoTsa:
+    """A time-stamping authority's RSA key and certificate, for a local RFC 3161 service in
+    tests and demos (pyHanko's ``DummyTimeStamper`` signs with RSA only)."""
+
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+    def timestamper(self):
+        """A pyHanko ``DummyTimeStamper`` answering timestamp requests as this TSA."""
+        from asn1crypto import keys
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.sign.timestamps import DummyTimeStamper
+
+        key_der = self.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return DummyTimeStamper(
+            tsa_cert=asn1_x509.Certificate.load(
+                self.certificate.public_bytes(serialization.Encoding.DER)
+            ),
+            tsa_key=keys.PrivateKeyInfo.load(key_der),
+        )
+
+
+def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA") -> DemoTsa:
+    """A TSA certificate under ``ca``: RSA, extendedKeyUsage timeStamping only and critical,
+    as RFC 3161 §2.3 requires (``openssl ts -verify`` checks it)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return DemoTsa(key=key, certificate=cert)

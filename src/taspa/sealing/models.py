@@ -58,3 +58,33 @@ class SigningKey(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) > self.not_after
+
+
+class PendingTimestamp(models.Model):
+    """A sealed recording whose signatures still lack their RFC 3161 timestamp, because the
+    TSA was down when it was sealed (R14 does not wait for it). The ``timestamps`` job adds the
+    tokens later and sets ``done_at``; the row stays as the record of when that happened."""
+
+    recording = models.OneToOneField(
+        "recorder.Recording", models.CASCADE, related_name="pending_timestamp"
+    )
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    done_at = models.DateTimeField(_("timestamped at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        verbose_name = _("pending timestamp")
+        verbose_name_plural = _("pending timestamps")
+        indexes = [
+            models.Index(
+                fields=["last_attempt_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="pending_timestamp_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"timestamp for recording {self.recording_id}"

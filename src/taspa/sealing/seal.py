@@ -5,6 +5,9 @@ made from that digest (``Signer.sign_digest``). Every file is written crash-safe
 the same directory, fsync, rename, fsync of the directory), in an order that makes a half-sealed
 recording impossible to take for a sealed one: manifest, manifest signature, and last the media
 signature, whose presence is what "sealed" means (see ``layout.py``).
+
+With a TSA configured each signature also gets an RFC 3161 timestamp (``timestamps.py``); when
+the TSA fails the seal goes ahead without it and the caller queues the token for later.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -22,8 +26,10 @@ from taspa.errors import Conflict, InvalidInput
 from taspa.sealing.layout import SealedFiles, recording_file_name
 from taspa.sealing.manifest import canonical_bytes, manifest_problems
 from taspa.sealing.signing import Signer, sign_file
+from taspa.sealing.timestamps import TimeStamper, TimestampUnavailable, add_timestamp
 
 __all__ = ["SealedFiles", "recording_file_name", "seal_recording", "write_atomic"]
+log = logging.getLogger("taspa.sealing")
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -96,6 +102,24 @@ def _check(manifest: dict[str, Any], result_like: Any, media: Path) -> None:
         )
 
 
+class _StampWhileUp:
+    """Adds signature timestamps until the TSA fails once; then the rest of this seal goes
+    without, so a TSA that is down costs one timeout, not one per signature (R14)."""
+
+    def __init__(self, timestamper: TimeStamper | None) -> None:
+        self.timestamper = timestamper
+
+    def __call__(self, signature: bytes) -> bytes:
+        if self.timestamper is None:
+            return signature
+        try:
+            return add_timestamp(signature, self.timestamper)
+        except TimestampUnavailable as error:
+            log.warning("sealing without a timestamp, to be added later: %s", error)
+            self.timestamper = None
+            return signature
+
+
 def seal_recording(
     *,
     result_like: Any,
@@ -103,13 +127,14 @@ def seal_recording(
     signer: Signer,
     out_dir: Path | str,
     journal_path: Path | str | None = None,
+    timestamper: TimeStamper | None = None,
 ) -> SealedFiles:
     """Seal the recording ``result_like`` (a ``CaptureResult`` or a dict of its fields) in
     ``out_dir`` under the name ``manifest["file"]["name"]`` (R14).
 
     Idempotent: sealing again with the same manifest returns the files already there; with a
     different manifest it refuses (``already_sealed``), because a sealed recording never changes
-    (R19).
+    (R19). With ``timestamper`` both signatures get an RFC 3161 token when the TSA answers.
     """
     source = Path(_field(result_like, "media_path"))
     out_dir = Path(out_dir)
@@ -126,9 +151,11 @@ def seal_recording(
     if journal_path is not None:
         write_atomic(files.journal, Path(journal_path).read_bytes())
     write_atomic(files.manifest, manifest_data)
+    stamp = _StampWhileUp(timestamper)
     write_atomic(
-        files.manifest_signature, signer.sign_digest(hashlib.sha256(manifest_data).digest())
+        files.manifest_signature,
+        stamp(signer.sign_digest(hashlib.sha256(manifest_data).digest())),
     )
     # Last: the media signature is the seal itself.
-    write_atomic(files.signature, sign_file(signer, files.media, manifest["file"]["sha256"]))
+    write_atomic(files.signature, stamp(sign_file(signer, files.media, manifest["file"]["sha256"])))
     return files

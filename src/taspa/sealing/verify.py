@@ -31,6 +31,7 @@ from taspa.sealing.hashing import (
 )
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import ManifestError, manifest_problems, parse_manifest
+from taspa.sealing.timestamps import TimestampVerdict, check_timestamp
 from taspa.sealing.trust import (
     TrustAnchorsUnreadable,
     configured_trust_anchors_path,
@@ -42,6 +43,7 @@ CHECK_NAMES = (
     "media_hash",
     "media_signature",
     "certificate_chain",
+    "timestamp",
     "manifest_signature",
     "manifest_fields",
     "segment_chain",
@@ -149,21 +151,48 @@ def _file_digest(path: Path, algorithm: str) -> bytes:
     return digest.digest()
 
 
-def _chain_check(signature: _Signature | None, anchors: list[x509.Certificate]) -> Check:
+def _chain_check(
+    signature: _Signature | None, anchors: list[x509.Certificate], stamped: datetime | None
+) -> Check:
     """The signer's certificate chains to a trust anchor and was valid when it signed."""
     name = "certificate_chain"
     if signature is None:
         return Check(name, False, "no readable signature to take the certificate from")
     if not anchors:
         return Check(name, False, "no trust anchors given (--ca FILE or TASPA_TRUST_ANCHORS)")
-    # Without a timestamp token the signing time is the signer's own claim (ADR 0003).
+    # The TSA's time when a valid token says when it signed; else the signer's own claim.
     verdict = validate_chain(
         x509.load_der_x509_certificate(signature.certificate.dump()),
         intermediates=[x509.load_der_x509_certificate(c.dump()) for c in signature.other_certs],
         anchors=anchors,
-        moment=signature.signing_time or datetime.now(UTC),
+        moment=stamped or signature.signing_time or datetime.now(UTC),
     )
     return Check(name, verdict.ok, verdict.detail)
+
+
+def _timestamp_verdicts(
+    signature_files: dict[str, Path], anchors: list[x509.Certificate]
+) -> dict[str, TimestampVerdict]:
+    """The RFC 3161 token of each readable signature (an unreadable one fails elsewhere)."""
+    verdicts = {}
+    for label, path in signature_files.items():
+        try:
+            verdicts[label] = check_timestamp(path.read_bytes(), anchors)
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return verdicts
+
+
+def _timestamp_check(verdicts: dict[str, TimestampVerdict]) -> Check:
+    """Present and valid, or absent (a TSA is optional); a present token that does not verify
+    fails. Without one the signing time is the signer's own claim (ADR 0003)."""
+    name = "timestamp"
+    if not verdicts:
+        return Check(name, False, "no readable signature to take a timestamp from")
+    if not any(v.present for v in verdicts.values()):
+        return Check(name, True, "absent: no RFC 3161 token; signingTime is the signer's claim")
+    detail = "; ".join(f"{label}: {v.detail}" for label, v in verdicts.items())
+    return Check(name, all(v.ok for v in verdicts.values()), detail)
 
 
 def _read_journal(path: Path) -> list[Piece]:
@@ -327,7 +356,11 @@ def verify_recording(
         "media_signature", signature_file, media, digest.sha256
     )
     checks.append(media_check)
-    checks.append(_chain_check(signature, anchors))
+    stamps = _timestamp_verdicts({"media": signature_file, "manifest": manifest_sig_file}, anchors)
+    media_stamp = stamps.get("media")
+    stamped = media_stamp.time if media_stamp and media_stamp.ok else None
+    checks.append(_chain_check(signature, anchors, stamped))
+    checks.append(_timestamp_check(stamps))
     checks.append(
         _manifest_signature_check(manifest_sig_file, manifest_file, manifest_data, signature)
     )

@@ -1,0 +1,178 @@
+"""Signature timestamps that the TSA could not give at sealing time, added later (R14, R19).
+
+Sealing never waits for the TSA: when it is down the recording is sealed without a token and a
+``PendingTimestamp`` row is written in the same transaction that marks it sealed. The periodic
+``timestamps`` job takes those rows (``select_for_update(skip_locked=True)``), asks the TSA for
+a token over each signature value and files the new ``.p7s`` files:
+
+* the media and the manifest never change, nor do the signed attributes or signature values:
+  only the unsigned ``signatureTimeStampToken`` attribute is added (``timestamps.py``);
+* the new ``.p7s`` is a new blob in the content-addressed store, so the old one stays there
+  under its own digest (the audit event names both); the sealed directory's copy is replaced
+  atomically;
+* the recording's digests, the row's ``done_at`` and the ``recording.timestamp`` audit event
+  commit together. A crash before that commit leaves the row pending; the rerun reuses a
+  timestamped ``.p7s`` it finds on disk for the same signature, so it files one outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from taspa.audit.actions import record
+from taspa.recorder.models import Recording
+from taspa.sealing.layout import SealedFiles
+from taspa.sealing.models import PendingTimestamp
+from taspa.sealing.seal import write_atomic
+from taspa.sealing.timestamps import (
+    TimeStamper,
+    TimestampUnavailable,
+    add_timestamp,
+    configured_timestamper,
+    configured_tsa_url,
+    has_timestamp,
+    signature_value,
+)
+from taspa.storage.store import BlobStore, get_store
+
+log = logging.getLogger("taspa.sealing")
+BATCH = 20
+# The recording's signature blobs and where each lives beside the media.
+SIGNATURE_FIELDS = {
+    "signature_digest": "signature",
+    "manifest_signature_digest": "manifest_signature",
+}
+
+
+def queue_missing_timestamps(recording: Recording, files: SealedFiles) -> PendingTimestamp | None:
+    """Inside the sealing transaction: queue the recording when a TSA is configured and a
+    signature went out without its token (the TSA was down)."""
+    if not configured_tsa_url():
+        return None
+    signatures = (files.signature, files.manifest_signature)
+    if all(has_timestamp(path.read_bytes()) for path in signatures):
+        return None
+    row, _ = PendingTimestamp.objects.get_or_create(recording=recording)
+    return row
+
+
+@dataclass(frozen=True)
+class TimestampRun:
+    done: int
+    failed: int
+
+    def __str__(self) -> str:
+        return f"{self.done} recordings timestamped, {self.failed} still waiting for the TSA"
+
+
+def _stamped(old: bytes, on_disk: Path, timestamper: TimeStamper) -> bytes:
+    """The timestamped form of the stored signature ``old``: the one a crashed earlier run left
+    on disk when it is for the same signature value, else a new token from the TSA."""
+    if has_timestamp(old):
+        return old
+    if on_disk.is_file():
+        disk = on_disk.read_bytes()
+        if has_timestamp(disk) and signature_value(disk) == signature_value(old):
+            return disk
+    return add_timestamp(old, timestamper)
+
+
+def _file_new_signature(store: BlobStore, old_digest: str, data: bytes, on_disk: Path) -> str:
+    """Store the timestamped signature as a new blob (kept as long as the old one) and put it
+    beside the media; the old blob stays in the store."""
+    until = store.retained_until(old_digest)
+    keep = until if until is not None and until > timezone.now() else None
+    digest = store.put(io.BytesIO(data), size_hint=len(data), retain_until=keep).digest
+    if on_disk.parent.is_dir():
+        write_atomic(on_disk, data)
+    return digest
+
+
+def timestamp_recording(row: PendingTimestamp, timestamper: TimeStamper) -> bool:
+    """Add the missing tokens of one queued recording; ``False`` (row kept, error noted) when
+    the TSA fails. Call inside a transaction holding the row's lock."""
+    recording = Recording.objects.select_for_update().get(pk=row.recording_id)
+    store, files = get_store(), SealedFiles.beside(recording.media_path)
+    row.attempts += 1
+    row.last_attempt_at = timezone.now()
+    changes: dict[str, dict[str, str]] = {}
+    try:
+        for field, name in SIGNATURE_FIELDS.items():
+            old_digest = getattr(recording, field)
+            with contextlib.closing(store.open(old_digest)) as stream:
+                old = stream.read()
+            on_disk = getattr(files, name)
+            new = _stamped(old, on_disk, timestamper)
+            if new != old:
+                new_digest = _file_new_signature(store, old_digest, new, on_disk)
+                changes[name] = {"old": old_digest, "new": new_digest}
+                setattr(recording, field, new_digest)
+    except TimestampUnavailable as error:
+        row.last_error = str(error)[:2000]
+        row.save(update_fields=["attempts", "last_attempt_at", "last_error"])
+        return False
+    recording.save(update_fields=list(SIGNATURE_FIELDS))
+    row.done_at, row.last_error = timezone.now(), ""
+    row.save()
+    record(
+        actor=None,
+        action="recording.timestamp",
+        target=recording,
+        payload={"tsa": configured_tsa_url() or "", "signatures": changes},
+    )
+    transaction.on_commit(lambda: _signatures_changed(recording.pk))
+    return True
+
+
+def _signatures_changed(recording_id: int) -> None:
+    # R23: the central copy holds the signatures too; make the recording pending again there.
+    from taspa.replication.court import mark_changed
+
+    mark_changed(Recording.objects.filter(pk=recording_id))
+
+
+def _claim(exclude: set[int]) -> PendingTimestamp | None:
+    return (
+        PendingTimestamp.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(done_at__isnull=True, recording__state=Recording.State.SEALED)
+        .exclude(recording__retention__deleted_at__isnull=False)  # R27: in the archive now
+        .exclude(pk__in=exclude)
+        .order_by(F("last_attempt_at").asc(nulls_first=True), "pk")
+        .first()
+    )
+
+
+def run_timestamps(timestamper: TimeStamper | None = None, batch: int = BATCH) -> TimestampRun:
+    """One pass over the queue: each row in its own transaction (its lock held while the TSA
+    answers, so two workers never stamp the same recording); stops at the first TSA failure,
+    since the next row would wait for the same dead TSA."""
+    timestamper = timestamper or configured_timestamper()
+    done, failed, seen = 0, 0, set()
+    if timestamper is None:
+        return TimestampRun(0, PendingTimestamp.objects.filter(done_at__isnull=True).count())
+    for _ in range(batch):
+        with transaction.atomic():
+            row = _claim(seen)
+            if row is None:
+                break
+            seen.add(row.pk)
+            ok = timestamp_recording(row, timestamper)
+        if not ok:
+            failed = PendingTimestamp.objects.filter(done_at__isnull=True).count()
+            break
+        done += 1
+    run = TimestampRun(done, failed)
+    log.info("timestamps: %s", run)
+    return run
+
+
+def timestamps_job() -> str:
+    return str(run_timestamps())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import tsp
 
 from taspa.sealing import democa
 from taspa.sealing.hashing import CHAIN_GENESIS, chain_link
@@ -133,7 +136,7 @@ def manifest_for(capture: Capture, signer, name: str) -> dict:
     )
 
 
-def seal(directory: Path, signer, *, size: int = 1_000_000) -> SealedFiles:
+def seal(directory: Path, signer, *, size: int = 1_000_000, timestamper=None) -> SealedFiles:
     capture = make_capture(directory, size)
     name = recording_file_name("court-a", "2-1234/2024", datetime(2024, 5, 14), 7, "ts")
     return seal_recording(
@@ -142,6 +145,7 @@ def seal(directory: Path, signer, *, size: int = 1_000_000) -> SealedFiles:
         signer=signer,
         out_dir=directory / "sealed",
         journal_path=capture.journal,
+        timestamper=timestamper,
     )
 
 
@@ -154,3 +158,70 @@ def openssl_verify(content: Path, signature: Path, ca_pem: Path) -> ToolRun:
         ],
         timeout=60,
     )  # fmt: skip
+
+
+class LocalTsa:
+    """A real RFC 3161 service over HTTP on a loopback port: pyHanko's ``DummyTimeStamper``
+    signing as a test TSA behind ``http.server``. ``stop()`` takes it down (connections are
+    refused), ``start()`` brings it back on the same port, ``failing`` makes it answer 503."""
+
+    def __init__(self, tsa: democa.DemoTsa) -> None:
+        self.tsa = tsa
+        self.timestamper = tsa.timestamper()
+        self.requests = 0
+        self.failing = False
+        self.port = 0
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/tsa"
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        tsa = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                tsa.requests += 1
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if tsa.failing or self.headers.get("Content-Type") != "application/timestamp-query":
+                    self.send_error(503)
+                    return
+                reply = tsa.timestamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> LocalTsa:
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+
+@pytest.fixture(scope="session")
+def demo_tsa(pki) -> democa.DemoTsa:
+    return democa.issue_tsa(pki.ca)
+
+
+@pytest.fixture
+def tsa(demo_tsa):
+    server = LocalTsa(demo_tsa).start()
+    yield server
+    server.stop()

@@ -152,7 +152,9 @@ def _file_digest(path: Path, algorithm: str) -> bytes:
 
 
 def _chain_check(
-    signature: _Signature | None, anchors: list[x509.Certificate], stamped: datetime | None
+    signature: _Signature | None,
+    anchors: list[x509.Certificate],
+    stamped: datetime | None = None,
 ) -> Check:
     """The signer's certificate chains to a trust anchor and was valid when it signed."""
     name = "certificate_chain"

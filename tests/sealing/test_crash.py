@@ -9,20 +9,24 @@ a real kill leaves, since every file write before it is already fsync'd and rena
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from taspa.audit.models import AuditEvent
 from taspa.courts.models import Hearing
+from taspa.incidents.models import Incident
 from taspa.recorder import actions as recorder
 from taspa.recorder import sealing as recorder_sealing
 from taspa.recorder.models import Recording
 from taspa.sealing import seal as sealing
-from taspa.sealing.actions import register_signing_key
+from taspa.sealing.actions import register_signing_key, revoke_current_signing_key
 from taspa.sealing.layout import SealedFiles
+from taspa.sealing.resume import GRACE, resume_sealing
 from taspa.sealing.verify import verify_recording
 from taspa.storage.store import get_store
 
@@ -143,3 +147,29 @@ def test_r14_crash_during_sealing_leaves_unsealed_or_sealed_never_half(
     recorder_sealing.seal_hearing_recording(stopped)
     assert seal_events() == 1
     assert_sealed_whole(Recording.objects.get(pk=stopped.pk))
+
+
+def test_r14_resume_job_finishes_a_crashed_seal_once_it_has_a_key(
+    world, secretary, monkeypatch, pki
+):
+    hearing = world.hearing(court="a")
+    recorder.start_recording(actor=secretary, hearing=hearing)
+    time.sleep(0.7)
+    STEPS["manifest_signed"](monkeypatch)
+    with pytest.raises(Crash):
+        recorder.stop_recording(actor=secretary, hearing=hearing)
+    monkeypatch.undo()
+    later = timezone.now() + GRACE + timedelta(seconds=1)
+    assert resume_sealing(now=timezone.now()).sealed == 0  # within the grace period: not yet
+
+    revoke_current_signing_key(actor=world.admin, user=secretary)
+    incidents = Incident.objects.count()
+    run = resume_sealing(now=later)
+    assert (run.sealed, run.waiting_for_key) == (0, 1)
+    assert Incident.objects.count() == incidents  # no incident per run while it waits
+
+    register_signing_key(actor=world.admin, user=secretary, p12=pki.p12(), password="secret-pin")
+    assert resume_sealing(now=later).sealed == 1
+    assert_sealed_whole(Recording.objects.get(hearing=hearing))
+    assert resume_sealing(now=later).sealed == 0
+    assert seal_events() == 1

@@ -39,8 +39,15 @@ class CentralServer:
     """``start()`` migrates (from a template database when given), seeds an administrator
     and courts court-a and court-b, and serves; ``stop()`` ends the process."""
 
-    def __init__(self, home: Path, anchors: Path, template: Path | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        anchors: Path,
+        template: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.home, self.anchors, self.template = home, anchors, template
+        self.extra_env = extra_env or {}  # e.g. TASPA_STORAGE=s3://… and the AWS_* variables
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -54,6 +61,7 @@ class CentralServer:
             TASPA_TRUST_ANCHORS=str(self.anchors),
             TASPA_FAST_PASSWORD_HASHER="true",
             TASPA_LANGUAGE="en",
+            **self.extra_env,
         )
 
     def taspa(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

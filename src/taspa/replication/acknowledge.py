@@ -31,10 +31,10 @@ from taspa.replication.central import (
 )
 from taspa.replication.mirror import mirror_recording
 from taspa.replication.models import Peer, Replica
+from taspa.replication.multipart import discard_uploads, gather, store_files
 from taspa.replication.policy import AlarmKind, ReplicaState
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.verify import Check, UnreadableInput, verify_recording
-from taspa.storage.store import get_store
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ def commit_replica(*, peer: Peer, replica_id: int) -> Acknowledgement:
         return Acknowledgement(replica, True, [], "already acknowledged")
     if replica.state == ReplicaState.REFUSED:
         return Acknowledgement(replica, False, [], replica.error)
+    if replica.uploads:  # S3 multipart: complete the uploads, read the objects back
+        replica = gather(replica)
     short = [k for k, v in replica.files.items() if replica.offsets.get(k, 0) != v["bytes"]]
     if short:
         raise Conflict("incomplete", f"Not all bytes received yet: {', '.join(short)}.")
@@ -108,7 +110,7 @@ def commit_replica(*, peer: Peer, replica_id: int) -> Acknowledgement:
     if failed:
         return _refuse(peer, replica, checks, failed)
     files = _file_away(replica)
-    digests = _store(replica, files)
+    digests = store_files(replica, files)
     return _acknowledge(peer, replica, files, digests, checks)
 
 
@@ -122,9 +124,13 @@ def _refuse(
     target = quarantine / f"{replica.pk}-{timezone.now():%Y%m%dT%H%M%S%f}"
     if incoming_dir(replica).exists():
         os.replace(incoming_dir(replica), target)
+    discard_uploads(replica)  # S3 staging: the quarantined copy is what is kept
     with transaction.atomic():
         Replica.objects.filter(pk=replica.pk).update(
-            state=ReplicaState.REFUSED, error=detail, offsets={k: 0 for k in replica.files}
+            state=ReplicaState.REFUSED,
+            error=detail,
+            offsets={k: 0 for k in replica.files},
+            uploads={},
         )
         _alarm(peer.court, AlarmKind.REFUSED, f"{replica.file_name}: {detail}")
         record(
@@ -154,14 +160,6 @@ def _file_away(replica: Replica) -> SealedFiles:
         except OSError:
             shutil.copyfile(source, target)
     return SealedFiles.beside(target_dir / names["media"])
-
-
-def _store(replica: Replica, files: SealedFiles) -> dict[str, str]:
-    store = get_store()
-    return {
-        kind: store.adopt(getattr(files, kind), sha256=spec["sha256"]).digest
-        for kind, spec in replica.files.items()
-    }
 
 
 def _acknowledge(

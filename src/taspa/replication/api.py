@@ -1,6 +1,7 @@
 """HTTP API of the replication area (CONTRACT.md, R23); thin handlers over actions and
-selectors. The byte transfer is ``PUT`` with ``Content-Range`` (see ``policy.py`` and
-docs/adr/0006-replication-protocol.md)."""
+selectors. The bytes travel as ``PUT`` with ``Content-Range`` to the centre, or, when the
+centre's store is S3, as S3 multipart uploads to URLs the centre presigns (see ``policy.py``,
+``multipart.py`` and docs/adr/0006-replication-protocol.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from taspa.errors import Forbidden, InvalidInput, NotFound
 from taspa.replication import selectors
 from taspa.replication.acknowledge import commit_replica
 from taspa.replication.central import Offer, enrol_court, offer_replica, peer_of, receive_chunk
-from taspa.replication.policy import parse_content_range
+from taspa.replication.multipart import open_uploads, parts_held, presign_parts
+from taspa.replication.policy import Transport, parse_content_range
 
 router = Router(tags=["replication"])
 
@@ -39,6 +41,16 @@ class OfferIn(Schema):
     audit_head: dict[str, Any] = Field(default_factory=dict)
 
 
+class PartIn(Schema):
+    number: int = Field(ge=1, le=10_000)
+    sha256: str = Field(min_length=64, max_length=64)
+    bytes: int = Field(ge=0)
+
+
+class PresignIn(Schema):
+    parts: list[PartIn]
+
+
 @router.post("/courts/{court_id}/replication-token", response={201: dict})
 def replication_token(request: HttpRequest, court_id: int):
     """At the centre (system administrator): a token for the court's server to push with."""
@@ -50,16 +62,41 @@ def replication_token(request: HttpRequest, court_id: int):
 
 @router.post("/replication/replicas")
 def offer(request: HttpRequest, payload: OfferIn):
-    replica = offer_replica(peer=peer_of(request.user), offer=Offer(**payload.dict()))
+    replica = open_uploads(offer_replica(peer=peer_of(request.user), offer=Offer(**payload.dict())))
+    files = f"/api/v1/replication/replicas/{replica.pk}/files"
     return {
         "id": replica.pk,
         "state": replica.state,
         "offsets": replica.offsets,
-        "upload": {
-            kind: f"/api/v1/replication/replicas/{replica.pk}/files/{kind}"
-            for kind in replica.files
+        "transport": Transport.S3_MULTIPART if replica.uploads else Transport.CONTENT_RANGE,
+        "upload": {kind: f"{files}/{kind}" for kind in replica.files},
+        "s3": {
+            kind: {
+                "upload_id": entry["upload_id"],
+                "part_size": entry["part_size"],
+                "parts": f"{files}/{kind}/parts",
+            }
+            for kind, entry in replica.uploads.items()
         },
     }
+
+
+@router.get("/replication/replicas/{replica_id}/files/{kind}/parts")
+def parts(request: HttpRequest, replica_id: int, kind: str):
+    """S3 centres: the parts S3 holds of one file (a broken upload resumes at the next)."""
+    return parts_held(peer=peer_of(request.user), replica_id=replica_id, kind=kind).as_dict()
+
+
+@router.post("/replication/replicas/{replica_id}/files/{kind}/parts")
+def presign(request: HttpRequest, replica_id: int, kind: str, payload: PresignIn):
+    """S3 centres: presigned ``upload_part`` URLs, each bound to its part's SHA-256."""
+    signed = presign_parts(
+        peer=peer_of(request.user),
+        replica_id=replica_id,
+        kind=kind,
+        parts=[part.dict() for part in payload.parts],
+    )
+    return {"parts": [{"number": p.number, "url": p.url, "headers": p.headers} for p in signed]}
 
 
 @router.put("/replication/replicas/{replica_id}/files/{kind}")

@@ -192,8 +192,12 @@ def _replace_files(
 
 def _restart(replica: Replica) -> Replica:
     """Start the upload again from zero (after a refusal, or for other files)."""
+    from taspa.replication.multipart import discard_uploads  # it builds on this module
+
     shutil.rmtree(incoming_dir(replica), ignore_errors=True)
+    discard_uploads(replica)
     replica.offsets = {kind: 0 for kind in replica.files}
+    replica.uploads = {}
     replica.state, replica.error = ReplicaState.RECEIVING, ""
     replica.save()
     return replica

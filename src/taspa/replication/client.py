@@ -1,5 +1,6 @@
-"""The court's HTTP client to the centre (R23): JSON offers and acknowledgements, and
-``Content-Range`` chunk uploads with ``Content-Digest`` (standard library ``http.client``).
+"""The court's HTTP client to the centre (R23): JSON offers and acknowledgements,
+``Content-Range`` chunk uploads with ``Content-Digest``, and, for a centre whose store is S3,
+part uploads straight to the presigned S3 URLs it hands out (standard library ``http.client``).
 
 ``Fault`` is a test hook: it breaks the connection in the middle of a chunk's body after a
 given number of bytes, exactly as a cut cable or a killed process would.
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from taspa.replication.policy import content_digest, content_range
 
@@ -52,6 +54,12 @@ class Central(Protocol):
 
     def commit(self, replica: int) -> dict[str, Any]: ...
 
+    def parts(self, replica: int, kind: str) -> dict[str, Any]: ...
+
+    def presign(self, replica: int, kind: str, parts: list[dict[str, Any]]) -> dict[str, Any]: ...
+
+    def put_part(self, url: str, headers: dict[str, str], data: bytes) -> str: ...
+
 
 class HttpCentral:
     """The centre at ``base_url`` (e.g. ``https://centre.example/``), with a court token."""
@@ -66,21 +74,24 @@ class HttpCentral:
         self.prefix = parts.path + "/api/v1"
         self.token, self.timeout, self.fault = token, timeout, fault
         self._conn: http.client.HTTPConnection | None = None
+        self._s3: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
+
+    def _open(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        return kind(host, port, timeout=self.timeout)
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
-            kind = (
-                http.client.HTTPSConnection
-                if self.scheme == "https"
-                else http.client.HTTPConnection
-            )
-            self._conn = kind(self.host, self.port, timeout=self.timeout)
+            self._conn = self._open(self.scheme, self.host, self.port)
         return self._conn
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        for conn in self._s3.values():
+            conn.close()
+        self._s3.clear()
 
     def _request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -106,6 +117,39 @@ class HttpCentral:
     def commit(self, replica: int) -> dict[str, Any]:
         return self._json("POST", f"/replication/replicas/{replica}/commit")
 
+    def parts(self, replica: int, kind: str) -> dict[str, Any]:
+        """S3 centres: the parts S3 holds of one file."""
+        return self._request("GET", f"/replication/replicas/{replica}/files/{kind}/parts")
+
+    def presign(self, replica: int, kind: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        """S3 centres: presigned URLs for ``parts`` (``{number, sha256, bytes}`` each)."""
+        path = f"/replication/replicas/{replica}/files/{kind}/parts"
+        return self._json("POST", path, {"parts": parts})
+
+    def put_part(self, url: str, headers: dict[str, str], data: bytes) -> str:
+        """``PUT`` one part to its presigned S3 URL with the signed headers; returns the
+        ETag. S3 refusing the part (``BadDigest``, an expired URL) is a ``CentralError``."""
+        parts = urlsplit(url)
+        where = (parts.scheme, parts.hostname or "", parts.port)
+        target = urlunsplit(("", "", parts.path, parts.query, ""))
+        if where not in self._s3:
+            self._s3[where] = self._open(*where)
+        conn = self._s3[where]
+        if self.fault is not None and not self.fault.fired:
+            self._maybe_break(conn, target, data, headers)
+        try:
+            conn.request("PUT", target, body=data, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            raise TransferBroken(f"PUT part to {parts.hostname}: {error}") from None
+        if response.status != 200:
+            code = re.search(rb"<Code>([^<]*)</Code>", raw)
+            name = code.group(1).decode("ascii", "replace") if code else "error"
+            raise CentralError(response.status, f"s3_{name}", raw[:300].decode("utf-8", "replace"))
+        return response.getheader("ETag", "")
+
     def put_chunk(
         self, replica: int, kind: str, start: int, data: bytes, total: int
     ) -> dict[str, Any]:
@@ -117,19 +161,21 @@ class HttpCentral:
         if data:
             headers["Content-Digest"] = content_digest(data)
         if self.fault is not None and not self.fault.fired:
-            self._maybe_break(path, data, headers)
+            signed = {"Authorization": f"Bearer {self.token}", **headers}
+            self._maybe_break(self._connection(), self.prefix + path, data, signed)
         return self._request("PUT", path, data, headers)
 
-    def _maybe_break(self, path: str, data: bytes, headers: dict[str, str]) -> None:
+    def _maybe_break(
+        self, conn: http.client.HTTPConnection, target: str, data: bytes, headers: dict[str, str]
+    ) -> None:
         """The test hook: send part of the body, then cut the connection."""
         fault = self.fault
         if fault.sent + len(data) <= fault.after_bytes:
             fault.sent += len(data)
             return
         fault.fired = True
-        conn = self._connection()
-        conn.putrequest("PUT", self.prefix + path)
-        for name, value in {"Authorization": f"Bearer {self.token}", **headers}.items():
+        conn.putrequest("PUT", target)
+        for name, value in headers.items():
             conn.putheader(name, value)
         conn.putheader("Content-Length", str(len(data)))
         conn.endheaders()

@@ -3,7 +3,9 @@
 Every sealed first-instance or appeal recording has an ``Outgoing`` row whose ``version`` grows
 with each change (seal, mark correction, incident, judgment date, legal hold). A run offers
 each pending recording, uploads what the centre does not yet hold from the offset it verified,
-asks it to verify and acknowledge, and then marks the version acknowledged.
+asks it to verify and acknowledge, and then marks the version acknowledged. To a centre whose
+store is S3 the files go as S3 multipart uploads instead, part by part to the URLs the centre
+presigns, resuming at the first part S3 does not hold.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from taspa.replication.policy import (
     FILE_KINDS,
     REPLICATED_INSTANCES,
     OutgoingState,
+    missing_parts,
+    part_span,
 )
 from taspa.sealing.layout import SealedFiles
 
 PLAN_BATCH = 1000
+PARTS_PER_PRESIGN = 4  # S3 parts read, hashed and presigned together (4 x 8 MiB in memory)
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,42 @@ def _upload(
     return sent
 
 
+def _upload_parts(
+    central: Central,
+    replica: int,
+    kind: str,
+    path: Path,
+    spec: dict[str, Any],
+    progress: ProgressFn,
+) -> int:
+    """Send one file as S3 multipart parts: the parts S3 lacks, each hashed, presigned by the
+    centre with its SHA-256 and ``PUT`` straight to S3, which checks it; returns bytes sent."""
+    state = central.parts(replica, kind)
+    total, size = int(spec["bytes"]), int(state["part_size"])
+    held = {int(p["number"]): int(p["bytes"]) for p in state["parts"]}
+    todo = missing_parts(held, total, size)
+    done = total - sum(part_span(number, total, size)[1] for number in todo)
+    progress(Progress(path.name, kind, done, total, resumed_from=done))
+    sent = 0
+    with open(path, "rb") as stream:
+        for first in range(0, len(todo), PARTS_PER_PRESIGN):
+            data = {}
+            for number in todo[first : first + PARTS_PER_PRESIGN]:
+                start, length = part_span(number, total, size)
+                stream.seek(start)
+                data[number] = stream.read(length)
+            wanted = [
+                {"number": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
+                for n, d in data.items()
+            ]
+            for part in central.presign(replica, kind, wanted)["parts"]:
+                body = data[int(part["number"])]
+                central.put_part(part["url"], part["headers"], body)
+                sent, done = sent + len(body), done + len(body)
+                progress(Progress(path.name, kind, done, total))
+    return sent
+
+
 def offer_of(recording: Recording, version: int) -> dict[str, Any]:
     files = files_of(recording)
     return {
@@ -262,7 +303,11 @@ def send_one(outgoing: Outgoing, central: Central, progress: ProgressFn) -> int:
     Outgoing.objects.filter(pk=outgoing.pk).update(remote_id=answer["id"])
     sent = 0
     if answer["state"] != "acknowledged":
+        s3 = answer.get("s3") or {}  # a centre whose store is S3 presigns part uploads
         for kind, (path, spec) in files.items():
+            if kind in s3:
+                sent += _upload_parts(central, answer["id"], kind, path, spec, progress)
+                continue
             offset = int(answer["offsets"].get(kind, 0))
             sent += _upload(central, answer["id"], kind, path, spec, offset, progress)
         central.commit(answer["id"])

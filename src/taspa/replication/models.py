@@ -101,6 +101,8 @@ class Replica(models.Model):
     bytes = models.PositiveBigIntegerField()
     files = models.JSONField(default=dict)  # kind -> {sha256, bytes}
     offsets = models.JSONField(default=dict)  # kind -> verified bytes held
+    # kind -> {key, upload_id, part_size, version_id?}: S3 multipart uploads (S3 centres)
+    uploads = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict)
     metadata_version = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=16, choices=_choices(ReplicaState), default="receiving")

@@ -5,6 +5,10 @@ Google Cloud Storage and others, RFC 9110 §14.4): a ``PUT`` of ``bytes START-EN
 file's upload URL; ``bytes */TOTAL`` asks where the centre stands. Each chunk carries its own
 ``Content-Digest: sha-256=:…:`` (RFC 9530), so the centre verifies every chunk before it
 counts it. Taspa's own protocol is only the offer (a JSON manifest) and the acknowledgement.
+When the centre's blob store is S3 the bytes instead go straight to S3 as a multipart
+upload, to URLs the centre presigns part by part (each part's SHA-256 is signed into its URL
+and checked by S3); a broken upload resumes at the first part S3 does not hold.
+
 See docs/adr/0006-replication-protocol.md.
 """
 
@@ -20,6 +24,9 @@ from datetime import datetime, timedelta
 # R23 asks for a daily replication; a court not heard from for longer than this is an alarm.
 SILENCE_ALARM_AFTER = timedelta(hours=26)
 CHUNK_BYTES = 8 * 1024 * 1024
+MiB = 1024 * 1024
+PART_BYTES = 8 * MiB  # S3 multipart: at least 5 MiB (except the last part), at most 10,000
+MAX_PARTS = 10_000
 # The files of a sealed recording, in the order they are sent (layout.py).
 FILE_KINDS = ("media", "signature", "manifest", "manifest_signature", "journal")
 REQUIRED_KINDS = FILE_KINDS[:4]
@@ -42,6 +49,13 @@ class ReplicaState(enum.StrEnum):
     RECEIVING = "receiving"
     ACKNOWLEDGED = "acknowledged"
     REFUSED = "refused"
+
+
+class Transport(enum.StrEnum):
+    """How a replica's bytes travel (the offer's answer says which)."""
+
+    CONTENT_RANGE = "content-range"  # PUTs to the centre, which writes them itself
+    S3_MULTIPART = "s3-multipart"  # PUTs straight to the centre's S3, to presigned URLs
 
 
 class AlarmKind(enum.StrEnum):
@@ -114,3 +128,30 @@ def is_silent(last_seen: datetime | None, enrolled_at: datetime, now: datetime) 
     """R23: a court that has not replicated for more than 26 hours (counted from enrolment
     when it never has)."""
     return now - (last_seen or enrolled_at) > SILENCE_ALARM_AFTER
+
+
+def part_size_for(total: int, minimum: int = PART_BYTES) -> int:
+    """S3 part size for a file of ``total`` bytes: ``minimum``, or larger (whole MiB) when
+    the file would otherwise need more than ``MAX_PARTS`` parts."""
+    needed = -(-total // MAX_PARTS)
+    return max(minimum, -(-needed // MiB) * MiB)
+
+
+def part_span(number: int, total: int, part_size: int) -> tuple[int, int]:
+    """``(start, length)`` of part ``number`` (1-based). An empty file is one empty part."""
+    start = (number - 1) * part_size
+    return start, max(0, min(part_size, total - start))
+
+
+def part_count(total: int, part_size: int) -> int:
+    return max(1, -(-total // part_size))
+
+
+def missing_parts(held: dict[int, int], total: int, part_size: int) -> list[int]:
+    """Part numbers still to send, given ``held`` (number -> size S3 holds): a part held with
+    another size than its span (a different plan) counts as missing."""
+    return [
+        number
+        for number in range(1, part_count(total, part_size) + 1)
+        if held.get(number) != part_span(number, total, part_size)[1]
+    ]

@@ -17,6 +17,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote
@@ -77,6 +78,7 @@ def make_client() -> Any:
         endpoint_url=endpoint or None,
         region_name=region,
         config=Config(
+            signature_version="s3v4",  # presigned URLs (replication) must be SigV4
             s3={"addressing_style": "path"},
             retries={"mode": "standard", "max_attempts": 5},
             # We send our own SHA-256 per request; no second (CRC32) checksum on top.
@@ -341,8 +343,19 @@ class S3BlobStore:
         with contextlib.suppress(ClientError):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
 
-    def _promote(self, staging: str, digest: str, size: int, extra: dict[str, Any]) -> bool:
-        """Server-side copy of a staged upload to its digest key, then remove the staging."""
+    def _promote(
+        self,
+        staging: str,
+        digest: str,
+        size: int,
+        extra: dict[str, Any],
+        version_id: str | None = None,
+    ) -> bool:
+        """Server-side copy of a staged upload (``version_id``: that version of it) to its
+        digest key, then remove the staging."""
+        source = {"Bucket": self.bucket, "Key": staging}
+        if version_id:
+            source["VersionId"] = version_id
         try:
             if self._head(digest) is not None:
                 return False
@@ -359,7 +372,7 @@ class S3BlobStore:
                         Key=key,
                         UploadId=upload,
                         PartNumber=number,
-                        CopySource={"Bucket": self.bucket, "Key": staging},
+                        CopySource=source,
                         CopySourceRange=f"bytes={start}-{end}",
                     )["CopyPartResult"]
                     part = {"PartNumber": number, "ETag": answer["ETag"]}
@@ -381,6 +394,104 @@ class S3BlobStore:
             return True
         finally:
             self._remove_all_versions(staging)
+
+    # -- uploads staged by a peer (replication, ADR 0006) ---------------------------------------
+    def begin_staged_upload(self) -> StagedUpload:
+        """A multipart upload to a fresh staging key, for a peer to fill through presigned
+        URLs (``presign_part``) and us to verify and ``adopt_staged``."""
+        key = self._staging_key()
+        try:
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise StorageError(f"staged upload to {key}: {exc}") from exc
+        return StagedUpload(key, upload["UploadId"])
+
+    def presign_part(
+        self, staged: StagedUpload, number: int, *, sha256: str, expires: int = 3600
+    ) -> PresignedPart:
+        """A URL to ``PUT`` part ``number`` to. Its SHA-256 is signed into the URL and must
+        travel as ``x-amz-checksum-sha256``: the server refuses other bytes (``BadDigest``)."""
+        check_digest(sha256)
+        checksum = _b64(bytes.fromhex(sha256))
+        url = self.client.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": self.bucket,
+                "Key": staged.key,
+                "UploadId": staged.upload_id,
+                "PartNumber": number,
+                "ChecksumSHA256": checksum,
+            },
+            ExpiresIn=expires,
+        )
+        return PresignedPart(number, url, {"x-amz-checksum-sha256": checksum})
+
+    def staged_parts(self, staged: StagedUpload) -> dict[int, StagedPart] | None:
+        """The parts the server holds (number -> size, ETag); ``None`` once the upload is
+        completed or aborted."""
+        parts: dict[int, StagedPart] = {}
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=staged.key, UploadId=staged.upload_id
+        )
+        try:
+            for page in pages:
+                for part in page.get("Parts", []):
+                    number = int(part["PartNumber"])
+                    parts[number] = StagedPart(number, int(part["Size"]), part["ETag"])
+        except ClientError as exc:
+            if _code(exc) == "NoSuchUpload":
+                return None
+            raise StorageError(f"parts of {staged.key}: {exc}") from exc
+        return parts
+
+    def complete_staged(self, staged: StagedUpload, parts: list[StagedPart]) -> str | None:
+        """Join the parts into the staging object; returns its version id (versioned bucket)."""
+        try:
+            done = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=staged.key,
+                UploadId=staged.upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
+                },
+            )
+        except ClientError as exc:
+            raise StorageError(f"complete {staged.key}: {exc}") from exc
+        return done.get("VersionId")
+
+    def open_staged(self, key: str, version_id: str | None = None) -> BinaryIO:
+        """A staged object's bytes (that version of it), streamed."""
+        args = {"VersionId": version_id} if version_id else {}
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key, **args)
+        except ClientError as exc:
+            raise StorageError(f"get {key}: {exc}") from exc
+        return buffered(LimitedReader(answer["Body"]))
+
+    def adopt_staged(
+        self,
+        key: str,
+        *,
+        sha256: str,
+        size: int,
+        version_id: str | None = None,
+        retain_until: datetime | None = None,
+    ) -> BlobRef:
+        """Copy a staged object the caller has verified to its digest key (server-side, with
+        object-lock retention), then remove the staging; the same bytes again: a no-op."""
+        check_digest(sha256)
+        extra = {"Metadata": {}} | self._lock_args(retain_until)
+        created = self._promote(key, sha256, size, extra, version_id)
+        if not created and retain_until is not None:
+            current = self.retained_until(sha256)
+            if current is None or current < retain_until:
+                self.set_retention(sha256, retain_until)
+        return BlobRef(sha256, size, self.location(sha256), created=created)
+
+    def discard_staged(self, staged: StagedUpload) -> None:
+        """Abort a staged upload and remove whatever it left."""
+        self._abort(staged.key, staged.upload_id)
+        self._remove_all_versions(staged.key)
 
     # -- reads ---------------------------------------------------------------------------------
     def _get(self, digest: str, **range_args: str) -> dict[str, Any]:
@@ -516,6 +627,30 @@ class S3BlobStore:
     def _encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
         # S3 metadata travels in HTTP headers (ASCII): percent-encode UTF-8 (Kazakh names).
         return {key: quote(value, safe="") for key, value in metadata.items()}
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """A multipart upload to a staging key (``begin_staged_upload``)."""
+
+    key: str
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class StagedPart:
+    number: int
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    """Where to ``PUT`` one part, and the headers the signature covers."""
+
+    number: int
+    url: str
+    headers: dict[str, str]
 
 
 class _Empty:

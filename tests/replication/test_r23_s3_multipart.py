@@ -1,0 +1,186 @@
+"""R23 to a centre whose blob store is S3 (a real SeaweedFS): the court PUTs each part straight
+to S3 at URLs the centre presigns with the part's SHA-256; a break resumes at the next part;
+the centre completes, re-hashes and verifies before it copies the object to its digest key."""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+from central_server import CentralServer
+from django.conf import settings
+from django.utils import timezone
+
+from taspa.replication.client import CentralError, Fault, HttpCentral
+from taspa.replication.court import Progress, replicate
+from taspa.replication.models import Outgoing
+from taspa.retention.actions import set_judgment_effective
+from taspa.retention.policy import add_years, store_retention_moment
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+MiB = 1024 * 1024
+PART = 8 * MiB  # the centre's part size for files under 78 GiB
+
+
+@pytest.fixture
+def s3_bucket(s3_client) -> str:
+    name = f"centre-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    return name
+
+
+@pytest.fixture
+def s3_central(tmp_path, pki, central_template, s3_server, s3_bucket):
+    env = s3_server.env | {"TASPA_STORAGE": f"s3://{s3_bucket}"}
+    server = CentralServer(tmp_path / "central", pki.anchors, central_template, env).start()
+    yield server
+    server.stop()
+
+
+def digest_key(digest: str) -> str:
+    return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+def object_bytes(s3_client, bucket: str, key: str) -> bytes:
+    return s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def keys(s3_client, bucket: str, prefix: str = "") -> list[str]:
+    listing = s3_client.list_object_versions(Bucket=bucket, Prefix=prefix)
+    return sorted(v["Key"] for v in listing.get("Versions", []))
+
+
+def assert_no_staging_left(s3_client, bucket: str) -> None:
+    assert keys(s3_client, bucket, "incoming/") == []
+    assert s3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def held_at_centre(central) -> list[dict]:
+    status, body = central.call("GET", "/recordings?court=court-a")
+    assert status == 200, body
+    return body["items"]
+
+
+def test_r23_s3_bytes_go_to_s3_and_are_identical_under_the_digest_key(
+    make_sealed, s3_central, s3_client, s3_bucket, world
+):
+    recording = make_sealed(size=20 * MiB)
+    effective = timezone.localdate()
+    set_judgment_effective(actor=world.admin, case=recording.hearing.case, effective_on=effective)
+    steps: list[Progress] = []
+    result = replicate(
+        central=HttpCentral(s3_central.url, s3_central.court_token()), progress=steps.append
+    )
+    assert (result.sent, result.failed, result.broken) == (1, 0, False), result.errors
+    media_steps = [s.done for s in steps if s.kind == "media"]
+    assert media_steps == [0, PART, 2 * PART, 20 * MiB]  # three parts: 8 + 8 + 4 MiB
+    key = digest_key(recording.sha256)
+    assert object_bytes(s3_client, s3_bucket, key) == Path(recording.media_path).read_bytes()
+    head = s3_client.head_object(Bucket=s3_bucket, Key=key)
+    # R24: the centre's copy is object-locked until the day after retention_until.
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    until = store_retention_moment(add_years(effective, 1), settings.TIME_ZONE)
+    assert head["ObjectLockRetainUntilDate"] == until
+    assert_no_staging_left(s3_client, s3_bucket)
+    uploads = s3_central.query(
+        "import json; from taspa.replication.models import Replica;"
+        "r = Replica.objects.get();"
+        "print(json.dumps([r.state, sorted(r.uploads), r.offsets == {k: v['bytes']"
+        " for k, v in r.files.items()}]))"
+    )
+    assert uploads[0] == "acknowledged" and "media" in uploads[1] and uploads[2]
+    assert [i["sha256"] for i in held_at_centre(s3_central)] == [recording.sha256]
+
+
+def test_r23_s3_a_break_resumes_at_the_next_part_not_from_zero(
+    make_sealed, s3_central, s3_client, s3_bucket
+):
+    recording = make_sealed(size=20 * MiB)
+    token = s3_central.court_token()
+    resumed, landed = [], []
+    # Cut inside part 2, again inside part 2, then inside part 3.
+    for after in (12 * MiB, 6 * MiB, 10 * MiB):
+        steps: list[Progress] = []
+        fault = Fault(after_bytes=after)
+        peer = HttpCentral(s3_central.url, token, fault=fault)
+        result = replicate(central=peer, progress=steps.append)
+        assert result.broken and fault.fired
+        media = [s for s in steps if s.kind == "media"]
+        resumed.append(media[0].resumed_from)
+        landed.append(media[-1].done - media[0].resumed_from)
+    assert resumed == [0, PART, PART]
+    assert landed == [PART, 0, PART]  # only whole parts count; a cut part is sent again
+    peer = HttpCentral(s3_central.url, token)
+    remote = Outgoing.objects.get().remote_id
+    held = peer.parts(remote, "media")
+    assert [p["number"] for p in held["parts"]] == [1, 2] and held["missing"] == [3]
+    steps = []
+    final = replicate(central=peer, progress=steps.append)
+    assert (final.sent, final.failed, final.broken) == (1, 0, False), final.errors
+    assert next(s.resumed_from for s in steps if s.kind == "media") == 2 * PART
+    assert 4 * MiB <= final.bytes < 5 * MiB  # the last part and the small files only
+    data = object_bytes(s3_client, s3_bucket, digest_key(recording.sha256))
+    assert hashlib.sha256(data).hexdigest() == recording.sha256
+    assert_no_staging_left(s3_client, s3_bucket)
+
+
+def test_r23_s3_sending_twice_stores_once(make_sealed, s3_central, s3_client, s3_bucket):
+    recording = make_sealed(size=6 * MiB)
+    peer = HttpCentral(s3_central.url, s3_central.court_token())
+    assert replicate(central=peer).sent == 1
+    stored = keys(s3_client, s3_bucket)
+    Outgoing.objects.update(pending=True, acked_version=0, state="pending")  # ack was lost
+    again = replicate(central=peer)
+    assert (again.sent, again.bytes) == (1, 0)
+    assert keys(s3_client, s3_bucket) == stored  # one version of each object, nothing new
+    assert len(stored) == 4 and digest_key(recording.sha256) in stored
+    assert [i["sha256"] for i in held_at_centre(s3_central)] == [recording.sha256]
+
+
+class CorruptingCentral(HttpCentral):
+    """A part whose bytes change on the wire after the centre presigned its SHA-256."""
+
+    def put_part(self, url, headers, data):
+        if not getattr(self, "corrupted", False) and len(data) > 1000:
+            self.corrupted = True
+            data = data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:]
+        return super().put_part(url, headers, data)
+
+
+def test_r23_s3_refuses_a_part_that_does_not_match_its_signed_digest(
+    make_sealed, s3_central, s3_client, s3_bucket
+):
+    recording = make_sealed(size=10 * MiB)
+    token = s3_central.court_token()
+    result = replicate(central=CorruptingCentral(s3_central.url, token))
+    assert (result.sent, result.failed) == (0, 1)
+    assert "s3_BadDigest" in result.errors[0]  # S3 itself refused the part
+    held = HttpCentral(s3_central.url, token).parts(Outgoing.objects.get().remote_id, "media")
+    assert held["parts"] == []
+    final = replicate(central=HttpCentral(s3_central.url, token))
+    assert final.sent == 1
+    data = object_bytes(s3_client, s3_bucket, digest_key(recording.sha256))
+    assert hashlib.sha256(data).hexdigest() == recording.sha256
+
+
+def test_r23_s3_tampered_object_is_refused_at_commit(make_sealed, s3_central, s3_client, s3_bucket):
+    """Parts that S3 accepts (their own digests match) but that are not the sealed recording:
+    the centre re-hashes and verifies at commit and refuses; nothing reaches a digest key."""
+    recording = make_sealed(size=10 * MiB)
+    media = Path(recording.media_path)
+    data = bytearray(media.read_bytes())
+    data[9 * MiB] ^= 0xFF  # tampered after sealing, in the second part
+    media.chmod(0o644)
+    media.write_bytes(bytes(data))
+    token = s3_central.court_token()
+    result = replicate(central=HttpCentral(s3_central.url, token))
+    assert (result.sent, result.failed) == (0, 1)
+    assert "replica_not_verified" in result.errors[0]
+    assert keys(s3_client, s3_bucket, "sha256/") == []
+    assert_no_staging_left(s3_client, s3_bucket)
+    assert held_at_centre(s3_central) == []
+    _, alarms = s3_central.call("GET", "/replication/alarms")
+    assert [a["kind"] for a in alarms["items"]] == ["refused"]
+    with pytest.raises(CentralError):  # the refused replica's uploads are gone
+        HttpCentral(s3_central.url, token).parts(Outgoing.objects.get().remote_id, "media")

@@ -24,6 +24,7 @@ from datetime import datetime
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
@@ -110,7 +111,8 @@ def add_timestamp(der: bytes, timestamper: TimeStamper) -> bytes:
     try:
         token = run_async(timestamper.async_timestamp(imprint, algorithm))
     except (TimestampRequestError, OSError, ValueError, TypeError) as error:
-        raise TimestampUnavailable(f"{error}: {error.__cause__ or ''}".strip(": ")) from None
+        cause = f": {error.__cause__}" if error.__cause__ else ""
+        raise TimestampUnavailable(f"{error}{cause}") from None
     attribute = cms.CMSAttribute({"type": TST_ATTRIBUTE, "values": [token]})
     existing = list(signer_info["unsigned_attrs"]) if signer_info["unsigned_attrs"].native else []
     signer_info["unsigned_attrs"] = cms.CMSAttributes([*existing, attribute])
@@ -174,8 +176,6 @@ def _imprint_of(signer_info: cms.SignerInfo):
 
 
 def _der_cert(certificate: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return certificate.public_bytes(Encoding.DER)
 
 

@@ -1,6 +1,7 @@
 """The scheduler: daily and interval schedules, exactly-once claims, outcomes recorded."""
 
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 
@@ -23,6 +24,13 @@ def test_schedule_is_either_interval_or_daily():
         Schedule()
     with pytest.raises(ValueError):
         Schedule(every=timedelta(hours=1), daily_at=(1, 0))
+
+
+@pytest.fixture(autouse=True)
+def only_test_jobs():
+    """The apps register their own periodic jobs; these tests schedule only their own."""
+    with patch.dict(PERIODIC, clear=True):
+        yield
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "storage": ("Blob store vs `openssl dgst` + `cp`, and vs plain boto3 on SeaweedFS", []),
     "copy": ("Audio-only copy package vs `ffmpeg -vn -c:a copy`", []),
     "replication": ("Replication court → centre on loopback vs `rsync` to an rsync daemon", []),
+    "scale": ("Hearing-list API and retention sweep with 1M and 10M recordings in PostgreSQL", []),
 }
 
 

@@ -19,6 +19,7 @@ import bagit
 
 from taspa.custody.policy import FILESYSTEM_ENTRIES, STAGING_DIR, format_commands
 from taspa.errors import DomainError, InvalidInput
+from taspa.files import fsync_path
 
 COPY_BUFFER = 4 << 20
 SLACK_BYTES = 1 << 20  # bag manifests, the page, file-system overhead
@@ -165,14 +166,6 @@ def require_space(mount: Path, needed: int) -> None:
         )
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def copy_synced(source: Path, target: Path) -> None:
     with open(source, "rb") as src, open(target, "wb") as dst:
         shutil.copyfileobj(src, dst, COPY_BUFFER)
@@ -183,8 +176,8 @@ def copy_synced(source: Path, target: Path) -> None:
 def _sync_tree(root: Path) -> None:
     for directory, _dirs, names in os.walk(root):
         for name in names:
-            _fsync(Path(directory) / name)
-        _fsync(Path(directory))
+            fsync_path(Path(directory) / name)
+        fsync_path(Path(directory))
 
 
 def _classify(error: Exception, mount: Path) -> MediumError:
@@ -226,7 +219,7 @@ def build_bag(
             raise MediumError("medium_write_failed", f"The bag read back invalid: {check.detail}")
         final = mount / name
         staging.rename(final)
-        _fsync(mount)
+        fsync_path(mount)
     except Exception as error:
         failure = _classify(error, mount)  # before cleaning up frees the space again
         shutil.rmtree(staging, ignore_errors=True)
@@ -275,5 +268,5 @@ def player_copy(media: Path, staging: Path) -> str:
     made = run_tool(argv, timeout=6 * 3600)
     if made.returncode != 0:
         raise MediumError("medium_write_failed", f"The playable copy failed: {made.stderr[-300:]}")
-    _fsync(staging / name)
+    fsync_path(staging / name)
     return name

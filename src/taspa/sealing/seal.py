@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from taspa.errors import Conflict, InvalidInput
+from taspa.files import fsync_path
 from taspa.sealing.layout import SealedFiles, recording_file_name
 from taspa.sealing.manifest import canonical_bytes, manifest_problems
 from taspa.sealing.signing import Signer, sign_file
@@ -30,14 +31,6 @@ from taspa.sealing.timestamps import TimeStamper, TimestampUnavailable, add_time
 
 __all__ = ["SealedFiles", "recording_file_name", "seal_recording", "write_atomic"]
 log = logging.getLogger("taspa.sealing")
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -54,7 +47,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def _move_media(source: Path, target: Path) -> None:
@@ -77,7 +70,7 @@ def _move_media(source: Path, target: Path) -> None:
             os.fsync(dst.fileno())
         os.replace(temp, target)
         os.unlink(source)
-    _fsync_dir(target.parent)
+    fsync_path(target.parent)
 
 
 def _field(result_like: Any, name: str) -> Any:

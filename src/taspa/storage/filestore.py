@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from taspa.files import fsync_path
+
 from .base import (
     CHUNK,
     BlobInfo,
@@ -46,14 +48,6 @@ from .base import (
 
 log = logging.getLogger("taspa.storage")
 READ_ONLY = 0o444
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FileBlobStore:
@@ -177,7 +171,7 @@ class FileBlobStore:
             os.link(tmp, final)
         except FileExistsError:  # a concurrent put of the same bytes won
             return False
-        _fsync_dir(final.parent)
+        fsync_path(final.parent)
         return True
 
     def _write_once(self, final: Path, document: Mapping[str, str]) -> None:
@@ -288,7 +282,7 @@ class FileBlobStore:
             os.chmod(tmp_name, READ_ONLY)
             # Replacing is safe here: under the lock, and only ever with a later date.
             os.replace(tmp_name, self._sidecar(digest, ".retain"))
-            _fsync_dir(self.path(digest).parent)
+            fsync_path(self.path(digest).parent)
         return until
 
     def delete(self, digest: str, *, reason: str) -> None:
@@ -306,5 +300,5 @@ class FileBlobStore:
             path.unlink()
             self._sidecar(digest, ".meta.json").unlink(missing_ok=True)
             self._sidecar(digest, ".retain").unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+            fsync_path(path.parent)
         log.warning("deleted blob sha256:%s from %s: %s", digest, self.root, reason)

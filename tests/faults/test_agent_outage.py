@@ -50,7 +50,9 @@ def agent(tmp_path: Path, court: Court):
     agent.stop()
 
 
-def test_r19_server_down_for_the_whole_hearing_loses_nothing(court: Court, agent: Agent):
+def test_r19_server_down_for_the_whole_hearing_loses_nothing(
+    court: Court, agent: Agent, record_property
+):
     hearing = court.hearing
     agent.start()  # the court server is not running at all
     agent.local("start", "--hearing", str(hearing))
@@ -76,6 +78,8 @@ def test_r19_server_down_for_the_whole_hearing_loses_nothing(court: Court, agent
     assert recording["sha256"] == local_sha
     downloaded = court.api(f"/recordings/{recording['id']}/media")
     assert hashlib.sha256(downloaded).hexdigest() == local_sha
+    record_property("recorded offline, s", round(recording["duration_s"], 1))
+    record_property("uploaded bytes identical to the spool", len(downloaded))
     assert [m["speaker"] for m in recording["marks"]] == ["Ерлан Сәтбаев"]
     assert 1.5 < recording["marks"][0]["offset_s"] < 4.0
     assert [p["reason"] for p in recording["pauses"]] == ["recess"]

@@ -69,7 +69,7 @@ def kill_and_wait(engine: CaptureEngine, breaks: int) -> None:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r19_fifty_kills_of_ffmpeg_each_lose_under_1_s_and_each_is_an_incident(
-    world, counter_wav: tuple[Path, np.ndarray]
+    world, counter_wav: tuple[Path, np.ndarray], record_property
 ) -> None:
     from taspa.incidents.models import Incident  # Django only here: the file also runs bare
     from taspa.recorder import actions, runtime
@@ -112,6 +112,9 @@ def test_r19_fifty_kills_of_ffmpeg_each_lose_under_1_s_and_each_is_an_incident(
         f"{np.median(lost_ms):.0f} ms, min {min(lost_ms):.0f} ms; journal gaps median "
         f"{np.median(reported_ms):.0f} ms"
     )
+    record_property("kills", KILLS)
+    record_property("audio lost per kill, max ms", round(max(lost_ms)))
+    record_property("audio lost per kill, median ms", round(float(np.median(lost_ms))))
     assert all(0 < lost <= 1000 for lost in lost_ms), lost_ms
     assert all(abs(a - b) < 250 for a, b in zip(lost_ms, reported_ms, strict=True))
 
@@ -157,7 +160,9 @@ def disk_full_scenario(workdir: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_r19_spool_disk_full_alarms_within_5_s_and_keeps_all_before_it(tmp_path: Path) -> None:
+def test_r19_spool_disk_full_alarms_within_5_s_and_keeps_all_before_it(
+    tmp_path: Path, record_property
+) -> None:
     if shutil.which("unshare") is None:
         pytest.skip("needs unshare(1) to mount a small tmpfs privately")
     env = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -171,6 +176,7 @@ def test_r19_spool_disk_full_alarms_within_5_s_and_keeps_all_before_it(tmp_path:
     assert run.returncode == 0, run.stderr[-2000:]
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     assert outcome["kinds"][:2] == ["disk_full", "alarm"], outcome["kinds"]
+    record_property("alarm after the disk filled, s", round(outcome["alarm_after_s"], 3))
     assert outcome["alarm_after_s"] < 5.0
     assert outcome["verified"], outcome["detail"]
     assert outcome["bytes"] == outcome["size"] and outcome["size"] % 188 == 0

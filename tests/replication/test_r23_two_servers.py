@@ -82,7 +82,7 @@ def test_r23_sending_twice_stores_once(make_sealed, central):
 
 
 def test_r23_broken_transfers_resume_from_the_verified_offset_20_times(
-    make_sealed, central, small_chunks
+    make_sealed, central, small_chunks, record_property
 ):
     """The sender's connection is cut mid-chunk at 20 random points; each run resumes from
     the offset the centre verified, never from zero; the end result is identical bytes, one
@@ -112,6 +112,8 @@ def test_r23_broken_transfers_resume_from_the_verified_offset_20_times(
     # Chunks received whole count once: the bytes sent in all runs add up to the files, plus
     # at most the cut chunks themselves (never a restart from zero).
     media_total = sent_before_cuts + final.bytes
+    record_property("cuts", 20)
+    record_property("runs resumed mid-file", resumed_mid_file)
     assert media_total <= total + 20 * 2 * 64 * 1024 + 200_000
     held = held_at_centre(central)
     assert sorted(i["sha256"] for i in held) == sorted(r.sha256 for r in recordings)

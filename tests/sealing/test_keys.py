@@ -8,8 +8,8 @@ import stat
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from sealkit import PASSWORD, openssl_verify
 
-from conftest import PASSWORD, openssl_verify
 from taspa.audit.models import AuditEvent
 from taspa.errors import Forbidden
 from taspa.sealing import actions, keystore

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from sealkit import make_capture, manifest_for, seal
 
-from conftest import make_capture, manifest_for, seal
 from taspa.errors import Conflict, InvalidInput
 from taspa.sealing import seal as seal_module
 from taspa.sealing.hashing import (

@@ -7,8 +7,8 @@ import io
 
 import pytest
 from asn1crypto import cms
+from sealkit import PASSWORD, openssl_verify
 
-from conftest import PASSWORD, openssl_verify
 from taspa.sealing.signing import Pkcs12Signer, Signer, SignerLoadError, sign_file
 
 KEY_TYPES = ["rsa2048", "ec-p256"]

@@ -12,8 +12,8 @@ from asn1crypto import cms
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pyhanko.sign.timestamps import HTTPTimeStamper
+from sealkit import LocalTsa, openssl_verify, seal
 
-from conftest import LocalTsa, openssl_verify, seal
 from taspa.audit.models import AuditEvent
 from taspa.recorder import actions as recorder
 from taspa.recorder.models import Recording

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from sealkit import Pki, openssl_verify, seal
 
-from conftest import Pki, openssl_verify, seal
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import canonical_bytes
 from taspa.sealing.signing import Pkcs12Signer

@@ -45,9 +45,8 @@ from taspa.sealing.tools import run_tool
 from taspa.sealing.verify import (
     Check,
     UnreadableInput,
-    _anchors,
-    _chain_check,
-    _signature_check,
+    detached_signature_checks,
+    resolve_trust_anchors,
     verify_recording,
 )
 
@@ -227,16 +226,17 @@ def _source_checks(original: SealedFiles, source: dict[str, Any], anchors: list)
         return [Check("original_manifest", False, "the original's manifest is missing")]
     data = original.manifest.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    signature_check, signature = _signature_check(
-        "original_manifest_signature", original.manifest_signature, original.manifest, sha
+    signature_checks = detached_signature_checks(
+        ("original_manifest_signature", "original_certificate_chain"),
+        original.manifest_signature,
+        original.manifest,
+        anchors,
     )
-    chain = _chain_check(signature, anchors)
     named = json.loads(data).get("file", {}).get("sha256")
     same = named == source.get("sha256") and sha == source.get("manifest_sha256")
     detail = f"made from {source.get('file')} (sha256 {named})"
     return [
-        signature_check,
-        Check("original_" + chain.name, chain.ok, chain.detail),
+        *signature_checks,
         Check("copy_source", same, detail if same else "the copy names another original"),
     ]
 
@@ -244,7 +244,7 @@ def _source_checks(original: SealedFiles, source: dict[str, Any], anchors: list)
 def verify_copy_package(path: Path, *, trust_anchors: Any = None) -> list[Check]:
     """Every check of a copy package (zip or unpacked folder): BagIt fixity, the copy's own
     signatures, and the chain back to the sealed original."""
-    anchors = _anchors(trust_anchors)
+    anchors = resolve_trust_anchors(trust_anchors)
     with tempfile.TemporaryDirectory(prefix="taspa-verify-") as temp:
         bag_dir = path if path.is_dir() else _extract(path, Path(temp))
         data = bag_dir / "data"

@@ -18,13 +18,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from taspa.sealing.trust import (
-    TrustAnchorsUnreadable,
-    configured_trust_anchors_path,
-    load_trust_anchors,
-    validate_chain,
-)
-from taspa.sealing.verify import Check, UnreadableInput
+from taspa.sealing.trust import validate_chain
+from taspa.sealing.verify import Check, UnreadableInput, resolve_trust_anchors
 
 _SIGNERS = re.compile(r"signers=([a-z_ ]+)")
 
@@ -39,16 +34,6 @@ def _quiet_pyhanko():
         yield
     finally:
         logger.setLevel(level)
-
-
-def _anchors(ca: Path | str | None) -> list[x509.Certificate]:
-    path = ca or configured_trust_anchors_path()
-    if not path:
-        return []
-    try:
-        return load_trust_anchors(path)
-    except TrustAnchorsUnreadable as error:
-        raise UnreadableInput(str(error)) from None
 
 
 def _cert(asn1_cert) -> x509.Certificate:
@@ -77,7 +62,7 @@ def verify_pdf(path: Path, ca: Path | str | None = None) -> list[Check]:
         signatures = list(reader.embedded_signatures)
     except (OSError, PdfReadError, ValueError) as error:
         raise UnreadableInput(f"{path}: not a readable PDF ({error})") from None
-    anchors = _anchors(ca)
+    anchors = resolve_trust_anchors(ca)
     checks: list[Check] = []
     if not signatures:
         return [Check("pdf_signatures", False, "the document bears no signature")]

@@ -63,7 +63,10 @@ class UnreadableInput(Exception):
     """The thing to verify cannot be read at all (``taspa verify`` exits 2)."""
 
 
-def _anchors(trust_anchors: Path | str | Sequence[x509.Certificate] | None) -> list:
+def resolve_trust_anchors(
+    trust_anchors: Path | str | Sequence[x509.Certificate] | None,
+) -> list:
+    """The certificates to trust: those given, a PEM file, or ``TASPA_TRUST_ANCHORS``."""
     if trust_anchors is None:
         trust_anchors = configured_trust_anchors_path()
     if trust_anchors is None:
@@ -170,6 +173,23 @@ def _chain_check(
         moment=stamped or signature.signing_time or datetime.now(UTC),
     )
     return Check(name, verdict.ok, verdict.detail)
+
+
+def detached_signature_checks(
+    names: tuple[str, str],
+    signature_path: Path,
+    content_path: Path,
+    anchors: list[x509.Certificate],
+) -> list[Check]:
+    """A detached CMS signature over a whole file, and its signer's certificate chain, as two
+    checks with the given names: what a document carrying another signed file (a copy
+    package's original manifest) must check."""
+    signature_name, chain_name = names
+    signature_check, signature = _signature_check(
+        signature_name, signature_path, content_path, None
+    )
+    chain = _chain_check(signature, anchors)
+    return [signature_check, Check(chain_name, chain.ok, chain.detail)]
 
 
 def _timestamp_verdicts(
@@ -316,7 +336,7 @@ def verify_recording(
     journal_file = Path(journal_path) if journal_path else files.journal
     if not media.is_file():
         raise UnreadableInput(f"{media}: no such file")
-    anchors = _anchors(trust_anchors)
+    anchors = resolve_trust_anchors(trust_anchors)
 
     manifest, manifest_problem, manifest_data = None, None, None
     try:

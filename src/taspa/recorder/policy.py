@@ -255,3 +255,28 @@ def clock_sample(sent: float, other: float, received: float) -> ClockSample:
     """``other`` was read by the far side between our ``sent`` and ``received``: assume the
     middle of the round trip (NTP's symmetric-path estimate)."""
     return ClockSample(offset=other - (sent + received) / 2, rtt=max(0.0, received - sent))
+
+
+# --- the listening monitor (R11) ---------------------------------------------------------------
+
+MONITOR_BITRATE_KBPS = 64  # mono MP3: enough to judge the sound in headphones
+
+
+def monitor_command(audio_tracks: int, ffmpeg: str = "ffmpeg") -> list[str]:
+    """ffmpeg turning the growing MPEG-TS (on stdin, from its latest PAT) into an MP3 stream of
+    every microphone mixed, for the secretary's headphones (R11). It reads what the capture
+    wrote; it never opens a device. A 2 KB probe and no analysis start it within a few hundred
+    milliseconds (the PMT already names the Opus tracks); no gap filling, so after a lawful
+    pause the listener hears the resumed sound at once instead of the pause's silence."""
+    if audio_tracks == 1:
+        graph = "[0:a:0]aformat=channel_layouts=mono[mix]"
+    else:
+        inputs = "".join(f"[0:a:{n}]" for n in range(audio_tracks))
+        graph = f"{inputs}amix=inputs={audio_tracks}:normalize=0,aformat=channel_layouts=mono[mix]"
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+        "-fflags", "+nobuffer+discardcorrupt", "-probesize", "2048", "-analyzeduration", "0",
+        "-f", "mpegts", "-i", "pipe:0", "-filter_complex", graph, "-map", "[mix]",
+        "-c:a", "libmp3lame", "-b:a", f"{MONITOR_BITRATE_KBPS}k", "-ar", "48000", "-threads", "1",
+        "-f", "mp3", "-write_xing", "0", "-id3v2_version", "0", "-flush_packets", "1", "pipe:1",
+    ]  # fmt: skip

@@ -69,6 +69,68 @@ def may_operate(user: User, hearing: Hearing) -> bool:
     return allowed(user, Action.OPERATE_RECORDER, hearing)
 
 
+def may_monitor(user: User, hearing: Hearing) -> bool:
+    """R11: the secretary who operates the recorder listens to it; the hearing's own judge may
+    listen too. Nobody else hears a hearing live through Taspa."""
+    if allowed(user, Action.OPERATE_RECORDER, hearing):
+        return True
+    return user.pk == hearing.judge_id and allowed(user, Action.VIEW_HEARING, hearing)
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    """A courtroom recorded by its ``taspa recorder`` agent, as the server sees it (ADR 0004)."""
+
+    seen_at: datetime | None
+    online: bool
+    phase: str  # waiting | recording | uploading | verifying | sealed
+    uploaded_bytes: int
+    total_bytes: int | None  # the agent's final size, once it stopped
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total_bytes:
+            return None
+        return min(100, int(100 * self.uploaded_bytes / self.total_bytes))
+
+
+AGENT_ONLINE_S = 10  # the agent calls every 0.2 s while it can reach the server
+
+
+def agent_status(hearing: Hearing) -> AgentStatus | None:
+    """None for a courtroom this server records itself."""
+    from taspa.recorder import remote
+    from taspa.recorder.journal import MEDIA_NAME
+
+    agent = remote.agent_of(hearing)
+    if agent is None:
+        return None
+    seen = agent.last_seen_at
+    online = seen is not None and (timezone.now() - seen).total_seconds() <= AGENT_ONLINE_S
+    media = remote.upload_dir(hearing.pk) / MEDIA_NAME
+    uploaded = media.stat().st_size if media.exists() else 0
+    recording = recording_of(hearing)
+    return AgentStatus(
+        seen_at=seen,
+        online=online,
+        phase=_agent_phase(hearing, recording),
+        uploaded_bytes=uploaded,
+        total_bytes=recording.bytes if recording is not None else None,
+    )
+
+
+def _agent_phase(hearing: Hearing, recording: Recording | None) -> str:
+    if recording is None:
+        return "waiting"
+    if recording.state == Recording.State.SEALED:
+        return "sealed"
+    if hearing.state in (Hearing.State.RECORDING, Hearing.State.PAUSED):
+        return "recording"
+    if recording.state == Recording.State.CAPTURING:
+        return "uploading"
+    return "verifying"
+
+
 def mark_buttons(hearing: Hearing) -> list[MarkButton]:
     """R12: one button per person who speaks — the judge, then the participants — keyed 1–9."""
     people = [(str(hearing.judge), _("judge"))]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("hearings/<int:hearing_id>/console", console.console, name="console"),
     path("hearings/<int:hearing_id>/console/timeline", console.timeline, name="console_timeline"),
+    path("hearings/<int:hearing_id>/console/agent", console.agent, name="console_agent"),
+    path("hearings/<int:hearing_id>/console/listen", console.listen, name="console_listen"),
     path(
         "hearings/<int:hearing_id>/console/<slug:operation>",
         console.operate,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from taspa.courts.models import Hearing
 from taspa.errors import DomainError
 from taspa.incidents.actions import report_incident
 from taspa.incidents.policy import REPORTABLE_KINDS, announcement_text
-from taspa.recorder import actions
+from taspa.recorder import actions, monitor
 from taspa.web import selectors
 
 
@@ -44,6 +44,8 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
         "mark_buttons": selectors.mark_buttons(hearing),
         "incident_kinds": [k.value for k in REPORTABLE_KINDS],
         "live": hearing.state in (Hearing.State.RECORDING, Hearing.State.PAUSED),
+        "may_monitor": selectors.may_monitor(request.user, hearing),
+        "agent": selectors.agent_status(hearing),
     } | extra
 
 
@@ -60,6 +62,33 @@ def timeline(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing = _hearing(request, hearing_id)
     entries = selectors.timeline(hearing)
     return render(request, "web/_timeline.html", {"entries": entries, "hearing": hearing})
+
+
+@login_required
+@require_GET
+def agent(request: HttpRequest, hearing_id: int) -> HttpResponse:
+    """The courtroom computer's state for a hearing its agent records (refreshed by htmx)."""
+    hearing = _hearing(request, hearing_id)
+    context = {"hearing": hearing, "agent": selectors.agent_status(hearing)}
+    return render(request, "web/_agent.html", context)
+
+
+@login_required
+@require_GET
+def listen(request: HttpRequest, hearing_id: int) -> HttpResponse:
+    """R11: the live capture as MP3 for the secretary's headphones (``recorder.monitor``)."""
+    hearing = _hearing(request, hearing_id)
+    if not selectors.may_monitor(request.user, hearing):
+        return HttpResponse(_("Only the hearing's secretary and judge listen live."), status=403)
+    live = monitor.live_media(hearing)
+    if live is None:
+        return HttpResponse(_("The hearing is not being recorded."), status=409)
+    if monitor.listeners(hearing.pk) >= monitor.MAX_LISTENERS:
+        return HttpResponse(_("Too many listeners to this hearing."), status=503)
+    response = StreamingHttpResponse(monitor.listen(live), content_type="audio/mpeg")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 def _preflight(request: HttpRequest, hearing: Hearing) -> str:

@@ -1,5 +1,6 @@
 // The secretary's console: live level meters from the server-sent events (R11), visible and
-// audible alarms for silence and clipping, and keys 1–9 for the speaker marks (R12).
+// audible alarms for silence and clipping, the listening monitor (R11: the live capture as MP3
+// from the server, for headphones), and keys 1–9 for the speaker marks (R12).
 (function () {
   "use strict";
   const FLOOR = -60; // dBFS at the meter's left edge
@@ -71,8 +72,94 @@
     meters.dataset.beeps = String(Number(meters.dataset.beeps || 0) + 1);
   }
 
+  // --- the listening monitor ------------------------------------------------------------------
+  const MAX_LAG = 2.5; // seconds of sound buffered in the browser before it skips ahead
+  let listening = false;
+  let retry = null;
+
+  function monitor() { return document.getElementById("monitor"); }
+  function player() { return document.getElementById("monitor-audio"); }
+
+  function say(status, text) {
+    const box = monitor();
+    box.dataset.state = status;
+    document.getElementById("monitor-status").textContent = text;
+  }
+
+  function press(on) {
+    const button = document.getElementById("btn-listen");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.querySelector(".label").textContent = on ? monitor().dataset.stop : monitor().dataset.listen;
+  }
+
+  function listen() {
+    const box = monitor();
+    listening = true;
+    clearTimeout(retry);
+    press(true);
+    say("connecting", box.dataset.connecting);
+    const audio = player();
+    audio.src = `${box.dataset.url}?t=${Date.now()}`;
+    audio.play().catch(() => {});
+  }
+
+  function silence(status, text) {
+    listening = false;
+    clearTimeout(retry);
+    const audio = player();
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load();
+    press(false);
+    say(status, text);
+  }
+
+  function lag() {
+    // How far the browser plays behind what has arrived; skip ahead when it grows.
+    const audio = player();
+    if (!listening || audio.paused || !audio.buffered.length) return;
+    const end = audio.buffered.end(audio.buffered.length - 1);
+    if (end - audio.currentTime > MAX_LAG) audio.currentTime = end - 0.3;
+    const behind = Math.max(0, end - audio.currentTime);
+    monitor().dataset.lag = behind.toFixed(2);
+    if (monitor().dataset.state === "on") {
+      say("on", monitor().dataset.on.replace("{lag}", behind.toFixed(1)));
+    }
+  }
+
+  function setUpMonitor() {
+    const box = monitor();
+    if (!box) return;
+    const audio = player();
+    document.getElementById("btn-listen").addEventListener("click", () => {
+      if (listening) silence("off", box.dataset.ready); else listen();
+    });
+    audio.addEventListener("playing", () => { if (listening) say("on", box.dataset.on.replace("{lag}", "0.0")); });
+    audio.addEventListener("waiting", () => { if (listening) say("waiting", box.dataset.waiting); });
+    const again = () => {
+      if (!listening) return;
+      if (!["recording", "paused"].includes(state())) { silence("ended", box.dataset.ended); return; }
+      say("waiting", box.dataset.waiting);
+      retry = setTimeout(listen, 2000);
+    };
+    audio.addEventListener("ended", again);
+    audio.addEventListener("error", again);
+    setInterval(lag, 500);
+  }
+
+  function monitorFollows(live) {
+    const box = monitor();
+    if (!box) return;
+    document.getElementById("btn-listen").disabled = !live;
+    if (!live && listening) silence("ended", box.dataset.ended);
+    else if (!listening && box.dataset.state !== "ended") {
+      say(live ? "off" : "idle", live ? box.dataset.ready : box.dataset.idle);
+    }
+  }
+
   function connect() {
     const live = ["recording", "paused"].includes(state());
+    monitorFollows(live);
     if (live && !source) {
       source = new EventSource(root().dataset.levelsUrl);
       source.onmessage = (event) => show(JSON.parse(event.data));
@@ -99,6 +186,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     if (!root()) return;
+    setUpMonitor();
     connect();
     document.body.addEventListener("htmx:afterSwap", connect);
     document.addEventListener("keydown", onKey);

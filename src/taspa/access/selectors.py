@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from taspa.access.models import CaseParty, Petition
 from taspa.access.policy import Urgency, urgency
-from taspa.courts.models import Case, Court, HearingParticipant, User
+from taspa.courts.models import Case, Court, Hearing, HearingParticipant, User
 from taspa.courts.policy import Action, Role
 from taspa.courts.selectors import court_scope, has_role
 
@@ -24,6 +24,31 @@ def party_link(user: User, case: Case) -> CaseParty | None:
     if HearingParticipant.objects.filter(hearing__case=case, user=user).exists():
         return CaseParty(case=case, user=user, role="participant")
     return None
+
+
+def hearings_of_party(user: User) -> QuerySet[Hearing]:
+    """The hearings a party may petition about online: those of the cases the court linked
+    their account to, or where they are entered as a participant (R28, as ``party_link``)."""
+    return (
+        Hearing.objects.filter(Q(case__parties__user=user) | Q(participants__user=user))
+        .select_related("case__court", "recording")
+        .distinct()
+        .order_by("-scheduled_at", "-id")
+    )
+
+
+def petitions_of_applicant(user: User) -> QuerySet[Petition]:
+    """The petitions a person submitted (or the court registered for their account)."""
+    return (
+        Petition.objects.filter(applicant_user=user)
+        .select_related("hearing__case__court", "copy", "review_slot", "receipt")
+        .order_by("-created_at", "-id")
+    )
+
+
+def may_handle_petitions(user: User) -> bool:
+    """Court staff who register and fulfil petitions somewhere (R28–R35)."""
+    return Court.objects.filter(court_scope(user, Action.HANDLE_PETITIONS)).exists()
 
 
 def visible_petitions(user: User) -> QuerySet[Petition]:

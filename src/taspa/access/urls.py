@@ -3,4 +3,10 @@ from django.urls import path
 from taspa.access import views
 
 app_name = "access"
-urlpatterns = [path("petitions/", views.petitions, name="petitions")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("petitions/", views.petitions, name="petitions"),
+    path("petitions/<int:petition_id>/fulfil", views.fulfil, name="fulfil"),
+    path("portal/", views.portal, name="portal"),
+    path("portal/<int:petition_id>/receipt", views.receipt, name="receipt"),
+]

@@ -1,16 +1,36 @@
-"""Pages of the access area: the staff dashboard of petitions due and overdue (R34)."""
+"""Pages of the access area: the staff list of petitions due and overdue (R34) with the button
+that fulfils one, and the participant's portal — the online petition, its deadline, the copy's
+download and the receipt (R28–R35). Thin: every rule is in ``policy.py``, every write in
+``actions.py``, called exactly as the API calls them."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from taspa.access import selectors
+from taspa.access import actions, selectors
 from taspa.access.calendar import local_today
+from taspa.access.forms import PetitionForm
+from taspa.access.models import Petition
+from taspa.access.policy import PetitionKind
+from taspa.errors import DomainError
 
 WINDOWS = ("overdue", "today", "tomorrow", "week", "all")
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """Court staff go to the petitions they fulfil; a participant to their own portal."""
+    if selectors.may_handle_petitions(request.user):
+        return redirect("access:petitions")
+    return redirect("access:portal")
 
 
 @login_required
@@ -26,3 +46,95 @@ def petitions(request: HttpRequest) -> HttpResponse:
     ]
     context = {"rows": rows, "due": due, "windows": WINDOWS, "today": today}
     return render(request, "access/petitions.html", context)
+
+
+def _visible(request: HttpRequest, petition_id: int) -> Petition:
+    petition = selectors.visible_petitions(request.user).filter(pk=petition_id).first()
+    if petition is None:
+        raise Http404
+    return petition
+
+
+@login_required
+@require_POST
+def fulfil(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Staff: issue the copy package or book the review (``actions.fulfil_petition``)."""
+    petition = _visible(request, petition_id)
+    try:
+        actions.fulfil_petition(actor=request.user, petition=petition)
+    except DomainError as refusal:
+        messages.error(request, f"№ {petition.pk}: {refusal.detail}")
+    else:
+        done = _("copy issued") if petition.kind == PetitionKind.COPY else _("review booked")
+        messages.success(request, f"№ {petition.pk}: {done}")
+    return redirect(f"{reverse('access:petitions')}?due={request.POST.get('due', 'all')}")
+
+
+def _register(request: HttpRequest, form: PetitionForm) -> Petition | None:
+    """Submit the petition as the API does; a refusal becomes the form's error (with R32's
+    offer of a review in court)."""
+    data = form.cleaned_data
+    hearing = data["hearing"]
+    link = selectors.party_link(request.user, hearing.case)
+    try:
+        return actions.register_petition(
+            actor=request.user,
+            hearing=hearing,
+            kind=data["kind"],
+            applicant=actions.Applicant(
+                name=data["applicant_name"],
+                role=link.role if link is not None else "",
+                address=data["address"],
+                phone=data["phone"],
+            ),
+            delivery=data["delivery"],
+            personal_data_warning_acknowledged=data["personal_data_warning_acknowledged"],
+            medium_formatting_consent=data["medium_formatting_consent"],
+        )
+    except actions.PetitionRefused as refusal:
+        form.add_error(None, f"{refusal.detail} ({refusal.rule})")
+        form.offer = refusal.offer.value if refusal.offer else None
+    except DomainError as refusal:
+        form.add_error(None, refusal.detail)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal(request: HttpRequest) -> HttpResponse:
+    """A participant's petitions: submit one online, follow its deadline (R34), download the
+    copy while the link lives (R31) and confirm receiving it (R35)."""
+    hearings = selectors.hearings_of_party(request.user)
+    initial = {"applicant_name": request.user.get_full_name() or request.user.get_username()}
+    form = PetitionForm(request.POST or None, hearings=hearings, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        petition = _register(request, form)
+        if petition is not None:
+            messages.success(
+                request, _("Petition № %(id)s reached the court.") % {"id": petition.pk}
+            )
+            return redirect(f"{reverse('access:portal')}#petition-{petition.pk}")
+    context = {
+        "form": form,
+        "hearings": hearings,
+        "petitions": selectors.petitions_of_applicant(request.user),
+        "today": local_today(),
+        "now": timezone.now(),
+    }
+    return render(request, "access/portal.html", context)
+
+
+@login_required
+@require_POST
+def receipt(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """R35: the applicant confirms online that they received the copy or had the review."""
+    petition = _visible(request, petition_id)
+    try:
+        actions.record_receipt(actor=request.user, petition=petition)
+    except DomainError as refusal:
+        messages.error(request, refusal.detail)
+    else:
+        messages.success(
+            request, _("Your receipt mark is on petition № %(id)s.") % {"id": petition.pk}
+        )
+    return redirect(f"{reverse('access:portal')}#petition-{petition.pk}")

@@ -40,6 +40,7 @@ class Panel:
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     unavailable: bool = False  # the area is not installed on this server yet
+    link: Cell | None = None  # where the panel's work is done
 
 
 def optional(module: str) -> ModuleType | None:
@@ -234,6 +235,10 @@ def petitions_panel(user: User, *, mine: bool) -> Panel:
         return panel
     rows = selectors.visible_petitions(user)
     rows = rows.filter(applicant_user=user) if mine else rows
+    if mine:
+        panel.link = Cell(_("Petition for a recording"), reverse("access:portal"))
+    else:
+        panel.link = Cell(_("Petitions for recordings"), reverse("access:petitions"))
     today = timezone.localdate()
     panel.rows = [_petition_row(p, today, selectors) for p in rows.order_by("due_date")[:ROWS]]
     return panel

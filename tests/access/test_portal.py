@@ -1,0 +1,131 @@
+"""The participant's portal (R28–R35): the online petition goes through the same action as the
+API, refusals come back with their rule, the copy downloads while its link lives, the applicant
+confirms receiving it; staff fulfil from their list."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from taspa.access.models import Copy, Petition
+from taspa.courts.models import HearingParticipant
+
+pytestmark = pytest.mark.slow
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def enter(world, hearing, role: str = "participant"):
+    person = world.person(role)
+    HearingParticipant.objects.create(
+        hearing=hearing, name=person.full_name, role="plaintiff", user=person
+    )
+    return person
+
+
+def petition_data(hearing, **changes):
+    data = {
+        "hearing": hearing.pk,
+        "kind": "copy",
+        "delivery": "online",
+        "applicant_name": "Әсел Үмбетова",
+        "address": "Алматы, Абай 1",
+        "phone": "+7 700 000 00 00",
+        "personal_data_warning_acknowledged": "on",
+    }
+    return data | changes
+
+
+def test_r31_participant_petitions_staff_issue_and_participant_downloads_audio_only(
+    world, sealed_hearing
+):
+    hearing = sealed_hearing("civil")
+    participant = enter(world, hearing)
+    portal = signed_in(participant)
+    page = portal.get("/access/portal/").content.decode()
+    assert hearing.case.number in page and 'id="petition-form"' in page
+
+    answer = portal.post("/access/portal/", petition_data(hearing))
+    assert answer.status_code == 302
+    petition = Petition.objects.get(applicant_user=participant)
+    assert (petition.channel, petition.media, petition.form) == ("online", "audio", "appendix2")
+    assert petition.due_date is not None  # R34: five working days
+    listing = portal.get("/access/portal/").content.decode()
+    assert (
+        f'id="petition-{petition.pk}"' in listing
+        and petition.due_date.strftime("%d.%m.%Y") in listing
+    )
+
+    staff = signed_in(world.person("secretary"))
+    assert f'id="fulfil-{petition.pk}"' in staff.get("/access/petitions/").content.decode()
+    assert staff.post(f"/access/petitions/{petition.pk}/fulfil").status_code == 302
+    copy = Copy.objects.get(petition=petition)
+
+    listing = portal.get("/access/portal/").content.decode()
+    assert f"/api/v1/copies/{copy.pk}/download" in listing
+    download = portal.get(f"/api/v1/copies/{copy.pk}/download")
+    assert download.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).namelist()
+    assert any(n.endswith(".audio.ts") for n in names), names  # R31: audio only, civil case
+
+    assert portal.post(f"/access/portal/{petition.pk}/receipt").status_code == 302
+    petition.refresh_from_db()
+    assert petition.state == "closed" and petition.receipt.channel == "online"
+
+
+def test_r32_closed_hearing_copy_is_refused_with_the_offer_of_a_review(world, sealed_hearing):
+    hearing = sealed_hearing("civil", closed=True)
+    portal = signed_in(enter(world, hearing))
+    page = portal.post("/access/portal/", petition_data(hearing)).content.decode()
+    assert 'id="petition-refused"' in page and "(R32)" in page and 'id="ask-review"' in page
+    assert not Petition.objects.exists()
+    answer = portal.post("/access/portal/", petition_data(hearing, kind="review"))
+    assert answer.status_code == 302
+    assert Petition.objects.get().kind == "review"
+
+
+def test_r31_copy_needs_the_personal_data_undertaking(world, sealed_hearing):
+    hearing = sealed_hearing("civil")
+    portal = signed_in(enter(world, hearing))
+    data = petition_data(hearing)
+    del data["personal_data_warning_acknowledged"]
+    page = portal.post("/access/portal/", data).content.decode()
+    assert "(R31)" in page and not Petition.objects.exists()
+
+
+def test_r28_only_hearings_of_the_partys_own_cases_are_offered(world, sealed_hearing):
+    mine, other = sealed_hearing("civil"), sealed_hearing("civil")
+    portal = signed_in(enter(world, mine))
+    page = portal.get("/access/portal/").content.decode()
+    assert mine.case.number in page and other.case.number not in page
+    answer = portal.post("/access/portal/", petition_data(other))
+    assert answer.status_code == 200 and not Petition.objects.exists()  # not a valid choice
+
+
+def test_expired_link_is_said_and_refused(world, sealed_hearing):
+    hearing = sealed_hearing("civil")
+    participant = enter(world, hearing)
+    portal = signed_in(participant)
+    portal.post("/access/portal/", petition_data(hearing))
+    petition = Petition.objects.get()
+    signed_in(world.person("secretary")).post(f"/access/petitions/{petition.pk}/fulfil")
+    Copy.objects.filter(petition=petition).update(expires_at=timezone.now() - timedelta(days=1))
+    page = portal.get("/access/portal/").content.decode()
+    assert "/download" not in page and "expired" in page
+    assert portal.get(f"/api/v1/copies/{petition.copy.pk}/download").status_code == 422
+
+
+def test_petitions_link_leads_staff_and_parties_to_their_page(world):
+    assert signed_in(world.person("secretary")).get("/access/").url == "/access/petitions/"
+    assert signed_in(world.person("participant")).get("/access/").url == "/access/portal/"
+    page = signed_in(world.person("participant")).get("/access/portal/").content.decode()
+    assert "not linked your account" in page

@@ -187,7 +187,7 @@ def visible_hearing(request: HttpRequest, hearing_id: int) -> Hearing:
 
 @router.get("/hearings")
 def list_hearings(request: HttpRequest, state: str | None = None, limit: int = 100):
-    hearings = selectors.visible_hearings(request.user).order_by("-scheduled_at")
+    hearings = selectors.visible_hearings(request.user).order_by("-scheduled_at", "-id")
     if state:
         hearings = hearings.filter(state=state)
     return {"items": [selectors.hearing_summary(h) for h in hearings[: min(limit, 500)]]}

@@ -153,6 +153,8 @@ class Hearing(models.Model):
         ordering = ["scheduled_at", "id"]
         verbose_name = _("hearing")
         verbose_name_plural = _("hearings")
+        # The hearing lists (newest first) walk this index and stop at the page's end.
+        indexes = [models.Index(fields=["scheduled_at", "id"], name="hearing_scheduled")]
 
     def __str__(self) -> str:
         return f"{self.case.number} @ {self.scheduled_at:%Y-%m-%d %H:%M}"

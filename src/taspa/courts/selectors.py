@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from taspa.courts.models import Court, Hearing, RoleAssignment, User
+from taspa.courts.models import Case, Court, Hearing, HearingParticipant, RoleAssignment, User
 from taspa.courts.policy import (
     COURT_STAFF_ROLES,
     PARTY_ROLES,
@@ -60,22 +60,38 @@ def _party_in(user: User) -> bool:
     return any(a.role in PARTY_ROLES for a in assignments_of(user))
 
 
+def visible_courts(user: User) -> QuerySet[Court]:
+    """Courts whose hearings and raw recordings the user sees as staff (by court or region)."""
+    return Court.objects.filter(court_scope(user, Action.VIEW_HEARING))
+
+
 def visible_hearings(user: User, *, as_party: bool = True) -> QuerySet[Hearing]:
     """Hearings the user may see: staff by court or region; parties only the hearings of cases
     the court linked them to (``access.CaseParty``) or where they are a named participant.
 
     ``as_party=False`` leaves parties out: raw recordings are staff matters, and participants
     reach a recording only through a petition (R28, R31, R32).
+
+    Each condition is a filter on the hearing row itself (the party ones as ``IN`` lists), never
+    a join to a to-many table: no hearing comes twice, so no ``DISTINCT`` — which would sort
+    every visible hearing before the first page — and a list ordered by
+    ``("-scheduled_at", "-id")`` walks the ``hearing_scheduled`` index.
     """
-    courts = Court.objects.filter(court_scope(user, Action.VIEW_HEARING))
-    query = Q(case__court__in=courts)
+    query = Q(case__court__in=visible_courts(user))
     if as_party and _party_in(user):
-        query |= Q(participants__user=user) | Q(case__parties__user=user)
-    return (
-        Hearing.objects.filter(query)
-        .distinct()
-        .select_related("case", "case__court", "courtroom", "judge", "secretary")
+        query |= _party_hearings(user)
+    return Hearing.objects.filter(query).select_related(
+        "case", "case__court", "courtroom", "judge", "secretary"
     )
+
+
+def _party_hearings(user: User) -> Q:
+    """A party's hearings (R28): named as a participant, or of a case the court linked them to.
+    A party has a handful of them: their ids, read now, let PostgreSQL fetch those hearings by
+    index rather than test a subquery against every hearing."""
+    named = HearingParticipant.objects.filter(user=user).values_list("hearing_id", flat=True)
+    linked = Case.objects.filter(parties__user=user).values_list("pk", flat=True)
+    return Q(pk__in=list(named)) | Q(case__in=list(linked))
 
 
 def may_view_hearing(user: User, hearing: Hearing) -> bool:

@@ -53,9 +53,9 @@ def require_central() -> None:
 def enrol_court(*, actor: User | None, court: Court) -> str:
     """R23: a bearer token with which ``court``'s server pushes its own recordings, and only
     them. A new token each time; earlier ones stay valid until revoked."""
-    require_central()
-    if actor is not None:
+    if actor is not None:  # who asks first: a refusal must not tell what kind of server this is
         require(actor, Action.MANAGE_COURTS)
+    require_central()
     with transaction.atomic():
         peer = Peer.objects.filter(court=court).select_related("user").first()
         if peer is None:

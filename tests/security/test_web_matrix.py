@@ -1,0 +1,212 @@
+"""The role × action × court matrix over the web views (R7, R20, R28, R30–R32).
+
+Every named URL of the web UI (the ``web`` and ``access`` namespaces) has a row below; a new
+view fails ``test_every_web_view_is_in_the_matrix`` until it gets one. Each actor of the scene
+signs in with a session and calls every view. A refused cell answers with a redirect to the
+sign-in page, 403 or 404; the console's buttons, which answer with the re-rendered panel, must
+in addition leave the hearing exactly as it was. An allowed cell is not refused (and a button
+does what it says). The admin site is for system administrators only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from security.scene import HUMANS, Scene
+from security.test_api_matrix import OPERATOR, PARTY, SIGNED_IN, VIEW, staff
+from taspa.courts import actions as court_actions
+from taspa.courts.models import Hearing
+from taspa.courts.policy import Action
+from taspa.incidents.models import Incident
+from taspa.recorder import actions as recorder
+from taspa.recorder.models import Mark, Preflight
+from taspa.web.playback import PlaybackFiles
+
+WEB_ACTORS = [*HUMANS, "anonymous"]
+EVERYONE = frozenset(WEB_ACTORS)
+
+
+@dataclass(frozen=True)
+class Page:
+    allowed: frozenset[str]
+    method: str
+    url: Callable[[Scene], str]
+    data: dict[str, Any] | None = None
+    sees: frozenset[str] | None = None
+    shows: Callable[[Scene, Any], bool] | None = None
+    effect: Callable[[Scene], Any] | None = None  # a snapshot that an allowed POST changes
+
+
+def _verdict(s: Scene) -> bool:
+    return PlaybackFiles.of(s.recording.pk).verdict.exists()
+
+
+PAGES: dict[str, Page] = {
+    "web:home": Page(
+        SIGNED_IN,
+        "get",
+        lambda s: reverse("web:home"),
+        sees=VIEW | PARTY,
+        shows=lambda s, ctx: s.hearing in list(ctx["hearings"]),
+    ),
+    # A preference (the interface language), no court record: anyone may set it.
+    "web:set_language": Page(
+        EVERYONE, "post", lambda s: reverse("web:set_language"), {"language": "ru"}
+    ),
+    "web:dashboard": Page(SIGNED_IN, "get", lambda s: reverse("web:dashboard")),
+    "web:console": Page(VIEW | PARTY, "get", lambda s: reverse("web:console", args=[s.hearing.pk])),
+    "web:console_timeline": Page(
+        VIEW | PARTY, "get", lambda s: reverse("web:console_timeline", args=[s.hearing.pk])
+    ),
+    # R28, R30–R32: parties never play raw recordings here; court and regional staff do.
+    "web:recording": Page(VIEW, "get", lambda s: reverse("web:recording", args=[s.recording.pk])),
+    "web:recording_verify": Page(
+        VIEW,
+        "post",
+        lambda s: reverse("web:recording_verify", args=[s.recording.pk]),
+        effect=_verdict,
+    ),
+    "web:playback_file": Page(
+        VIEW,
+        "get",
+        lambda s: reverse("web:playback_file", args=[s.recording.pk, "peaks.json"]),
+    ),
+    "access:petitions": Page(
+        SIGNED_IN,
+        "get",
+        lambda s: reverse("access:petitions"),
+        sees=staff(Action.HANDLE_PETITIONS) | PARTY,
+        shows=lambda s, ctx: s.review_petition.pk in {row["id"] for row in ctx["rows"]},
+    ),
+}
+
+# R6–R12, R16: the console's buttons, each on a hearing in the state where it is lawful.
+CONSOLE: dict[str, tuple[str, dict[str, str]]] = {
+    "preflight": ("idle", {}),
+    "start": ("idle", {}),
+    "pause": ("recording", {"reason": "recess"}),
+    "resume": ("paused", {}),
+    "stop": ("recording", {}),
+    "mark": ("recording", {"speaker": "Судья", "role": "judge"}),
+    "incident": ("recording", {"kind": "source_lost", "detail": "camera"}),
+}
+
+
+def _named_patterns(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _named_patterns(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_web_view_is_in_the_matrix():
+    names = {n for n in _named_patterns(get_resolver()) if n.startswith(("web:", "access:"))}
+    covered = set(PAGES) | {"web:console_operate"}
+    assert sorted(names - covered) == [], "web views without a row"
+    assert sorted(covered - names) == [], "rows without a view"
+
+
+def _refused(answer) -> bool:
+    if answer.status_code in (403, 404):
+        return True
+    return answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+
+
+def _hearing_in(s: Scene, state: str) -> Hearing:
+    """A new hearing of court A's case, brought to ``state`` by its own secretary."""
+    world, secretary = s.world, s.users["secretary@own"]
+    hearing = court_actions.schedule_hearing(
+        actor=world.admin,
+        case=s.case,
+        courtroom=s.room,
+        instance="first",
+        closed=False,
+        judge=s.users["judge@own"],
+        secretary=secretary,
+        scheduled_at=timezone.now(),
+        participants=[{"name": "Әсел Үмбетова", "role": "plaintiff"}],
+        circumstances={},
+    )
+    if state in ("recording", "paused"):
+        recorder.start_recording(actor=secretary, hearing=hearing)
+    if state == "paused":
+        recorder.pause_recording(actor=secretary, hearing=hearing, reason="recess")
+    return hearing
+
+
+def _snapshot(hearing: Hearing) -> tuple:
+    hearing.refresh_from_db()
+    return (
+        hearing.state,
+        Preflight.objects.filter(hearing=hearing).count(),
+        Mark.objects.filter(recording__hearing=hearing).count(),
+        Incident.objects.filter(hearing=hearing).count(),
+    )
+
+
+@pytest.mark.parametrize("actor", WEB_ACTORS)
+def test_r7_r28_web_matrix(scene: Scene, actor: str):
+    """R7, R28, R30–R32: every web view, as every actor; lists the wrong cells."""
+    client = scene.web(actor)
+    wrong = []
+    for name, page in PAGES.items():
+        before = page.effect(scene) if page.effect else None
+        answer = getattr(client, page.method)(page.url(scene), page.data or {})
+        where = f"{name} → {answer.status_code}"
+        refused = _refused(answer)
+        if answer.status_code >= 500:
+            wrong.append(f"{where}: server error")
+        elif refused == (actor in page.allowed):
+            wrong.append(f"{where}: {'refused' if refused else 'allowed'} wrongly")
+        elif page.effect and (page.effect(scene) != before) != (actor in page.allowed):
+            wrong.append(f"{where}: effect wrong")
+        shown = page.sees is not None and answer.status_code == 200
+        if shown and page.shows(scene, answer.context) != (actor in page.sees):
+            wrong.append(f"{where}: target shown wrongly")
+    for operation, (state, data) in CONSOLE.items():
+        hearing = _hearing_in(scene, state)
+        before = _snapshot(hearing)
+        url = reverse("web:console_operate", args=[hearing.pk, operation])
+        answer = client.post(url, data)
+        where = f"console {operation} → {answer.status_code}"
+        changed = _snapshot(hearing) != before
+        if answer.status_code >= 500:
+            wrong.append(f"{where}: server error")
+        elif actor in OPERATOR and (answer.status_code != 200 or not changed):
+            wrong.append(f"{where}: the operator's button did nothing")
+        elif actor not in OPERATOR and changed:
+            wrong.append(f"{where}: someone else operated the recorder")
+        elif actor not in OPERATOR and answer.status_code not in (200, 302, 403, 404):
+            wrong.append(f"{where}: unexpected answer")
+    assert wrong == []
+
+
+ADMIN_PAGES = ["admin:index", "admin:courts_user_changelist", "admin:audit_auditevent_changelist"]
+
+
+def test_r20_admin_site_is_for_system_administrators_only(world):
+    """Django's admin site is not court-scoped: only system administrators get in."""
+    from django.test import Client
+
+    people = [world.admin, *world.people.values()]
+    wrong = []
+    for person in people:
+        client = Client()
+        client.force_login(person)
+        for name in ADMIN_PAGES:
+            status = client.get(reverse(name)).status_code
+            if (status == 200) != (person == world.admin):
+                wrong.append(f"{person.username} {name} → {status}")
+    anonymous = Client().get(reverse("admin:index"))
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    assert wrong == []

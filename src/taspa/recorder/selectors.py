@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from taspa.courts.models import Hearing, User
-from taspa.courts.selectors import court_by_ref, visible_hearings
+from taspa.courts.selectors import court_by_ref, visible_courts
 from taspa.incidents.policy import announcement_text
 from taspa.recorder.models import Preflight, Recording
 from taspa.sealing.layout import SealedFiles
@@ -78,10 +78,13 @@ def recording_summary(recording: Recording) -> dict[str, Any]:
 def recordings_page(
     user: User, *, court: str | None, case: int | None, after: int, limit: int
 ) -> dict[str, Any]:
-    """Keyset pagination by id: stable while new recordings arrive."""
-    rows = Recording.objects.filter(
-        hearing__in=visible_hearings(user, as_party=False), pk__gt=after
-    )
+    """Keyset pagination by id: stable while new recordings arrive.
+
+    Raw recordings are staff matters (``visible_hearings(user, as_party=False)``): the same
+    court scope, tested on each row's court, so PostgreSQL walks the primary key from ``after``
+    and stops at the page's end instead of collecting every visible hearing first.
+    """
+    rows = Recording.objects.filter(hearing__case__court__in=visible_courts(user), pk__gt=after)
     if court:
         found = court_by_ref(court)
         rows = rows.filter(hearing__case__court=found) if found else rows.none()

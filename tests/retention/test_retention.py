@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from taspa.audit.models import AuditEvent
 from taspa.audit.selectors import verify_audit_chain
+from taspa.recorder.models import Recording
 from taspa.retention import archive, transfer
 from taspa.retention.actions import set_judgment_effective
 from taspa.retention.models import RecordingRetention
@@ -197,3 +199,30 @@ def test_r27_moved_recording_answers_410_with_its_archive_location(world, api_as
         assert answer.json()["error"] == "moved_to_archive"
         assert "file://" in answer.json()["detail"]
     assert run_fixity().checked == 0  # the archive copy is checked there, not as a loss here
+
+
+def _due_row(world, until: date, **fields) -> RecordingRetention:
+    hearing = world.hearing()
+    recording = Recording.objects.create(
+        hearing=hearing,
+        state=Recording.State.SEALED,
+        spool_dir="",
+        started_at=timezone.now(),
+        file_name=f"h{hearing.pk}.ts",
+    )
+    return RecordingRetention.objects.create(recording=recording, retention_until=until, **fields)
+
+
+def test_r27_sweep_meets_every_due_row_once_across_batches(world, monkeypatch):
+    """The keyset on (retention_until, id) with batches of 2: days shared by several rows
+    straddle the batch edges, and ids do not follow the dates."""
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    due = [_due_row(world, UNTIL - timedelta(days=d)) for d in (1, 3, 1, 3, 0, 2, 1, 3, 1)]
+    _due_row(world, UNTIL - timedelta(days=5), hold=True)  # R24: a legal hold stays
+    _due_row(world, UNTIL - timedelta(days=5), disposition="deleted")  # already moved
+    _due_row(world, UNTIL + timedelta(days=1))  # its last day on the server
+    result = transfer.sweep(today=UNTIL + timedelta(days=1), dry_run=True)
+    expected = sorted(due, key=lambda row: (row.retention_until, row.pk))
+    assert [item.recording for item in result.items] == [row.recording_id for row in expected]
+    limited = transfer.sweep(today=UNTIL + timedelta(days=1), dry_run=True, limit=5)
+    assert [item.recording for item in limited.items] == [r.recording_id for r in expected[:5]]

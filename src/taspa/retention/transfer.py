@@ -187,8 +187,10 @@ def sweep(
             if progress:
                 progress(item)
         last = batch[-1]  # keyset on (retention_until, id): failed rows are not retried today
-        after = Q(retention_until__gt=last.retention_until) | Q(
-            retention_until=last.retention_until, id__gt=last.pk
+        # The AND-ed lower bound is what makes each batch start at the cursor: PostgreSQL
+        # cannot turn the OR alone into an index range, and would re-read every earlier row.
+        after = Q(retention_until__gte=last.retention_until) & (
+            Q(retention_until__gt=last.retention_until) | Q(id__gt=last.pk)
         )
     return result
 

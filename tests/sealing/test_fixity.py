@@ -3,14 +3,17 @@ mismatch, whichever stored file was touched."""
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from taspa.incidents.models import Incident
 from taspa.recorder import actions as recorder
 from taspa.recorder.models import Recording
-from taspa.sealing import democa
+from taspa.retention.models import RecordingRetention
+from taspa.sealing import democa, fixity
 from taspa.sealing.actions import register_signing_key
 from taspa.sealing.fixity import run_fixity
 from taspa.storage.store import get_store
@@ -78,3 +81,46 @@ def test_rolling_budget_checks_the_longest_unchecked_first(sealed):
     assert first.checked == second.checked == 1
     checked = Recording.objects.order_by("fixity_checked_at")
     assert all(r.fixity_checked_at for r in checked)
+
+
+def test_r20_a_pass_walks_the_whole_queue_in_batches_each_recording_once(world, monkeypatch):
+    """Never checked first (by id), then the longest unchecked (ties by id), read 2 a query;
+    archived (R27) and not yet stored recordings are not in the queue."""
+    now = timezone.now()
+
+    def recording(checked_at=None, stored=True) -> Recording:
+        return Recording.objects.create(
+            hearing=world.hearing(),
+            state=Recording.State.SEALED,
+            spool_dir="",
+            started_at=now,
+            stored_at=now if stored else None,
+            fixity_checked_at=checked_at,
+            bytes=10,
+        )
+
+    day, hour = now - timedelta(days=1), now - timedelta(hours=1)
+    checked = [recording(hour), recording(day), recording(hour), recording(day)]
+    never = [recording(), recording()]
+    archived = recording(day - timedelta(days=1))
+    RecordingRetention.objects.create(recording=archived, disposition="deleted", deleted_at=now)
+    recording(stored=False)
+    seen = []
+
+    def check(recording, store=None):
+        seen.append(recording.pk)
+        Recording.objects.filter(pk=recording.pk).update(fixity_checked_at=timezone.now())
+        return []
+
+    monkeypatch.setattr(fixity, "BATCH", 2)
+    monkeypatch.setattr(fixity, "check_recording", check)
+    first = run_fixity(bytes_budget=1 << 30)
+    expected = [r.pk for r in never] + [
+        r.pk for r in (checked[1], checked[3], checked[0], checked[2])
+    ]
+    assert (first.checked, seen) == (6, expected)
+    seen.clear()
+    assert run_fixity(bytes_budget=1 << 30).checked == 6  # the next pass: each once again
+    assert seen == expected
+    seen.clear()
+    assert run_fixity(bytes_budget=25).checked == 2 and seen == expected[:2]  # the budget

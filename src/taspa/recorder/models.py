@@ -40,12 +40,16 @@ class Recording(models.Model):
     # When the media and its signatures were taken into the blob store (TASPA_STORAGE).
     stored_at = models.DateTimeField(null=True, blank=True)
     # The rolling fixity job's last look at the stored blobs (R19, R20).
-    fixity_checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    fixity_checked_at = models.DateTimeField(null=True, blank=True)
     fixity_ok = models.BooleanField(null=True)
 
     class Meta:
         verbose_name = _("recording")
         verbose_name_plural = _("recordings")
+        indexes = [
+            # The fixity queue: the never checked (NULL, by id), then the longest unchecked.
+            models.Index(fields=["fixity_checked_at", "id"], name="recording_fixity_queue")
+        ]
 
     def __str__(self) -> str:
         return self.file_name or f"recording of hearing {self.hearing_id}"

@@ -8,11 +8,13 @@ is covered over days without loading the server; a recording never checked comes
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from taspa.audit.actions import record
@@ -23,6 +25,7 @@ from taspa.storage.store import BlobStore, FixityResult, get_store
 
 log = logging.getLogger("taspa.sealing")
 DEFAULT_BYTES_PER_RUN = 4 << 30
+BATCH = 100  # recordings a queue query reads
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,39 @@ def check_recording(recording: Recording, store: BlobStore | None = None) -> lis
     return list(results.values())
 
 
-def run_fixity(bytes_budget: int | None = None) -> FixityRun:
-    """One rolling pass: oldest-checked sealed recordings first, until the byte budget is spent."""
-    budget = bytes_budget or getattr(settings, "TASPA_FIXITY_BYTES_PER_RUN", DEFAULT_BYTES_PER_RUN)
-    queue = (
+def _queue() -> QuerySet[Recording]:
+    """Stored sealed recordings still on this server, in the order of the
+    ``recording_fixity_queue`` index, so a batch is read from it and never sorted."""
+    return (
         Recording.objects.filter(state=Recording.State.SEALED, stored_at__isnull=False)
         .exclude(retention__deleted_at__isnull=False)  # R27: moved to the archive, checked there
         .select_related("hearing")
-        .order_by(F("fixity_checked_at").asc(nulls_first=True), "pk")
+        .order_by("fixity_checked_at", "pk")
     )
+
+
+def _in_turn(started: datetime) -> Iterator[Recording]:
+    """The never checked by id, then the longest unchecked; ``BATCH`` rows a query, each query
+    starting where the last one stopped (an index range scan from the cursor). What this pass
+    checks itself is not met again."""
+    never, last = _queue().filter(fixity_checked_at__isnull=True), 0
+    while batch := list(never.filter(pk__gt=last)[:BATCH]):
+        yield from batch
+        last = batch[-1].pk
+    checked, after = _queue().filter(fixity_checked_at__lt=started), Q()
+    while batch := list(checked.filter(after)[:BATCH]):
+        yield from batch
+        at, pk = batch[-1].fixity_checked_at, batch[-1].pk
+        # The AND-ed lower bound lets PostgreSQL start the range at the cursor; the OR alone
+        # would be a filter over every row before it.
+        after = Q(fixity_checked_at__gte=at) & (Q(fixity_checked_at__gt=at) | Q(pk__gt=pk))
+
+
+def run_fixity(bytes_budget: int | None = None) -> FixityRun:
+    """One rolling pass: oldest-checked sealed recordings first, until the byte budget is spent."""
+    budget = bytes_budget or getattr(settings, "TASPA_FIXITY_BYTES_PER_RUN", DEFAULT_BYTES_PER_RUN)
     store, checked, failed, spent = get_store(), 0, 0, 0
-    for recording in queue.iterator(chunk_size=100):
+    for recording in _in_turn(timezone.now()):
         if checked and spent + (recording.bytes or 0) > budget:
             break
         results = check_recording(recording, store)

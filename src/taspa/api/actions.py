@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from taspa.api.models import ApiToken
@@ -16,6 +18,7 @@ from taspa.courts.policy import Action
 from taspa.errors import Forbidden
 
 TOKEN_PREFIX = "tsp_"  # noqa: S105 — a visible marker, not a secret
+LAST_USED_PRECISION = timedelta(minutes=1)  # how stale ``last_used_at`` may be
 
 
 def _digest(token: str) -> str:
@@ -53,5 +56,12 @@ def user_for_token(token: str) -> User | None:
     )
     if row is None:
         return None
-    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    stale = now - LAST_USED_PRECISION
+    if row.last_used_at is None or row.last_used_at < stale:
+        # At most one write a minute per token: a busy client's requests stay reads. The
+        # condition in the UPDATE keeps concurrent requests from writing it twice.
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=row.pk
+        ).update(last_used_at=now)
     return row.user

@@ -45,6 +45,21 @@ def test_secretary_records_marks_pauses_stops_and_plays_back(page, server, scree
     assert count - first_count >= 5, f"{count - first_count} updates in one second"
     assert len(seen) > 1, "levels change over time"
 
+    # R11: the listening monitor plays the live capture from the server, a second or so behind.
+    assert page.locator("#btn-listen").is_enabled()
+    page.click("#btn-listen")
+    page.wait_for_selector("#monitor[data-state='on']")
+    played = page.evaluate("document.getElementById('monitor-audio').currentTime")
+    time.sleep(1.5)
+    audio = page.evaluate(
+        """() => { const a = document.getElementById('monitor-audio');
+                   const lag = Number(a.closest('#monitor').dataset.lag);
+                   return {time: a.currentTime, paused: a.paused, lag: lag}; }"""
+    )
+    assert not audio["paused"] and audio["time"] - played > 1.0, audio
+    assert audio["lag"] < 1.2, f"the browser plays {audio['lag']} s behind what arrived"
+    print(f"monitor: the browser plays {audio['lag']:.2f} s behind the sound it has received")
+
     # R12: three marks by keyboard, from the participants' buttons.
     for key in ("1", "2", "3"):
         page.keyboard.press(key)
@@ -64,6 +79,7 @@ def test_secretary_records_marks_pauses_stops_and_plays_back(page, server, scree
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#btn-stop")
     page.wait_for_selector("#open-playback", timeout=60_000)
+    page.wait_for_selector("#monitor[data-state='ended']")  # the monitor stops with the recording
     page.click("#open-playback")
 
     # Playback: the waveform from precomputed peaks, the verdict, play from the second mark.

@@ -70,19 +70,24 @@
     tone.stop(audio.currentTime + 0.15);
     const meters = document.getElementById("meters");
     meters.dataset.beeps = String(Number(meters.dataset.beeps || 0) + 1);
+    meters.dataset.audio = audio.state; // "running": the beep is actually audible
   }
 
-  // --- the listening monitor ------------------------------------------------------------------
-  const MAX_LAG = 2.5; // seconds of sound buffered in the browser before it skips ahead
+  // --- the listening monitor (R11) ------------------------------------------------------------
+  // The server streams MP3 while the capture grows. Media Source Extensions take each chunk as it
+  // arrives (a plain <audio src> reads the network in 32 KB blocks: four seconds at 64 kbit/s),
+  // and the player skips ahead whenever more than MAX_LAG seconds wait in its buffer.
+  const MAX_LAG = 1.0;
+  const KEEP_S = 30; // seconds of sound already played that stay in the buffer
   let listening = false;
   let retry = null;
+  let session = null;
 
   function monitor() { return document.getElementById("monitor"); }
   function player() { return document.getElementById("monitor-audio"); }
 
   function say(status, text) {
-    const box = monitor();
-    box.dataset.state = status;
+    monitor().dataset.state = status;
     document.getElementById("monitor-status").textContent = text;
   }
 
@@ -92,20 +97,87 @@
     button.querySelector(".label").textContent = on ? monitor().dataset.stop : monitor().dataset.listen;
   }
 
+  function hangUp() {
+    if (session) session.controller.abort();
+    session = null;
+  }
+
   function listen() {
     const box = monitor();
     listening = true;
     clearTimeout(retry);
+    hangUp();
     press(true);
     say("connecting", box.dataset.connecting);
+    const url = `${box.dataset.url}?t=${Date.now()}`;
+    if (window.MediaSource && MediaSource.isTypeSupported("audio/mpeg")) {
+      stream(url);
+    } else {
+      player().src = url;
+      player().play().catch(() => {});
+    }
+  }
+
+  function stream(url) {
     const audio = player();
-    audio.src = `${box.dataset.url}?t=${Date.now()}`;
-    audio.play().catch(() => {});
+    const media = new MediaSource();
+    const current = { controller: new AbortController(), media, buffer: null, queue: [], done: false };
+    session = current;
+    audio.src = URL.createObjectURL(media);
+    media.addEventListener("sourceopen", async () => {
+      URL.revokeObjectURL(audio.src);
+      current.buffer = media.addSourceBuffer("audio/mpeg");
+      current.buffer.mode = "sequence";
+      current.buffer.addEventListener("updateend", () => pump(current));
+      try {
+        const response = await fetch(url, { signal: current.controller.signal, cache: "no-store" });
+        if (!response.ok) {
+          const reason = (await response.text()).trim();
+          if (session === current) silence("refused", reason || String(response.status));
+          return;
+        }
+        audio.play().catch(() => {});
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          current.queue.push(value);
+          pump(current);
+        }
+        current.done = true;
+        pump(current);
+      } catch (error) {
+        if (session === current) again();
+      }
+    }, { once: true });
+  }
+
+  function pump(current) {
+    const { buffer, media, queue } = current;
+    if (!buffer || buffer.updating || media.readyState !== "open") return;
+    if (queue.length) {
+      buffer.appendBuffer(queue.length === 1 ? queue.shift() : join(queue.splice(0)));
+      return;
+    }
+    const played = player().currentTime - KEEP_S;
+    if (played > 0 && buffer.buffered.length && buffer.buffered.start(0) < played) {
+      buffer.remove(0, played);
+    } else if (current.done) {
+      media.endOfStream();
+    }
+  }
+
+  function join(chunks) {
+    const whole = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+    let at = 0;
+    for (const c of chunks) { whole.set(c, at); at += c.length; }
+    return whole;
   }
 
   function silence(status, text) {
     listening = false;
     clearTimeout(retry);
+    hangUp();
     const audio = player();
     audio.pause();
     audio.removeAttribute("src");
@@ -114,12 +186,22 @@
     say(status, text);
   }
 
+  function again() {
+    // The stream ended or broke: listen again while the hearing is live, else say it stopped.
+    if (!listening) return;
+    const box = monitor();
+    if (!["recording", "paused"].includes(state())) { silence("ended", box.dataset.ended); return; }
+    say("waiting", box.dataset.waiting);
+    clearTimeout(retry);
+    retry = setTimeout(listen, 2000);
+  }
+
   function lag() {
     // How far the browser plays behind what has arrived; skip ahead when it grows.
     const audio = player();
     if (!listening || audio.paused || !audio.buffered.length) return;
     const end = audio.buffered.end(audio.buffered.length - 1);
-    if (end - audio.currentTime > MAX_LAG) audio.currentTime = end - 0.3;
+    if (end - audio.currentTime > MAX_LAG) audio.currentTime = end - 0.2;
     const behind = Math.max(0, end - audio.currentTime);
     monitor().dataset.lag = behind.toFixed(2);
     if (monitor().dataset.state === "on") {
@@ -134,17 +216,13 @@
     document.getElementById("btn-listen").addEventListener("click", () => {
       if (listening) silence("off", box.dataset.ready); else listen();
     });
-    audio.addEventListener("playing", () => { if (listening) say("on", box.dataset.on.replace("{lag}", "0.0")); });
+    audio.addEventListener("playing", () => {
+      if (listening) say("on", box.dataset.on.replace("{lag}", box.dataset.lag || "0.0"));
+    });
     audio.addEventListener("waiting", () => { if (listening) say("waiting", box.dataset.waiting); });
-    const again = () => {
-      if (!listening) return;
-      if (!["recording", "paused"].includes(state())) { silence("ended", box.dataset.ended); return; }
-      say("waiting", box.dataset.waiting);
-      retry = setTimeout(listen, 2000);
-    };
     audio.addEventListener("ended", again);
     audio.addEventListener("error", again);
-    setInterval(lag, 500);
+    setInterval(lag, 250);
   }
 
   function monitorFollows(live) {

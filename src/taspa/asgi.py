@@ -1,6 +1,13 @@
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from taspa.concurrency import BoundedViews
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taspa.settings")
-application = get_asgi_application()
+application = BoundedViews(
+    get_asgi_application(),
+    slots=settings.TASPA_WEB_CONCURRENCY,
+    wait_s=settings.TASPA_WEB_QUEUE_SECONDS,
+)

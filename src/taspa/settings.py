@@ -139,6 +139,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 
+# The server runs at most this many requests' views at once: each is a thread with its own
+# database connection (PostgreSQL's default max_connections is 100). A request waits for a free
+# one at most TASPA_WEB_QUEUE_SECONDS, then gets 503 with Retry-After (taspa/concurrency.py).
+TASPA_WEB_CONCURRENCY = env_int("TASPA_WEB_CONCURRENCY", 8, minimum=1)
+TASPA_WEB_QUEUE_SECONDS = env_int("TASPA_WEB_QUEUE_SECONDS", 10, minimum=1)
+
 # Background jobs: django-tasks with its database backend (no broker; SKIP LOCKED on PostgreSQL).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

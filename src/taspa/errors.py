@@ -40,6 +40,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class PayloadTooLarge(DomainError):
+    """The request's body is larger than the server takes for it (HTTP 413)."""
+
+    status = 413
+
+
 class Gone(DomainError):
     """The thing existed and was lawfully removed (e.g. moved to the archive, R27)."""
 

@@ -200,6 +200,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The largest request body read into memory (JSON, forms, an agent's upload chunk of at most
+# 2 MiB); a bigger one is refused with 413 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TASPA_MAX_REQUEST_BYTES", 2_621_440, minimum=2 << 20)
 
 EMAIL_HOST = env_str("TASPA_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("TASPA_EMAIL_PORT", 25, minimum=1)

@@ -204,6 +204,7 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
     settings.TASPA_STORAGE = f"file://{tmp_path / 'blobs'}"
     settings.TASPA_TRUST_ANCHORS = str(security_pki.anchors)
     settings.TASPA_ROLE = "court"
+    settings.TASPA_SPOOL = home / "spool-server"
     settings.TASPA_MEDIUM_ROOTS = [str(tmp_path / "mnt")]
     register_key(world, security_pki, "a")
     users: dict[str, User] = {}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from taspa.api.actions import user_for_token
@@ -21,12 +24,27 @@ class BearerToken(HttpBearer):
         return user
 
 
+class NotJson(ValueError):
+    """A request body sent as something other than ``application/json``."""
+
+
+class JsonBody(Parser):
+    """JSON bodies are taken only when sent as JSON: anything else is refused (415), never
+    guessed at (multipart uploads and raw chunks do not come through here)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if request.content_type != "application/json":
+            raise NotJson(request.content_type or "no content type")
+        return super().parse_body(request)
+
+
 api = NinjaAPI(
     title="Taspa",
     version="1",
     description="Court hearing recording and custody (CONTRACT.md).",
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    parser=JsonBody(),
 )
 
 
@@ -50,6 +68,13 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     return error_response(request, 422, "invalid_input", detail, errors=exc.errors)
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    detail = f"The request body is larger than the server takes ({limit} bytes)."
+    return error_response(request, 413, "request_too_large", detail)
+
+
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, "unauthorized", "A valid bearer token is required.")
@@ -57,6 +82,13 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja reports any body it cannot parse as 400; say which problem it was.
+    if isinstance(exc.__cause__, NotJson):
+        detail = f"Send the body as application/json, not {exc.__cause__}."
+        return error_response(request, 415, "unsupported_media_type", detail)
+    if isinstance(exc.__cause__, ValueError):
+        detail = f"The body is not valid JSON: {exc.__cause__}"
+        return error_response(request, 400, "invalid_json", detail)
     code = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
     return error_response(request, exc.status_code, code, str(exc))
 

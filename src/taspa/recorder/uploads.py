@@ -22,7 +22,7 @@ from django.db import transaction
 
 from taspa.audit.actions import record
 from taspa.courts.models import Hearing
-from taspa.errors import Conflict, InvalidInput
+from taspa.errors import Conflict, InvalidInput, PayloadTooLarge
 from taspa.recorder.journal import JOURNAL_NAME, MEDIA_NAME, Journal, verify_pieces
 from taspa.recorder.models import Recording
 from taspa.recorder.remote import upload_dir
@@ -76,7 +76,9 @@ def parse_content_range(header: str | None, length: int) -> int:
     if match is None:
         raise InvalidInput("content_range", "Send Content-Range: bytes START-END/TOTAL (or /*).")
     start, end = int(match[1]), int(match[2])
-    if end - start + 1 != length or length > MAX_CHUNK:
+    if length > MAX_CHUNK:
+        raise PayloadTooLarge("chunk_too_large", f"Send at most {MAX_CHUNK} bytes per chunk.")
+    if end - start + 1 != length:
         detail = f"The range holds {end - start + 1} bytes, not {length}."
         raise InvalidInput("content_range", detail)
     return start

@@ -27,10 +27,11 @@ from taspa.audit.actions import record
 from taspa.courts.actions import require
 from taspa.courts.models import Court, User
 from taspa.courts.policy import Action
-from taspa.errors import Conflict, Forbidden, InvalidInput, NotFound
+from taspa.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from taspa.replication.mirror import mirror_case
 from taspa.replication.models import Alarm, Peer, Replica, Witness
 from taspa.replication.policy import (
+    CHUNK_BYTES,
     FILE_KINDS,
     REQUIRED_KINDS,
     AlarmKind,
@@ -276,6 +277,8 @@ def receive_chunk(
     offset and its bytes match its ``Content-Digest``; otherwise the answer says where the
     centre stands, so the court resumes from there (R23)."""
     require_central()
+    if span.length > CHUNK_BYTES:  # read into memory below: courts send at most this much
+        raise PayloadTooLarge("chunk_too_large", f"Send at most {CHUNK_BYTES} bytes per chunk.")
     with transaction.atomic():
         replica = Replica.objects.select_for_update().get(pk=replica_of(peer, replica_id).pk)
         if kind not in replica.files:

@@ -9,7 +9,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from taspa.courts.models import User
-from taspa.errors import InvalidInput, NotFound
+from taspa.errors import NotFound, PayloadTooLarge
 from taspa.sealing import actions
 
 router = Router(tags=["sealing"])
@@ -44,7 +44,7 @@ def register_signing_key(
 ):
     """Register the user's EDS key (R14): multipart ``p12`` file + ``password``; admins only."""
     if p12.size is not None and p12.size > actions.MAX_P12_BYTES:
-        raise InvalidInput("p12_unreadable", "That file is too large to be a PKCS#12 key file.")
+        raise PayloadTooLarge("p12_too_large", "That file is too large to be a PKCS#12 key file.")
     key = actions.register_signing_key(
         actor=request.user, user=_user(user_id), p12=p12.read(), password=password
     )

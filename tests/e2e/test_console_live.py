@@ -123,7 +123,7 @@ LISTEN_FOR_ONSETS = """() => new Promise((resolve) => {
     }
     if (loud && rms < 0.01) loud = false;
   }, 4);
-  setTimeout(() => { clearInterval(timer); resolve(onsets); }, 10000);
+  setTimeout(() => { clearInterval(timer); resolve(onsets); }, 12500);
 })"""
 
 

@@ -73,6 +73,7 @@ def test_participant_submits_a_copy_petition_and_downloads_the_copy(
     # The participant downloads it while the link lives.
     page.reload()
     page.wait_for_selector(f"#download-{petition}")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "participant-petitions.png"))
     with page.expect_download() as arrived:
         page.click(f"#download-{petition}")

@@ -64,8 +64,9 @@ def test_secretary_records_marks_pauses_stops_and_plays_back(page, server, scree
     for key in ("1", "2", "3"):
         page.keyboard.press(key)
         page.wait_for_selector(".controls .notice", state="attached")
-        time.sleep(0.6)
+        time.sleep(1.3)  # people speak for a while: marks a second or more apart
     page.wait_for_function("document.querySelectorAll('ol.timeline li.tl-mark').length >= 3")
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "console-recording.png"))
 
     # R6: a recess is a lawful pause; then resume and stop.

@@ -105,7 +105,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     """A participant's petitions: submit one online, follow its deadline (R34), download the
     copy while the link lives (R31) and confirm receiving it (R35)."""
     hearings = selectors.hearings_of_party(request.user)
-    initial = {"applicant_name": request.user.get_full_name() or request.user.get_username()}
+    initial = {"applicant_name": str(request.user)}  # the account's full name
     form = PetitionForm(request.POST or None, hearings=hearings, initial=initial)
     if request.method == "POST" and form.is_valid():
         petition = _register(request, form)
@@ -113,7 +113,7 @@ def portal(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Petition № %(id)s reached the court.") % {"id": petition.pk}
             )
-            return redirect(f"{reverse('access:portal')}#petition-{petition.pk}")
+            return redirect("access:portal")
     context = {
         "form": form,
         "hearings": hearings,
@@ -137,4 +137,4 @@ def receipt(request: HttpRequest, petition_id: int) -> HttpResponse:
         messages.success(
             request, _("Your receipt mark is on petition № %(id)s.") % {"id": petition.pk}
         )
-    return redirect(f"{reverse('access:portal')}#petition-{petition.pk}")
+    return redirect("access:portal")

@@ -253,7 +253,7 @@ def _petition_row(petition: Any, today: Any, selectors: ModuleType) -> list[Cell
     return [
         Cell(str(petition.received_at)),
         Cell(petition.hearing.case.number),
-        Cell(petition.kind),
+        Cell(_("copy") if petition.kind == "copy" else _("review in court")),
         Cell(petition.applicant_name),
         Cell(str(petition.due_date or ""), tone="bad" if overdue else ""),
         state,

@@ -16,7 +16,7 @@ from taspa.recorder.models import Recording
 from taspa.recorder.sealing import effective_marks, pause_list
 from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
-from taspa.web.selectors import mark_label, may_play, pause_labels
+from taspa.web.selectors import may_play, pause_labels
 
 CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "application/json"}
 
@@ -70,7 +70,8 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "verdict": read_json(files.verdict),
         "marks": marks,
         "timeline": {
-            "marks": [{"time": m["offset_s"], "label": mark_label(m)} for m in marks],
+            # On the waveform the name alone: marks seconds apart must not cover each other.
+            "marks": [{"time": m["offset_s"], "label": m["speaker"]} for m in marks],
             "pauses": _pauses(recording),
         },
     }

@@ -76,6 +76,6 @@
       });
     });
     const now = document.getElementById("now");
-    audio.addEventListener("timeupdate", () => { now.textContent = audio.currentTime.toFixed(1) + " s"; });
+    audio.addEventListener("timeupdate", () => { now.textContent = (now.dataset.format || "{n} s").replace("{n}", audio.currentTime.toFixed(1)); });
   });
 })();

@@ -16,7 +16,8 @@ moved and deleted; a week's backlog is due. The scales grow the same database (1
 At each scale, per request, a fresh ``taspa serve`` (uvicorn, default settings) gets a fixed
 request rate from ``bench.loadgen`` (open loop: latency counts from each request's due time, so
 a stall is not hidden) and then ``wrk`` (closed loop, 4 connections, its maximum throughput);
-the server's peak RSS is its ``VmHWM`` after the fixed-rate run. The raw figure each is compared
+the server's peak RSS is its ``VmHWM`` after the fixed-rate run, its peak threads and PostgreSQL
+connections are sampled every 0.1 s during it. The raw figure each is compared
 with is the endpoint's slowest SQL statement run alone through psycopg on the same data — what
 the request would cost with no Python around the database. The sweep is
 ``taspa retention run --dry-run`` (wall time and peak RSS of the process), against one SELECT
@@ -38,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -351,6 +353,46 @@ class Measured:
     load: LoadResult
     peak_rss: int  # bytes
     wrk: str
+    peak_threads: int  # the server process's, sampled during the fixed-rate run
+    peak_connections: int  # PostgreSQL client connections the server held, likewise
+
+
+class Sampler:
+    """Every 0.1 s while running: the server's thread count and its PostgreSQL connections
+    (every client backend but those open before the server started: this process's own)."""
+
+    SQL = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.before = self._connections()
+        self.threads = self.connections = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _connections(self) -> int:
+        return self.conn.execute(self.SQL).fetchone()[0]
+
+    def start(self, pid: int) -> None:
+        def run() -> None:
+            while not self._stop.wait(0.1):
+                try:
+                    threads = len(os.listdir(f"/proc/{pid}/task"))
+                except OSError:
+                    return
+                self.threads = max(self.threads, threads)
+                self.connections = max(self.connections, self._connections() - self.before)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.conn.close()
 
 
 class Server:
@@ -405,16 +447,21 @@ def wrk(url: str, token: str | None) -> str:
 
 
 def measure(env, path: str, token: str | None, rate: float, seconds: float) -> Measured:
-    """A fresh server, a warm-up, the fixed-rate run (peak RSS read here), then ``wrk``."""
+    """A fresh server, a warm-up, the fixed-rate run (peak RSS, threads and database
+    connections read here), then ``wrk``."""
+    sampler = Sampler(env["DATABASE_URL"])
     server = Server(env)
     try:
         url = server.url + path
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         open_loop(url, headers=headers, rate=10, seconds=1)  # warm: imports, first connection
+        sampler.start(server.process.pid)
         result = open_loop(url, headers=headers, rate=rate, seconds=seconds, timeout=10.0)
+        sampler.stop()
         peak = server.peak_rss()
-        return Measured(result, peak, wrk(url, token))
+        return Measured(result, peak, wrk(url, token), sampler.threads, sampler.connections)
     finally:
+        sampler.stop()
         server.stop()
 
 
@@ -472,18 +519,15 @@ def fixity_pass(limit_s: int = 120) -> tuple[float | None, float, int]:
 
 
 def fixity_first_rows() -> list:
-    """What one batch of the pass needs: the oldest-checked 100, fetched as a plain query."""
-    from django.db.models import F
+    """What one batch of the pass needs: the pass's own queue query for its first batch (the
+    never checked, then the longest unchecked), fetched as a plain query."""
+    import itertools
 
-    from taspa.recorder.models import Recording
+    from django.utils import timezone
 
-    queue = (
-        Recording.objects.filter(state=Recording.State.SEALED, stored_at__isnull=False)
-        .exclude(retention__deleted_at__isnull=False)
-        .select_related("hearing")
-        .order_by(F("fixity_checked_at").asc(nulls_first=True), "pk")
-    )
-    return list(queue[:100])
+    from taspa.sealing import fixity
+
+    return list(itertools.islice(fixity._in_turn(timezone.now()), fixity.BATCH))
 
 
 def setup_django(home: Path, url: str) -> None:
@@ -617,7 +661,8 @@ def api_row(rows: int, label: str, m: Measured, raw_ms: float | None) -> str:
     return (
         f"| {rows:,} | {label} | {_ms(p50)} | {_ms(load.percentile(95))} | "
         f"{_ms(load.percentile(99))} | {load.errors}/{len(load.latencies)} | "
-        f"{m.peak_rss / MiB:.0f} MiB | {f'{raw_ms:.1f} ms' if raw_ms else '— (no SQL)'} | "
+        f"{m.peak_rss / MiB:.0f} MiB, {m.peak_threads} threads, {m.peak_connections} | "
+        f"{f'{raw_ms:.1f} ms' if raw_ms else '— (no SQL)'} | "
         f"{ratio} | {m.wrk} |"
     )
 
@@ -625,7 +670,8 @@ def api_row(rows: int, label: str, m: Measured, raw_ms: float | None) -> str:
 def sweep_row(rows: int, s: Sweep, runs: int) -> str:
     return (
         f"| {rows:,} | `taspa retention run --dry-run`: {s.due:,} due, median of {runs} "
-        f"| {s.seconds:.2f} s | — | — | — | {s.peak_rss / MiB:.0f} MiB | "
+        f"| {s.seconds:.2f} s (the sweep alone, in process: {s.in_process_s:.2f} s) | — | — | — "
+        f"| {s.peak_rss / MiB:.0f} MiB | "
         f"{s.all_due_ms:.0f} ms (one SELECT of every due row) | "
         f"{s.seconds * 1e3 / s.all_due_ms:.0f}× | — |"
     )
@@ -723,7 +769,8 @@ def main() -> None:
             notes += more
         print(
             f"| recordings | measure ({args.rate:g} req/s for {args.seconds:g} s, open loop) "
-            "| Taspa p50 | p95 | p99 | errors | server peak RSS | raw: slowest SQL alone "
+            "| Taspa p50 | p95 | p99 | errors | server peaks: RSS, threads, PostgreSQL "
+            "connections | raw: slowest SQL alone "
             "(psycopg, median of 5) | p50 ÷ raw | `wrk` closed loop, 4 connections |"
         )
         print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

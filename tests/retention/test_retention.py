@@ -1,11 +1,13 @@
 """R24 and R27 at the court: the retention clock from the judgment date, legal hold, the dry
 run, archive-then-delete with the archive copy verified, and a crash between the two."""
 
+import importlib
 import tarfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -199,6 +201,7 @@ def test_r27_moved_recording_answers_410_with_its_archive_location(world, api_as
         assert answer.json()["error"] == "moved_to_archive"
         assert "file://" in answer.json()["detail"]
     assert run_fixity().checked == 0  # the archive copy is checked there, not as a loss here
+    assert Recording.objects.get(pk=recording.pk).stored_at is None  # out of the fixity index
 
 
 def _due_row(world, until: date, **fields) -> RecordingRetention:
@@ -226,3 +229,19 @@ def test_r27_sweep_meets_every_due_row_once_across_batches(world, monkeypatch):
     assert [item.recording for item in result.items] == [row.recording_id for row in expected]
     limited = transfer.sweep(today=UNTIL + timedelta(days=1), dry_run=True, limit=5)
     assert [item.recording for item in limited.items] == [r.recording_id for r in expected[:5]]
+
+
+def test_r27_recordings_moved_before_the_upgrade_leave_the_store_too(world):
+    """The data migration: what R27 moved before deletion cleared ``stored_at`` leaves the
+    fixity queue's index like what it moves now."""
+    migration = importlib.import_module(
+        "taspa.retention.migrations.0002_moved_recordings_not_stored"
+    )
+    moved, kept = _due_row(world, UNTIL), _due_row(world, UNTIL)
+    RecordingRetention.objects.filter(pk=moved.pk).update(
+        disposition="deleted", deleted_at=timezone.now()
+    )
+    Recording.objects.update(stored_at=timezone.now())
+    migration.moved_recordings_not_stored(apps, None)
+    assert Recording.objects.get(pk=moved.recording_id).stored_at is None
+    assert Recording.objects.get(pk=kept.recording_id).stored_at is not None

@@ -37,7 +37,8 @@ class Recording(models.Model):
     )
     signer_subject = models.CharField(max_length=500, blank=True)
     sealed_at = models.DateTimeField(null=True, blank=True)
-    # When the media and its signatures were taken into the blob store (TASPA_STORAGE).
+    # When the media and its signatures were taken into the blob store (TASPA_STORAGE); None
+    # while they are not there: before sealing, and once R27 moved them to the archive.
     stored_at = models.DateTimeField(null=True, blank=True)
     # The rolling fixity job's last look at the stored blobs (R19, R20).
     fixity_checked_at = models.DateTimeField(null=True, blank=True)
@@ -47,8 +48,13 @@ class Recording(models.Model):
         verbose_name = _("recording")
         verbose_name_plural = _("recordings")
         indexes = [
-            # The fixity queue: the never checked (NULL, by id), then the longest unchecked.
-            models.Index(fields=["fixity_checked_at", "id"], name="recording_fixity_queue")
+            # The fixity queue: the never checked (NULL, by id), then the longest unchecked; only
+            # what is in the store, so recordings moved to the archive (R27) are not walked over.
+            models.Index(
+                fields=["fixity_checked_at", "id"],
+                name="recording_fixity_queue",
+                condition=models.Q(state="sealed", stored_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

@@ -108,6 +108,8 @@ def _delete(row: RecordingRetention, recording: Recording) -> RecordingRetention
             return row
         row.disposition, row.deleted_at = Disposition.DELETED, timezone.now()
         row.save()
+        # No longer in this server's store: out of the fixity queue's index (sealing.fixity).
+        Recording.objects.filter(pk=recording.pk).update(stored_at=None)
         record(
             actor=None,
             action="retention.delete",

@@ -77,7 +77,8 @@ class Scene:
     medium: Medium  # with the secretary
     handed_medium: Medium  # handed over to the archivist
     destruction_act: DestructionAct
-    review_petition: Petition  # open, applicant: party
+    review_petition: Petition  # open, applicant: party, a review booked
+    open_petition: Petition  # open, applicant: party, nothing booked yet
     copy_petition: Petition  # fulfilled, applicant: party, with a copy
     copy: Copy
     users: dict[str, User] = field(default_factory=dict)
@@ -292,6 +293,19 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
         booked_by=secretary,
     )
     copy_petition, copy = _copy(world, recording, users["party"])
+    open_petition = Petition.objects.create(
+        hearing=sealed,
+        kind="review",
+        channel=Petition.Channel.ONLINE,
+        applicant_name="Әсел Үмбетова",
+        applicant_role="participant",
+        applicant_user=users["party"],
+        delivery="online",
+        received_at=today,
+        due_date=today + timedelta(days=7),
+        rule="R28",
+        registered_by=users["party"],
+    )
 
     peaks = PlaybackFiles.of(recording.pk).root
     peaks.mkdir(parents=True)
@@ -315,6 +329,7 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
         handed_medium=handed,
         destruction_act=destruction,
         review_petition=review,
+        open_petition=open_petition,
         copy_petition=copy_petition,
         copy=copy,
         users=users,

@@ -20,7 +20,7 @@ from security.scene import Scene
 from taspa.access.models import Copy
 from taspa.api.models import ApiToken
 
-REFUSED = {401, 403, 404}
+REFUSED = {401, 403, 404, 422}  # 422: an id no object can have (0)
 OUTSIDERS = ["secretary@other", "judge@region", "archivist@region", "other_party", "anonymous"]
 DOCUMENT_TYPES = ("application/pdf", "application/zip", "video/", "audio/", "application/pkcs7")
 

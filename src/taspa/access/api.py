@@ -14,6 +14,7 @@ from taspa.access.calendar import local_today
 from taspa.access.documents import form_pdf
 from taspa.access.models import Copy, Petition
 from taspa.api.ranges import ranged_file_response
+from taspa.api.types import Id
 from taspa.courts.models import Case, Hearing
 from taspa.courts.selectors import user_by_ref
 from taspa.errors import InvalidInput, NotFound
@@ -29,19 +30,19 @@ class ApplicantIn(Schema):
 
 
 class PetitionIn(Schema):
-    hearing: int
+    hearing: Id
     kind: str
     applicant: ApplicantIn
     delivery: str = "online"
     received_at: date | None = None
     personal_data_warning_acknowledged: bool = False
     medium_formatting_consent: bool = False  # R33, Appendix 1/2 (extension)
-    applicant_user: int | str | None = None  # staff: the applicant's account, for downloads
+    applicant_user: Id | str | None = None  # staff: the applicant's account, for downloads
 
 
 class FulfilIn(Schema):
     starts_at: str | None = None
-    place: str = ""
+    place: str = Field("", max_length=255)
 
 
 class ReceiptIn(Schema):
@@ -54,7 +55,7 @@ class MediumCheckIn(Schema):
 
 
 class PartyIn(Schema):
-    user: int | str
+    user: Id | str
     role: str
 
 
@@ -103,12 +104,12 @@ def list_petitions(
 
 
 @router.get("/petitions/{petition_id}")
-def get_petition(request: HttpRequest, petition_id: int):
+def get_petition(request: HttpRequest, petition_id: Id):
     return selectors.petition_answer(_petition(request, petition_id), local_today())
 
 
 @router.post("/petitions/{petition_id}/fulfil")
-def fulfil(request: HttpRequest, petition_id: int, payload: FulfilIn | None = None):
+def fulfil(request: HttpRequest, petition_id: Id, payload: FulfilIn | None = None):
     from django.utils.dateparse import parse_datetime
 
     payload = payload or FulfilIn()
@@ -128,7 +129,7 @@ def fulfil(request: HttpRequest, petition_id: int, payload: FulfilIn | None = No
 
 
 @router.post("/petitions/{petition_id}/receipt", response={201: dict})
-def receipt(request: HttpRequest, petition_id: int, payload: ReceiptIn):
+def receipt(request: HttpRequest, petition_id: Id, payload: ReceiptIn):
     actions.record_receipt(
         actor=request.user,
         petition=_petition(request, petition_id),
@@ -140,7 +141,7 @@ def receipt(request: HttpRequest, petition_id: int, payload: ReceiptIn):
 
 
 @router.post("/petitions/{petition_id}/medium-check")
-def medium_check(request: HttpRequest, petition_id: int, payload: MediumCheckIn):
+def medium_check(request: HttpRequest, petition_id: Id, payload: MediumCheckIn):
     slot = actions.record_medium_check(
         actor=request.user, petition=_petition(request, petition_id), intact=payload.intact
     )
@@ -148,7 +149,7 @@ def medium_check(request: HttpRequest, petition_id: int, payload: MediumCheckIn)
 
 
 @router.post("/petitions/{petition_id}/medium-written")
-def medium_written(request: HttpRequest, petition_id: int):
+def medium_written(request: HttpRequest, petition_id: Id):
     petition = _petition(request, petition_id)
     copy = Copy.objects.filter(petition=petition).first()
     if copy is None:
@@ -158,7 +159,7 @@ def medium_written(request: HttpRequest, petition_id: int):
 
 
 @router.get("/petitions/{petition_id}/form")
-def form(request: HttpRequest, petition_id: int, language: Literal["kk", "ru"] = "ru"):
+def form(request: HttpRequest, petition_id: Id, language: Literal["kk", "ru"] = "ru"):
     """Appendix 1 or 2 filled from the petition, to print and sign (R31, R35)."""
     petition = _petition(request, petition_id)
     response = HttpResponse(form_pdf(petition, language), content_type="application/pdf")
@@ -167,7 +168,7 @@ def form(request: HttpRequest, petition_id: int, language: Literal["kk", "ru"] =
 
 
 @router.get("/copies/{copy_id}/download")
-def download(request: HttpRequest, copy_id: int):
+def download(request: HttpRequest, copy_id: Id):
     """The copy package (zip, HTTP Range), for the applicant until the link expires."""
     copy = Copy.objects.select_related("petition__hearing__case__court").filter(pk=copy_id).first()
     if copy is None:
@@ -181,7 +182,7 @@ def download(request: HttpRequest, copy_id: int):
 
 
 @router.post("/cases/{case_id}/parties", response={201: dict})
-def link_party(request: HttpRequest, case_id: int, payload: PartyIn):
+def link_party(request: HttpRequest, case_id: Id, payload: PartyIn):
     """The court links a participant's account to a case (R28, R30)."""
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     user = user_by_ref(payload.user)

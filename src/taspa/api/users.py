@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from taspa.api.actions import issue_token
+from taspa.api.types import Id
 from taspa.courts import actions, selectors
 from taspa.courts.actions import RoleGrant
 from taspa.courts.models import User
@@ -18,13 +19,13 @@ router = Router(tags=["users"])
 
 class RoleIn(Schema):
     role: Role
-    court: int | str | None = None
+    court: Id | str | None = None
 
 
 class UserIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     full_name: str = Field(min_length=1, max_length=255)
-    email: str = ""
+    email: str = Field("", max_length=254)
     roles: list[RoleIn] = []
     password: str | None = None
 
@@ -60,7 +61,7 @@ def create_user(request: HttpRequest, payload: UserIn):
 
 
 @router.post("/users/{user_id}/token", response={201: TokenOut})
-def create_token(request: HttpRequest, user_id: int):
+def create_token(request: HttpRequest, user_id: Id):
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise NotFound(f"No user {user_id}.")

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from taspa.api.types import Id
 from taspa.courts import actions, selectors
 from taspa.courts.models import Case, Courtroom, Hearing
 from taspa.courts.policy import CaseKind, CourtLevel, Instance
@@ -36,7 +37,7 @@ class SourceIn(Schema):
 
 
 class CourtroomIn(Schema):
-    court: int | str
+    court: Id | str
     name: str = Field(min_length=1, max_length=255)
     sources: list[SourceIn] = []
 
@@ -44,7 +45,7 @@ class CourtroomIn(Schema):
 class CaseIn(Schema):
     number: str = Field(min_length=1, max_length=64)
     kind: CaseKind
-    court: int | str
+    court: Id | str
     language: Literal["kk", "ru"] = "kk"
 
 
@@ -76,12 +77,12 @@ class Circumstances(Schema):
 
 
 class HearingIn(Schema):
-    case: int
-    courtroom: int
+    case: Id
+    courtroom: Id
     instance: Instance
     closed: bool = False
-    judge: int | str
-    secretary: int | str
+    judge: Id | str
+    secretary: Id | str
     scheduled_at: datetime
     participants: list[ParticipantIn] = []
     circumstances: Circumstances = Circumstances()
@@ -176,7 +177,7 @@ def _decision(request: HttpRequest, hearing: Hearing) -> dict[str, Any]:
     }
 
 
-def visible_hearing(request: HttpRequest, hearing_id: int) -> Hearing:
+def visible_hearing(request: HttpRequest, hearing_id: Id) -> Hearing:
     """The hearing if the caller may see it; otherwise 404, so other courts' hearings stay
     invisible rather than merely forbidden."""
     hearing = selectors.visible_hearings(request.user).filter(pk=hearing_id).first()
@@ -190,10 +191,10 @@ def list_hearings(request: HttpRequest, state: str | None = None, limit: int = 1
     hearings = selectors.visible_hearings(request.user).order_by("-scheduled_at", "-id")
     if state:
         hearings = hearings.filter(state=state)
-    return {"items": [selectors.hearing_summary(h) for h in hearings[: min(limit, 500)]]}
+    return {"items": [selectors.hearing_summary(h) for h in hearings[: min(max(limit, 1), 500)]]}
 
 
 @router.get("/hearings/{hearing_id}")
-def get_hearing(request: HttpRequest, hearing_id: int):
+def get_hearing(request: HttpRequest, hearing_id: Id):
     hearing = visible_hearing(request, hearing_id)
     return selectors.hearing_detail(hearing) | _decision(request, hearing)

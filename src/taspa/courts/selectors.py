@@ -100,8 +100,11 @@ def may_view_hearing(user: User, hearing: Hearing) -> bool:
 
 def court_by_ref(ref: int | str) -> Court | None:
     """A court named by its id or its code."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        found = Court.objects.filter(pk=int(ref)).first()
+    # Only ASCII digits name an id ("²".isdigit() too), and only as many as a key can hold.
+    digits = isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) < 19
+    number = int(ref) if digits or isinstance(ref, int) else None
+    if number is not None and 0 < number < 2**63:
+        found = Court.objects.filter(pk=number).first()
         if found is not None:
             return found
     return Court.objects.filter(code=str(ref)).first()

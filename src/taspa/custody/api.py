@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa.api.types import Id
 from taspa.courts.models import Case
 from taspa.courts.policy import Action
 from taspa.courts.selectors import court_by_ref, may_act_in_court, user_by_ref, visible_hearings
@@ -22,27 +23,27 @@ router = Router(tags=["custody"])
 
 
 class MediumIn(Schema):
-    mount: str = Field(min_length=1)
+    mount: str = Field(min_length=1, max_length=500)
     kind: str = "usb"
 
 
 class HandoverIn(Schema):
-    to: int | str
+    to: Id | str
 
 
 class AcceptIn(Schema):
-    mount: str = Field(min_length=1)
+    mount: str = Field(min_length=1, max_length=500)
 
 
 class VisualCheckIn(Schema):
     intact: bool
     note: str = ""
-    review: str = ""
+    review: str = Field("", max_length=100)
 
 
 class DestructionIn(Schema):
-    court: int | str
-    media: list[int] = Field(min_length=1)
+    court: Id | str
+    media: list[Id] = Field(min_length=1)
     on: date | None = None
 
 
@@ -59,7 +60,7 @@ def _pdf(pdf: bytes, name: str) -> HttpResponse:
 
 
 @router.post("/recordings/{recording_id}/medium", response={201: dict})
-def write_medium(request: HttpRequest, recording_id: int, payload: MediumIn):
+def write_medium(request: HttpRequest, recording_id: Id, payload: MediumIn):
     """R12, R33: empty the medium mounted at ``mount`` on the court server and write the copy.
     Low-level formatting of a device is for the command line only (``taspa medium write``)."""
     recording = Recording.objects.filter(
@@ -85,12 +86,12 @@ def _medium(request: HttpRequest, medium_id: int) -> Medium:
 
 
 @router.get("/media/{medium_id}")
-def get_medium(request: HttpRequest, medium_id: int):
+def get_medium(request: HttpRequest, medium_id: Id):
     return selectors.medium_detail(_medium(request, medium_id))
 
 
 @router.get("/media/{medium_id}/label")
-def label(request: HttpRequest, medium_id: int, language: str = "kk"):
+def label(request: HttpRequest, medium_id: Id, language: str = "kk"):
     """R15: the envelope label, one PDF per language."""
     medium = _medium(request, medium_id)
     if not medium.valid:
@@ -100,7 +101,7 @@ def label(request: HttpRequest, medium_id: int, language: str = "kk"):
 
 
 @router.post("/media/{medium_id}/handover")
-def handover(request: HttpRequest, medium_id: int, payload: HandoverIn):
+def handover(request: HttpRequest, medium_id: Id, payload: HandoverIn):
     recipient = user_by_ref(payload.to)
     if recipient is None:
         raise InvalidInput("unknown_user", f"No user {payload.to!r}.")
@@ -109,7 +110,7 @@ def handover(request: HttpRequest, medium_id: int, payload: HandoverIn):
 
 
 @router.post("/media/{medium_id}/accept")
-def accept(request: HttpRequest, medium_id: int, payload: AcceptIn):
+def accept(request: HttpRequest, medium_id: Id, payload: AcceptIn):
     actions.accept_medium(
         actor=request.user, medium=_medium(request, medium_id), mount=payload.mount
     )
@@ -117,7 +118,7 @@ def accept(request: HttpRequest, medium_id: int, payload: AcceptIn):
 
 
 @router.post("/media/{medium_id}/visual-check", response={201: dict})
-def visual_check(request: HttpRequest, medium_id: int, payload: VisualCheckIn):
+def visual_check(request: HttpRequest, medium_id: Id, payload: VisualCheckIn):
     check = actions.record_visual_check(
         actor=request.user,
         medium=_medium(request, medium_id),
@@ -163,7 +164,7 @@ def destruction_act(request: HttpRequest, payload: DestructionIn):
 
 
 @router.get("/destruction-acts/{act_id}/pdf")
-def destruction_act_pdf(request: HttpRequest, act_id: int, language: str = "kk"):
+def destruction_act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     act = DestructionAct.objects.filter(pk=act_id).first()
     if act is None:
         raise NotFound(f"No destruction act {act_id}.")
@@ -172,7 +173,7 @@ def destruction_act_pdf(request: HttpRequest, act_id: int, language: str = "kk")
 
 
 @router.get("/cases/{case_id}/inventory")
-def inventory(request: HttpRequest, case_id: int):
+def inventory(request: HttpRequest, case_id: Id):
     """R12: the case file's inventory entries for its media."""
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not may_act_in_court(request.user, Action.VIEW_HEARING, case.court):

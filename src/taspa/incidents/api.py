@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa.api.types import Id
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES
@@ -33,7 +34,7 @@ class ForwardIn(Schema):
 
 
 class ActIn(Schema):
-    incidents: list[int] = Field(min_length=1)
+    incidents: list[Id] = Field(min_length=1)
 
 
 class SignIn(Schema):
@@ -41,7 +42,7 @@ class SignIn(Schema):
 
 
 @router.post("/hearings/{hearing_id}/incidents", response={201: dict})
-def create_incident(request: HttpRequest, hearing_id: int, payload: IncidentIn):
+def create_incident(request: HttpRequest, hearing_id: Id, payload: IncidentIn):
     incident = actions.report_incident(
         actor=request.user,
         hearing=visible_hearing(request, hearing_id),
@@ -64,12 +65,12 @@ def _incident(request: HttpRequest, incident_id: int) -> Incident:
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(request: HttpRequest, incident_id: int):
+def get_incident(request: HttpRequest, incident_id: Id):
     return selectors.incident_detail(_incident(request, incident_id))
 
 
 @router.post("/incidents/{incident_id}/judge-told")
-def judge_told(request: HttpRequest, incident_id: int, payload: MomentIn | None = None):
+def judge_told(request: HttpRequest, incident_id: Id, payload: MomentIn | None = None):
     incident = actions.record_judge_told(
         actor=request.user, incident=_incident(request, incident_id), at=payload and payload.at
     )
@@ -77,7 +78,7 @@ def judge_told(request: HttpRequest, incident_id: int, payload: MomentIn | None 
 
 
 @router.post("/incidents/{incident_id}/announced")
-def announced(request: HttpRequest, incident_id: int, payload: MomentIn | None = None):
+def announced(request: HttpRequest, incident_id: Id, payload: MomentIn | None = None):
     incident = actions.record_announced(
         actor=request.user, incident=_incident(request, incident_id), at=payload and payload.at
     )
@@ -85,7 +86,7 @@ def announced(request: HttpRequest, incident_id: int, payload: MomentIn | None =
 
 
 @router.post("/incidents/{incident_id}/notify")
-def notify(request: HttpRequest, incident_id: int):
+def notify(request: HttpRequest, incident_id: Id):
     incident = actions.inform_court_admin(
         actor=request.user, incident=_incident(request, incident_id)
     )
@@ -93,7 +94,7 @@ def notify(request: HttpRequest, incident_id: int):
 
 
 @router.post("/incidents/{incident_id}/forward")
-def forward(request: HttpRequest, incident_id: int, payload: ForwardIn | None = None):
+def forward(request: HttpRequest, incident_id: Id, payload: ForwardIn | None = None):
     sent = actions.forward_incident(
         actor=request.user,
         incident=_incident(request, incident_id),
@@ -108,7 +109,7 @@ def inbox(request: HttpRequest, unread: bool = False, limit: int = 100):
 
 
 @router.post("/inbox/{notification_id}/read")
-def read(request: HttpRequest, notification_id: int):
+def read(request: HttpRequest, notification_id: Id):
     notification = Notification.objects.filter(pk=notification_id, recipient=request.user).first()
     if notification is None:
         raise NotFound(f"No notice {notification_id} in your inbox.")
@@ -118,7 +119,7 @@ def read(request: HttpRequest, notification_id: int):
 
 
 @router.post("/hearings/{hearing_id}/acts", response={201: dict})
-def draw_up_act(request: HttpRequest, hearing_id: int, payload: ActIn):
+def draw_up_act(request: HttpRequest, hearing_id: Id, payload: ActIn):
     hearing = visible_hearing(request, hearing_id)
     found = list(Incident.objects.filter(pk__in=payload.incidents, hearing=hearing))
     missing = set(payload.incidents) - {i.pk for i in found}
@@ -142,12 +143,12 @@ def _act(request: HttpRequest, act_id: int) -> Act:
 
 
 @router.get("/acts/{act_id}")
-def get_act(request: HttpRequest, act_id: int):
+def get_act(request: HttpRequest, act_id: Id):
     return selectors.act_summary(_act(request, act_id))
 
 
 @router.get("/acts/{act_id}/pdf")
-def act_pdf(request: HttpRequest, act_id: int, language: str = "kk"):
+def act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     """The act in Kazakh or Russian: two separate documents, each carrying every signature."""
     if language not in OFFICIAL_LANGUAGES:
         raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
@@ -159,7 +160,7 @@ def act_pdf(request: HttpRequest, act_id: int, language: str = "kk"):
 
 
 @router.post("/acts/{act_id}/sign")
-def sign(request: HttpRequest, act_id: int, payload: SignIn | None = None):
+def sign(request: HttpRequest, act_id: Id, payload: SignIn | None = None):
     act = acts.sign_act(
         actor=request.user, act=_act(request, act_id), role=payload.role if payload else None
     )

@@ -15,6 +15,7 @@ from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from taspa.api.types import MAX_ID, Cursor, Id
 from taspa.courts.models import Courtroom, Hearing
 from taspa.errors import NotFound
 from taspa.recorder import remote, uploads
@@ -34,10 +35,10 @@ admin_router = Router(tags=["recorder agent"])
 
 
 class EventIn(Schema):
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_ID)
     kind: str = Field(min_length=1, max_length=32)
-    at: float
-    hearing: int | None = None
+    at: float = Field(ge=0, lt=253402300800, allow_inf_nan=False)  # Unix time, < year 10000
+    hearing: Id | None = None
     data: dict[str, Any] = {}
 
 
@@ -46,7 +47,7 @@ class EventsIn(Schema):
 
 
 class LevelsIn(Schema):
-    hearing: int | None = None
+    hearing: Id | None = None
     channels: list[dict[str, Any]] = Field(max_length=64)
 
 
@@ -71,14 +72,14 @@ def server_time(request: HttpRequest):
 
 
 @router.get("/agent/courtrooms/{courtroom_id}/config")
-def config(request: HttpRequest, courtroom_id: int):
+def config(request: HttpRequest, courtroom_id: Id):
     agent = _agent(request, courtroom_id)
     remote.seen(agent)
     return {"courtroom": courtroom_id, "sources": agent.courtroom.sources, "now": time.time()}
 
 
 @router.get("/agent/courtrooms/{courtroom_id}/commands")
-def commands(request: HttpRequest, courtroom_id: int, after: int = 0):
+def commands(request: HttpRequest, courtroom_id: Id, after: Cursor = 0):
     """Commands queued for the agent after its cursor ``after`` (short polling)."""
     agent = _agent(request, courtroom_id)
     remote.seen(agent)
@@ -86,26 +87,26 @@ def commands(request: HttpRequest, courtroom_id: int, after: int = 0):
 
 
 @router.post("/agent/courtrooms/{courtroom_id}/events")
-def events(request: HttpRequest, courtroom_id: int, payload: EventsIn):
+def events(request: HttpRequest, courtroom_id: Id, payload: EventsIn):
     agent = _agent(request, courtroom_id)
     acked = remote.apply_events(agent, [e.dict() for e in payload.events])
     return {"acked": acked}
 
 
 @router.post("/agent/courtrooms/{courtroom_id}/levels")
-def levels(request: HttpRequest, courtroom_id: int, payload: LevelsIn):
+def levels(request: HttpRequest, courtroom_id: Id, payload: LevelsIn):
     remote.store_levels(_agent(request, courtroom_id), payload.hearing, payload.channels)
     return {"ok": True}
 
 
 @router.get("/agent/courtrooms/{courtroom_id}/uploads/{hearing_id}")
-def upload_state(request: HttpRequest, courtroom_id: int, hearing_id: int):
+def upload_state(request: HttpRequest, courtroom_id: Id, hearing_id: Id):
     hearing = _hearing(_agent(request, courtroom_id), hearing_id)
     return uploads.upload_state(hearing).as_dict()
 
 
 @router.put("/agent/courtrooms/{courtroom_id}/uploads/{hearing_id}/files/{which}")
-def upload_chunk(request: HttpRequest, courtroom_id: int, hearing_id: int, which: str):
+def upload_chunk(request: HttpRequest, courtroom_id: Id, hearing_id: Id, which: str):
     """Append one chunk at the offset the server holds (``Content-Range``); 409 otherwise."""
     hearing = _hearing(_agent(request, courtroom_id), hearing_id)
     data = request.body
@@ -114,7 +115,7 @@ def upload_chunk(request: HttpRequest, courtroom_id: int, hearing_id: int, which
 
 
 @router.post("/agent/courtrooms/{courtroom_id}/uploads/{hearing_id}/complete")
-def complete(request: HttpRequest, courtroom_id: int, hearing_id: int):
+def complete(request: HttpRequest, courtroom_id: Id, hearing_id: Id):
     """Re-verify the uploaded spool and seal it (R14); idempotent."""
     hearing = _hearing(_agent(request, courtroom_id), hearing_id)
     recording = uploads.complete_upload(hearing)
@@ -122,7 +123,7 @@ def complete(request: HttpRequest, courtroom_id: int, hearing_id: int):
 
 
 @admin_router.post("/courtrooms/{courtroom_id}/recorder-agent", response={201: dict})
-def register(request: HttpRequest, courtroom_id: int):
+def register(request: HttpRequest, courtroom_id: Id):
     """A court administrator makes a courtroom capture on its own PC; the token is shown once."""
     courtroom = Courtroom.objects.filter(pk=courtroom_id).first()
     if courtroom is None:

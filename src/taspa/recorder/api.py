@@ -13,6 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from taspa.api.ranges import ranged_file_response
+from taspa.api.types import Cursor, Id
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
@@ -40,19 +41,19 @@ class PauseIn(Schema):
 
 
 @router.post("/hearings/{hearing_id}/preflight")
-def preflight(request: HttpRequest, hearing_id: int):
+def preflight(request: HttpRequest, hearing_id: Id):
     result = actions.run_preflight(actor=request.user, hearing=visible_hearing(request, hearing_id))
     return selectors.preflight_answer(result, getattr(request, "LANGUAGE_CODE", "ru"))
 
 
 @router.post("/hearings/{hearing_id}/start")
-def start(request: HttpRequest, hearing_id: int):
+def start(request: HttpRequest, hearing_id: Id):
     actions.start_recording(actor=request.user, hearing=visible_hearing(request, hearing_id))
     return {"state": "recording"}
 
 
 @router.post("/hearings/{hearing_id}/marks", response={201: dict})
-def add_mark(request: HttpRequest, hearing_id: int, payload: MarkIn):
+def add_mark(request: HttpRequest, hearing_id: Id, payload: MarkIn):
     mark = actions.add_mark(
         actor=request.user,
         hearing=visible_hearing(request, hearing_id),
@@ -64,7 +65,7 @@ def add_mark(request: HttpRequest, hearing_id: int, payload: MarkIn):
 
 
 @router.post("/marks/{mark_id}/correct", response={201: dict})
-def correct_mark(request: HttpRequest, mark_id: int, payload: MarkCorrectionIn):
+def correct_mark(request: HttpRequest, mark_id: Id, payload: MarkCorrectionIn):
     mark = Mark.objects.filter(
         pk=mark_id, recording__hearing__in=visible_hearings(request.user)
     ).first()
@@ -77,7 +78,7 @@ def correct_mark(request: HttpRequest, mark_id: int, payload: MarkCorrectionIn):
 
 
 @router.post("/hearings/{hearing_id}/pause")
-def pause(request: HttpRequest, hearing_id: int, payload: PauseIn):
+def pause(request: HttpRequest, hearing_id: Id, payload: PauseIn):
     actions.pause_recording(
         actor=request.user,
         hearing=visible_hearing(request, hearing_id),
@@ -88,13 +89,13 @@ def pause(request: HttpRequest, hearing_id: int, payload: PauseIn):
 
 
 @router.post("/hearings/{hearing_id}/resume")
-def resume(request: HttpRequest, hearing_id: int):
+def resume(request: HttpRequest, hearing_id: Id):
     actions.resume_recording(actor=request.user, hearing=visible_hearing(request, hearing_id))
     return {"state": "recording"}
 
 
 @router.post("/hearings/{hearing_id}/stop")
-def stop(request: HttpRequest, hearing_id: int):
+def stop(request: HttpRequest, hearing_id: Id):
     recording = actions.stop_recording(
         actor=request.user, hearing=visible_hearing(request, hearing_id)
     )
@@ -102,13 +103,13 @@ def stop(request: HttpRequest, hearing_id: int):
 
 
 @router.get("/hearings/{hearing_id}/levels")
-def levels(request: HttpRequest, hearing_id: int):
+def levels(request: HttpRequest, hearing_id: Id):
     hearing = visible_hearing(request, hearing_id)
     return selectors.levels_answer(hearing.pk)
 
 
 @router.get("/hearings/{hearing_id}/levels/stream")
-def levels_stream(request: HttpRequest, hearing_id: int, seconds: float = 3600.0):
+def levels_stream(request: HttpRequest, hearing_id: Id, seconds: float = 3600.0):
     """Server-sent events, 5 a second, while the hearing records (R11)."""
     hearing = visible_hearing(request, hearing_id)
 
@@ -142,8 +143,8 @@ def _recording(request: HttpRequest, recording_id: int) -> Recording:
 def list_recordings(
     request: HttpRequest,
     court: str | None = None,
-    case: int | None = None,
-    after: int = 0,
+    case: Id | None = None,
+    after: Cursor = 0,
     limit: int = 100,
 ):
     return selectors.recordings_page(
@@ -152,7 +153,7 @@ def list_recordings(
 
 
 @router.get("/recordings/{recording_id}")
-def get_recording(request: HttpRequest, recording_id: int):
+def get_recording(request: HttpRequest, recording_id: Id):
     return selectors.recording_detail(_recording(request, recording_id))
 
 
@@ -171,14 +172,14 @@ def _sealed_file(recording: Recording, which: str) -> Path:
 
 
 @router.get("/recordings/{recording_id}/media")
-def media(request: HttpRequest, recording_id: int):
+def media(request: HttpRequest, recording_id: Id):
     recording = _recording(request, recording_id)
     path = _sealed_file(recording, "media")
     return ranged_file_response(request, path, "video/mp2t")
 
 
 @router.get("/recordings/{recording_id}/signature")
-def signature(request: HttpRequest, recording_id: int):
+def signature(request: HttpRequest, recording_id: Id):
     path = _sealed_file(_recording(request, recording_id), "signature")
     return FileResponse(
         path.open("rb"),
@@ -189,13 +190,13 @@ def signature(request: HttpRequest, recording_id: int):
 
 
 @router.get("/recordings/{recording_id}/manifest")
-def manifest(request: HttpRequest, recording_id: int):
+def manifest(request: HttpRequest, recording_id: Id):
     path = _sealed_file(_recording(request, recording_id), "manifest")
     return FileResponse(path.open("rb"), content_type="application/json", filename=path.name)
 
 
 @router.get("/recordings/{recording_id}/manifest/signature")
-def manifest_signature(request: HttpRequest, recording_id: int):
+def manifest_signature(request: HttpRequest, recording_id: Id):
     path = _sealed_file(_recording(request, recording_id), "manifest_signature")
     return FileResponse(
         path.open("rb"),
@@ -206,7 +207,7 @@ def manifest_signature(request: HttpRequest, recording_id: int):
 
 
 @router.get("/recordings/{recording_id}/protocol-extract")
-def protocol_extract(request: HttpRequest, recording_id: int, language: str = "kk"):
+def protocol_extract(request: HttpRequest, recording_id: Id, language: str = "kk"):
     """R13: the brief protocol's extract about the recording, as a PDF in Kazakh or Russian
     (two separate documents, never one mixed form)."""
     if language not in OFFICIAL_LANGUAGES:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa.api.types import MAX_ID, Id
 from taspa.courts.models import Court
 from taspa.courts.policy import Action
 from taspa.courts.selectors import court_by_ref, court_scope
@@ -33,11 +34,11 @@ _REFUSALS = {
 
 class OfferIn(Schema):
     court: str
-    source_id: int = Field(ge=1)
+    source_id: Id = Field(ge=1)
     file_name: str = Field(min_length=1, max_length=255)
     files: dict[str, dict[str, Any]]
     metadata: dict[str, Any]
-    metadata_version: int = Field(ge=0)
+    metadata_version: int = Field(ge=0, le=MAX_ID)
     audit_head: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -52,7 +53,7 @@ class PresignIn(Schema):
 
 
 @router.post("/courts/{court_id}/replication-token", response={201: dict})
-def replication_token(request: HttpRequest, court_id: int):
+def replication_token(request: HttpRequest, court_id: Id):
     """At the centre (system administrator): a token for the court's server to push with."""
     court = court_by_ref(court_id)
     if court is None:
@@ -82,13 +83,13 @@ def offer(request: HttpRequest, payload: OfferIn):
 
 
 @router.get("/replication/replicas/{replica_id}/files/{kind}/parts")
-def parts(request: HttpRequest, replica_id: int, kind: str):
+def parts(request: HttpRequest, replica_id: Id, kind: str):
     """S3 centres: the parts S3 holds of one file (a broken upload resumes at the next)."""
     return parts_held(peer=peer_of(request.user), replica_id=replica_id, kind=kind).as_dict()
 
 
 @router.post("/replication/replicas/{replica_id}/files/{kind}/parts")
-def presign(request: HttpRequest, replica_id: int, kind: str, payload: PresignIn):
+def presign(request: HttpRequest, replica_id: Id, kind: str, payload: PresignIn):
     """S3 centres: presigned ``upload_part`` URLs, each bound to its part's SHA-256."""
     signed = presign_parts(
         peer=peer_of(request.user),
@@ -100,7 +101,7 @@ def presign(request: HttpRequest, replica_id: int, kind: str, payload: PresignIn
 
 
 @router.put("/replication/replicas/{replica_id}/files/{kind}")
-def put_chunk(request: HttpRequest, replica_id: int, kind: str):
+def put_chunk(request: HttpRequest, replica_id: Id, kind: str):
     """A ``Content-Range`` chunk with its ``Content-Digest``; ``bytes */TOTAL`` asks for the
     verified offset. The answer's ``Range`` header (``bytes=0-N``) says what the centre holds."""
     span = parse_content_range(request.headers.get("Content-Range", ""))
@@ -127,7 +128,7 @@ def put_chunk(request: HttpRequest, replica_id: int, kind: str):
 
 
 @router.post("/replication/replicas/{replica_id}/commit")
-def commit(request: HttpRequest, replica_id: int):
+def commit(request: HttpRequest, replica_id: Id):
     ack = commit_replica(peer=peer_of(request.user), replica_id=replica_id)
     if not ack.acknowledged:
         return JsonResponse({"error": "replica_not_verified", **ack.as_dict()}, status=422)

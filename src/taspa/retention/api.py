@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import Field
 
+from taspa.api.types import Id
 from taspa.courts.models import Case
 from taspa.courts.policy import Action
 from taspa.courts.selectors import court_scope
@@ -39,7 +40,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
 
 
 @router.post("/cases/{case_id}/judgment-effective")
-def judgment_effective(request: HttpRequest, case_id: int, payload: JudgmentEffectiveIn):
+def judgment_effective(request: HttpRequest, case_id: Id, payload: JudgmentEffectiveIn):
     """R24: the judgment took legal effect; → ``{retention_until}``."""
     kept = actions.set_judgment_effective(
         actor=request.user, case=_case(request, case_id), effective_on=payload.date
@@ -52,12 +53,12 @@ def judgment_effective(request: HttpRequest, case_id: int, payload: JudgmentEffe
 
 
 @router.get("/cases/{case_id}/retention")
-def retention(request: HttpRequest, case_id: int):
+def retention(request: HttpRequest, case_id: Id):
     return selectors.case_retention(_case(request, case_id))
 
 
 @router.post("/cases/{case_id}/legal-hold")
-def legal_hold(request: HttpRequest, case_id: int, payload: HoldIn):
+def legal_hold(request: HttpRequest, case_id: Id, payload: HoldIn):
     """R24: suspend deletion of the case's recordings until the hold is lifted."""
     kept = actions.set_legal_hold(
         actor=request.user, case=_case(request, case_id), reason=payload.reason
@@ -66,7 +67,7 @@ def legal_hold(request: HttpRequest, case_id: int, payload: HoldIn):
 
 
 @router.post("/cases/{case_id}/legal-hold/lift")
-def lift_hold(request: HttpRequest, case_id: int, payload: HoldIn):
+def lift_hold(request: HttpRequest, case_id: Id, payload: HoldIn):
     kept = actions.lift_legal_hold(
         actor=request.user, case=_case(request, case_id), reason=payload.reason
     )

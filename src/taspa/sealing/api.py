@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from taspa.api.types import Id
 from taspa.courts.models import User
 from taspa.errors import NotFound, PayloadTooLarge
 from taspa.sealing import actions
@@ -38,7 +39,7 @@ def _user(user_id: int) -> User:
 @router.post("/users/{user_id}/signing-key", response={201: SigningKeyOut})
 def register_signing_key(
     request: HttpRequest,
-    user_id: int,
+    user_id: Id,
     p12: File[UploadedFile],
     password: Form[str] = "",
 ):
@@ -52,6 +53,6 @@ def register_signing_key(
 
 
 @router.delete("/users/{user_id}/signing-key", response=SigningKeyOut)
-def revoke_signing_key(request: HttpRequest, user_id: int):
+def revoke_signing_key(request: HttpRequest, user_id: Id):
     """Revoke the user's current EDS key: it stops signing at once (R14, R20)."""
     return actions.revoke_current_signing_key(actor=request.user, user=_user(user_id))

@@ -11,7 +11,9 @@ secretaries, 4 judges and 4 courtrooms per court, a regional head per region, on
 hearings, and per hearing one sealed recording with its digests, size, duration, file name and
 retention row. Retention follows each case's judgment date (5-year clock, 15 % of cases without
 judgment, 1 % on legal hold): recordings whose date passed more than a week ago are already
-moved and deleted; a week's backlog is due. The scales grow the same database (1M, then +9M).
+moved and deleted (out of the store, their last fixity check the day before: the head of the
+fixity order, as on a real server); a week's backlog is due. The scales grow the same database
+(1M, then +9M).
 
 At each scale, per request, a fresh ``taspa serve`` (uvicorn, default settings) gets a fixed
 request rate from ``bench.loadgen`` (open loop: latency counts from each request's due time, so
@@ -168,11 +170,16 @@ SELECT g.i, 'sealed', '', g.at, g.at + g.dur * interval '1 second', 'mpegts',
        bench_hex(g.i, 40),
        bench_hex(g.i, 50),
        'CN=Secretary ' || c.code || ', O=' || c.name || ', C=KZ',
-       g.at + (g.dur + 20) * interval '1 second', g.at + (g.dur + 40) * interval '1 second',
+       g.at + (g.dur + 20) * interval '1 second',
+       CASE WHEN NOT g.gone THEN g.at + (g.dur + 40) * interval '1 second' END,
        g.i, (c.id - 1) * 6 + 2 + g.i %% 2,
-       now() - (abs(hashint8extended(g.i, 8)) %% 2592000) * interval '1 second', true
+       CASE WHEN g.gone THEN bench_until(g.k) + interval '1 day'
+            ELSE now() - (abs(hashint8extended(g.i, 8)) %% 2592000) * interval '1 second' END,
+       true
 FROM (SELECT i, bench_at(i) + interval '5 minutes' AS at,
-             600 + abs(hashint8extended(i, 6)) %% 13800 AS dur, bench_case(i) AS k
+             600 + abs(hashint8extended(i, 6)) %% 13800 AS dur, bench_case(i) AS k,
+             coalesce(NOT bench_hold(bench_case(i))
+                      AND bench_until(bench_case(i)) < current_date - 7, false) AS gone
       FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) i) g
 JOIN courts_case cs ON cs.id = g.k
 JOIN courts_court c ON c.id = cs.court_id

@@ -44,8 +44,10 @@ def test_regional_staff_see_their_courts_replication_and_incidents(world, past_h
 def test_participant_portal_lists_own_hearings_and_no_staff_panels(world, past_hearing):
     participant = world.person("participant")
     past_hearing.participants.update(user=participant)
+    # Named twice in one hearing (e.g. party and representative): the hearing is listed once.
+    past_hearing.participants.create(name="Әсел Үмбетова", role="representative", user=participant)
     page = client_for("participant-a").get("/dashboard/").content.decode()
-    assert 'id="panel-my_hearings"' in page and past_hearing.case.number in page
+    assert 'id="panel-my_hearings"' in page and page.count(past_hearing.case.number) == 1
     assert 'id="panel-my_petitions"' in page
     assert 'id="panel-incidents"' not in page and 'id="panel-not_recorded"' not in page
     home = client_for("participant-a").get("/").content.decode()

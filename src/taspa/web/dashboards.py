@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taspa.courts.models import Court, Hearing, User
+from taspa.courts.models import Court, Hearing, HearingParticipant, User
 from taspa.courts.policy import COURT_STAFF_ROLES, PARTY_ROLES, REGIONAL_ROLES, Action, Role
 from taspa.courts.selectors import assignments_of, court_scope, visible_hearings
 from taspa.incidents.models import Incident
@@ -264,7 +264,9 @@ def my_hearings_panel(user: User) -> Panel:
     """A participant's hearings. Recordings reach participants by petition only: a review in
     court or a copy (R28, R30–R32), never by playing them here."""
     hearings = (
-        visible_hearings(user).filter(participants__user=user).order_by("-scheduled_at")[:ROWS]
+        visible_hearings(user)
+        .filter(pk__in=HearingParticipant.objects.filter(user=user).values("hearing_id"))
+        .order_by("-scheduled_at", "-id")[:ROWS]
     )
     rows = [
         [

@@ -362,6 +362,48 @@ def test_r20_malformed_json_gets_a_clear_contract_error(scene: Scene, body, cont
     assert scene.court.cases.count() == cases
 
 
+def test_r20_nul_characters_are_refused_before_the_database(scene: Scene):
+    """PostgreSQL stores U+0000 neither in text nor in JSON: refused in bodies, keys and
+    queries alike, with the contract's error."""
+    client = scene.api("secretary@own")
+    cases = scene.court.cases.count()
+    for body in (
+        {"number": "2-\x00", "kind": "civil", "court": "court-a"},
+        {"number": "2-1", "kind": "civil", "court": "court-a", "x\x00": 1},
+        {"number": "2-1", "kind": "civil", "court": "court-a", "x": ["\x00"]},
+    ):
+        answer = client.post("/api/v1/cases", body, "application/json")
+        assert answer.status_code == 422 and answer.json()["error"] == "nul_character", body
+    assert scene.court.cases.count() == cases
+    for url in ("/api/v1/recordings?court=%00", "/api/v1/hearings?state=idle%00"):
+        answer = client.get(url)
+        assert answer.status_code == 422 and answer.json()["error"] == "nul_character", url
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2030-01-01T10:00:00", "1499-04-01T15:26:25-20:33", "2030-01-01T10:00:00+23:59", "soon"],
+)
+def test_r20_times_need_a_sane_utc_offset(scene: Scene, moment: str):
+    """A naive time is ambiguous and refused; an aware one is kept as UTC, whatever offset it
+    came with (PostgreSQL cannot store offsets beyond ±15:59)."""
+    body = {
+        "case": scene.case.pk,
+        "courtroom": scene.room.pk,
+        "instance": "first",
+        "judge": "judge-a",
+        "secretary": "secretary-a",
+        "scheduled_at": moment,
+    }
+    answer = scene.api("secretary@own").post("/api/v1/hearings", body, "application/json")
+    if moment in ("2030-01-01T10:00:00", "soon"):
+        assert answer.status_code == 422 and answer.json()["error"] == "invalid_input"
+    else:
+        assert answer.status_code == 201, answer.json()
+        hearing = scene.case.hearings.get(pk=answer.json()["id"])
+        assert hearing.scheduled_at.utcoffset().total_seconds() == 0
+
+
 def test_r19_agent_upload_with_a_bad_content_range_changes_nothing(scene: Scene):
     hearing = _recording_hearing(scene)
     assert _agent_put(scene, hearing.pk, "media", b"\x47" * 10, "bytes 0-9/*").status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -114,8 +114,10 @@ def fulfil(request: HttpRequest, petition_id: Id, payload: FulfilIn | None = Non
 
     payload = payload or FulfilIn()
     starts_at = parse_datetime(payload.starts_at) if payload.starts_at else None
-    if payload.starts_at and starts_at is None:
-        raise InvalidInput("invalid_starts_at", "starts_at is not an ISO 8601 date and time.")
+    if payload.starts_at and (starts_at is None or starts_at.utcoffset() is None):
+        detail = "starts_at is not an ISO 8601 date and time with its UTC offset."
+        raise InvalidInput("invalid_starts_at", detail)
+    starts_at = starts_at.astimezone(UTC) if starts_at else None
     petition = actions.fulfil_petition(
         actor=request.user,
         petition=_petition(request, petition_id),

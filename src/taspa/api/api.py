@@ -13,7 +13,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from taspa.api.actions import user_for_token
-from taspa.errors import DomainError
+from taspa.errors import DomainError, InvalidInput
 
 
 class BearerToken(HttpBearer):
@@ -28,14 +28,35 @@ class NotJson(ValueError):
     """A request body sent as something other than ``application/json``."""
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul(data: Any) -> Any:
+    """No text may hold U+0000: PostgreSQL can store it neither in text nor in JSON."""
+    if _has_nul(data):
+        raise InvalidInput("nul_character", "Text may not contain the NUL character (U+0000).")
+    return data
+
+
 class JsonBody(Parser):
     """JSON bodies are taken only when sent as JSON: anything else is refused (415), never
-    guessed at (multipart uploads and raw chunks do not come through here)."""
+    guessed at (multipart uploads and raw chunks do not come through here). Bodies, queries
+    and forms with a NUL character are refused (422)."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         if request.content_type != "application/json":
             raise NotJson(request.content_type or "no content type")
-        return super().parse_body(request)
+        return _refuse_nul(super().parse_body(request))
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        return _refuse_nul(super().parse_querydict(data, list_fields, request))
 
 
 api = NinjaAPI(
@@ -83,6 +104,8 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # django-ninja reports any body it cannot parse as 400; say which problem it was.
+    if isinstance(exc.__cause__, DomainError):
+        return on_domain_error(request, exc.__cause__)
     if isinstance(exc.__cause__, NotJson):
         detail = f"Send the body as application/json, not {exc.__cause__}."
         return error_response(request, 415, "unsupported_media_type", detail)

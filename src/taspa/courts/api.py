@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from taspa.api.types import Id
+from taspa.api.types import Id, Moment
 from taspa.courts import actions, selectors
 from taspa.courts.models import Case, Courtroom, Hearing
 from taspa.courts.policy import CaseKind, CourtLevel, Instance
@@ -83,7 +82,7 @@ class HearingIn(Schema):
     closed: bool = False
     judge: Id | str
     secretary: Id | str
-    scheduled_at: datetime
+    scheduled_at: Moment
     participants: list[ParticipantIn] = []
     circumstances: Circumstances = Circumstances()
 

@@ -3,13 +3,11 @@ lives in ``actions`` and ``acts``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from taspa.api.types import Id
+from taspa.api.types import Id, Moment
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES
@@ -26,7 +24,7 @@ class IncidentIn(Schema):
 
 
 class MomentIn(Schema):
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class ForwardIn(Schema):

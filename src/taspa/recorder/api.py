@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 from pathlib import Path
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,7 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from taspa.api.ranges import ranged_file_response
-from taspa.api.types import Cursor, Id
+from taspa.api.types import Cursor, Id, Moment
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
@@ -27,7 +26,7 @@ router = Router(tags=["recorder"])
 class MarkIn(Schema):
     speaker: str = Field(min_length=1, max_length=255)
     role: str = Field(min_length=1, max_length=64)
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class MarkCorrectionIn(Schema):
@@ -37,7 +36,7 @@ class MarkCorrectionIn(Schema):
 
 class PauseIn(Schema):
     reason: str
-    announced_at: datetime | None = None
+    announced_at: Moment | None = None
 
 
 @router.post("/hearings/{hearing_id}/preflight")

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from security.scene import Scene
 from taspa.api.api import api
 
-EXAMPLES = 10
+EXAMPLES = 8
 FUZZ_ACTORS = [
     "secretary@own",
     "judge@own",

@@ -4,11 +4,20 @@ burst waits for a slot or gets 503, and a slot follows the view's thread, not th
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 
 from asgiref.sync import sync_to_async
 
 from taspa.concurrency import BoundedViews
+
+
+def run_in_own_loop(coroutine):
+    """``asyncio.run`` on a thread of its own: the browser tests' Playwright keeps an event loop
+    running on the main thread for the whole session, and ``asyncio.run`` refuses to nest."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 SCOPE = {"type": "http", "method": "GET", "path": "/", "headers": []}
 
@@ -64,7 +73,7 @@ def test_a_request_past_the_slots_waits_then_gets_503_with_retry_after():
         await bounded(SCOPE, _receive, third.send)
         assert (first.status, third.status) == (200, 200)
 
-    asyncio.run(main())
+    run_in_own_loop(main())
     assert all(name.startswith("taspa-request") for name in threads)
 
 
@@ -89,7 +98,7 @@ def test_the_slot_is_back_when_the_response_starts():
         done.set()
         await running
 
-    asyncio.run(main())
+    run_in_own_loop(main())
 
 
 def test_a_view_whose_client_left_keeps_its_slot_until_its_thread_is_done():
@@ -123,7 +132,7 @@ def test_a_view_whose_client_left_keeps_its_slot_until_its_thread_is_done():
         await waiting
         assert order == ["slow view done", "next view"]
 
-    asyncio.run(main())
+    run_in_own_loop(main())
 
 
 def test_other_scopes_pass_through():
@@ -132,7 +141,7 @@ def test_other_scopes_pass_through():
     async def app(scope, receive, send):
         seen.append(scope["type"])
 
-    asyncio.run(BoundedViews(app, slots=1, wait_s=1)({"type": "lifespan"}, _receive, None))
+    run_in_own_loop(BoundedViews(app, slots=1, wait_s=1)({"type": "lifespan"}, _receive, None))
     assert seen == ["lifespan"]
 
 

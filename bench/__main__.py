@@ -72,19 +72,45 @@ def run(name: str, arguments: list[str]) -> tuple[str, float]:
     return body, time.perf_counter() - started
 
 
+def earlier_sections(path: Path) -> tuple[list[str], dict[str, str]]:
+    """The header lines and each benchmark's section of a report written before."""
+    if not path.is_file():
+        return [], {}
+    header, *parts = path.read_text(encoding="utf-8").split("\n## ")
+    titles = {title: name for name, (title, _) in BENCHMARKS.items()}
+    sections = {}
+    for part in parts:
+        title, _, body = part.partition("\n")
+        if title in titles:
+            sections[titles[title]] = f"## {title}\n{body}".rstrip("\n")
+    return header.rstrip("\n").splitlines(), sections
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS))
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    sections = ["# Taspa benchmarks", "", "Written by `.venv/bin/python -m bench`.", "", *machine()]
+    header = ["# Taspa benchmarks", "", "Written by `.venv/bin/python -m bench`.", "", *machine()]
+    kept: dict[str, str] = {}
+    if args.only:  # re-run some: the others stay as the report had them, with its machine lines
+        earlier, kept = earlier_sections(args.out)
+        if earlier:
+            names = ", ".join(f"bench.{name}" for name in args.only)
+            when = machine()[-1].removeprefix("- run: ")
+            header = [*earlier, f"- re-run later: {names} ({when})"]
+    fresh: dict[str, str] = {}
     for name in args.only or BENCHMARKS:
         title, arguments = BENCHMARKS[name]
         print(f"running bench.{name} …", file=sys.stderr, flush=True)
         body, seconds = run(name, arguments)
-        sections += ["", f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", "", body]
+        fresh[name] = "\n".join(
+            [f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", "", body]
+        )
         print(body)
-    args.out.write_text("\n".join(sections) + "\n", encoding="utf-8")
+    sections = [fresh.get(name) or kept.get(name) for name in BENCHMARKS]
+    text = "\n".join(header) + "\n\n" + "\n\n".join(s for s in sections if s) + "\n"
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 
 

@@ -108,7 +108,7 @@ def bench_file(source: Path, work: Path, runs: int) -> list[Row]:
 
 
 def bench_s3(source: Path, work: Path, runs: int) -> tuple[list[Row], float]:
-    sys.path.insert(0, str(ROOT / "tests" / "storage"))
+    sys.path.insert(0, str(ROOT / "tests"))  # the SeaweedFS fixture the tests use
     import seaweed
 
     server = seaweed.SeaweedServer(work / "seaweedfs").start()

@@ -12,7 +12,7 @@ from taspa.access.models import CaseParty, Petition
 from taspa.access.policy import Urgency, urgency
 from taspa.courts.models import Case, Court, Hearing, HearingParticipant, User
 from taspa.courts.policy import Action, Role
-from taspa.courts.selectors import court_scope, has_role
+from taspa.courts.selectors import court_scope, has_role, party_hearings
 
 
 def party_link(user: User, case: Case) -> CaseParty | None:
@@ -30,9 +30,8 @@ def hearings_of_party(user: User) -> QuerySet[Hearing]:
     """The hearings a party may petition about online: those of the cases the court linked
     their account to, or where they are entered as a participant (R28, as ``party_link``)."""
     return (
-        Hearing.objects.filter(Q(case__parties__user=user) | Q(participants__user=user))
+        Hearing.objects.filter(party_hearings(user))
         .select_related("case__court", "recording")
-        .distinct()
         .order_by("-scheduled_at", "-id")
     )
 

@@ -79,13 +79,13 @@ def visible_hearings(user: User, *, as_party: bool = True) -> QuerySet[Hearing]:
     """
     query = Q(case__court__in=visible_courts(user))
     if as_party and _party_in(user):
-        query |= _party_hearings(user)
+        query |= party_hearings(user)
     return Hearing.objects.filter(query).select_related(
         "case", "case__court", "courtroom", "judge", "secretary"
     )
 
 
-def _party_hearings(user: User) -> Q:
+def party_hearings(user: User) -> Q:
     """A party's hearings (R28): named as a participant, or of a case the court linked them to.
     A party has a handful of them: their ids, read now, let PostgreSQL fetch those hearings by
     index rather than test a subquery against every hearing."""

@@ -185,3 +185,53 @@ class AgentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.seq}"
+
+
+class CaptureLease(models.Model):
+    """Which server process owns a hearing's capture (its ffmpeg and spool) right now.
+
+    ``owner`` is ``host:pid:boot-id``; the owner renews ``heartbeat_at`` every few seconds. A
+    lease whose heartbeat expired, or whose owner is a dead process of this host, is taken over
+    with a conditional UPDATE, so one process at a time runs a hearing's capture."""
+
+    hearing = models.OneToOneField(
+        "courts.Hearing", models.PROTECT, primary_key=True, related_name="capture_lease"
+    )
+    owner = models.CharField(max_length=200)
+    acquired_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("capture lease")
+        verbose_name_plural = _("capture leases")
+
+    def __str__(self) -> str:
+        return f"hearing {self.hearing_id} owned by {self.owner}"
+
+
+class CaptureCommand(models.Model):
+    """A pause/resume/stop/mark that reached a process which does not own the hearing's capture:
+    queued here for the owner, who carries it out and writes the outcome (as AgentCommand does
+    for courtroom agents)."""
+
+    hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=16)  # pause | resume | stop | mark
+    args = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    taken_by = models.CharField(max_length=200, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)  # {"ok": …} or {"error", "detail", …}
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["hearing", "id"],
+                name="capture_command_open",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} hearing {self.hearing_id}"

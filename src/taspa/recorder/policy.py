@@ -1,4 +1,4 @@
-"""Pure recorder rules: lawful pause reasons, the capture state machine, ffmpeg argument lists.
+"""Pure recorder rules: lawful pause reasons, the recording lifecycle, ffmpeg argument lists.
 
 Standard library only (STYLE.md): the engine runs what these functions build, and the exact
 argument list is kept as provenance for the record (R14, R19).
@@ -19,12 +19,13 @@ def pause_reason_allowed(reason: str) -> bool:
     return reason in PAUSE_REASONS
 
 
-# --- capture state machine ---------------------------------------------------------------------
+# --- the capture engine's own states ----------------------------------------------------------
 
 IDLE, RECORDING, PAUSED, HALTED, STOPPED = "idle", "recording", "paused", "halted", "stopped"
 
-# (state, action) -> next state. A watchdog restart is not a transition: the hearing is still
-# "recording" while the engine closes the gap (R6: a crash is a break, never a pause).
+# What one CaptureEngine (one ffmpeg and its spool) may do next: (state, action) -> next state.
+# A watchdog restart is not a transition: the engine is still "recording" while it closes the
+# gap (R6: a crash is a break, never a pause). The hearing's lifecycle is LIFECYCLE below.
 TRANSITIONS: dict[tuple[str, str], str] = {
     (IDLE, "start"): RECORDING,
     (RECORDING, "pause"): PAUSED,
@@ -38,8 +39,108 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 def next_state(state: str, action: str) -> str | None:
-    """The state after ``action`` in ``state``, or ``None`` when the action is not allowed."""
+    """The engine's state after ``action`` in ``state``, or ``None`` when it is not allowed."""
     return TRANSITIONS.get((state, action))
+
+
+# --- the recording lifecycle: hearing x recording ---------------------------------------------
+#
+# Every change of a hearing's state (courts.Hearing.state) and of its recording's state
+# (recorder.Recording.state) goes through ``lifecycle_step``; ``recorder.actions`` is the one
+# module that writes them, for capture in this server and for a courtroom agent alike (ADR 0004).
+# The recording's state is ``NO_RECORDING`` until it exists.
+
+H_IDLE, H_PREFLIGHT, H_RECORDING, H_PAUSED = "idle", "preflight", "recording", "paused"
+H_STOPPED, H_SEALED = "stopped", "sealed"
+NO_RECORDING, CAPTURING, R_STOPPED, R_SEALED = "", "capturing", "stopped", "sealed"
+HEARING_STATES = (H_IDLE, H_PREFLIGHT, H_RECORDING, H_PAUSED, H_STOPPED, H_SEALED)
+RECORDING_STATES = (NO_RECORDING, CAPTURING, R_STOPPED, R_SEALED)
+LIVE_HEARING_STATES = (H_RECORDING, H_PAUSED)  # a capture runs or is held somewhere
+
+KEEP = None  # in a row of LIFECYCLE: this side's state does not change
+Row = tuple[str | None, str | None]
+
+# (hearing state, recording state, event) -> (next hearing state, next recording state).
+# Events: preflight, start, pause, resume, mark, stop (the secretary's or the agent's), halted
+# (disk full: the engine holds what it has; the hearing goes on, R10), capture_end (the media
+# is complete here: the local engine stopped, or the agent's upload re-verified), sealed (R14).
+LIFECYCLE: dict[tuple[str, str, str], Row] = {
+    (H_IDLE, NO_RECORDING, "preflight"): (H_PREFLIGHT, KEEP),
+    (H_PREFLIGHT, NO_RECORDING, "preflight"): (KEEP, KEEP),
+    (H_IDLE, NO_RECORDING, "start"): (H_RECORDING, CAPTURING),
+    (H_PREFLIGHT, NO_RECORDING, "start"): (H_RECORDING, CAPTURING),
+    (H_RECORDING, CAPTURING, "pause"): (H_PAUSED, KEEP),
+    (H_PAUSED, CAPTURING, "resume"): (H_RECORDING, KEEP),
+    (H_RECORDING, CAPTURING, "mark"): (KEEP, KEEP),
+    (H_RECORDING, CAPTURING, "halted"): (KEEP, KEEP),
+    (H_PAUSED, CAPTURING, "halted"): (KEEP, KEEP),
+    (H_RECORDING, CAPTURING, "stop"): (H_STOPPED, KEEP),
+    (H_PAUSED, CAPTURING, "stop"): (H_STOPPED, KEEP),
+    (H_STOPPED, CAPTURING, "capture_end"): (KEEP, R_STOPPED),
+    # An agent's upload can verify before its "stopped" event arrived (the outbox lags).
+    (H_RECORDING, CAPTURING, "capture_end"): (H_STOPPED, R_STOPPED),
+    (H_PAUSED, CAPTURING, "capture_end"): (H_STOPPED, R_STOPPED),
+    (H_STOPPED, R_STOPPED, "sealed"): (H_SEALED, R_SEALED),
+}
+
+# Why an event is refused, whatever the state it met (CONTRACT.md error codes, HTTP 409).
+REFUSALS = {
+    "preflight": "already_started",
+    "start": "already_started",
+    "pause": "not_recording",
+    "resume": "not_paused",
+    "mark": "not_recording",
+    "halted": "not_recording",
+    "stop": "not_recording",
+    "capture_end": "not_capturing",
+    "sealed": "not_stopped",
+}
+
+NEEDS = {  # for the refusal's text: the hearing states an event needs
+    event: sorted({h for (h, _r, e) in LIFECYCLE if e == event}) for event in REFUSALS
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of an event: the states after it, or the refusal's code and text."""
+
+    hearing: str
+    recording: str
+    refusal: str = ""
+    detail: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusal
+
+
+def lifecycle_step(hearing: str, recording: str, event: str) -> Step:
+    """Where ``event`` leads from (``hearing``, ``recording``); a refusal when it may not happen.
+
+    ``recording`` is the recording's state, ``NO_RECORDING`` before there is one."""
+    if event not in REFUSALS:
+        raise ValueError(f"unknown lifecycle event {event!r}")
+    row = LIFECYCLE.get((hearing, recording, event))
+    if row is None:
+        needs = " or ".join(NEEDS[event]) or "another state"
+        detail = f"The hearing is {hearing}; {event} needs {needs}."
+        return Step(hearing, recording, REFUSALS[event], detail)
+    next_hearing, next_recording = row
+    return Step(next_hearing or hearing, next_recording or recording)
+
+
+def already_there(hearing: str, event: str) -> bool:
+    """An agent reporting what the server already holds (it asked for it): a confirmation,
+    not a second transition (ADR 0004)."""
+    return (event, hearing) in {
+        ("start", H_RECORDING),
+        ("start", H_PAUSED),
+        ("pause", H_PAUSED),
+        ("resume", H_RECORDING),
+        ("stop", H_STOPPED),
+        ("stop", H_SEALED),
+    }
 
 
 # --- sources and encoding settings -------------------------------------------------------------

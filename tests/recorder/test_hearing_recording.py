@@ -17,6 +17,7 @@ from taspa.recorder import runtime
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
+from taspa.sealing.reading import write_sealed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -112,7 +113,9 @@ def test_r6_r19_full_hearing_with_lawful_pause_is_sealed_and_verifies(
         assert recording.file_name in text and recording.sha256[:16] in text
         assert "Әсел Үмбетова" in text and words in text
 
-    call_command("verify", recording.media_path)
+    # What a user downloads from the API (media, .p7s, manifest and its .p7s) verifies.
+    files = write_sealed(recording, tmp_path)
+    call_command("verify", str(files.media))
     out = capsys.readouterr().out
     assert "FAIL" not in out and "media_signature" in out
     assert verify_audit_chain().ok
@@ -157,7 +160,7 @@ def test_r14_without_a_key_the_recording_stays_intact_and_unsealed(world, secret
     runtime.forget(hearing.pk)
 
 
-def test_verify_command_runs_as_a_process(hearing, secretary_api):
+def test_verify_command_runs_as_a_process(hearing, secretary_api, tmp_path):
     url = f"/hearings/{hearing.pk}"
     secretary_api.post(f"{url}/start")
     time.sleep(1.0)
@@ -169,7 +172,7 @@ def test_verify_command_runs_as_a_process(hearing, secretary_api):
         "-m",
         "taspa",
         "verify",
-        recording.media_path,
+        str(write_sealed(recording, tmp_path).media),
         "--ca",
         settings.TASPA_TRUST_ANCHORS,
     ]

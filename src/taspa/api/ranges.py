@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -49,5 +49,47 @@ def ranged_file_response(request: HttpRequest, path: Path, content_type: str) ->
     )
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """``(start, end)`` half-open for a satisfiable single range, ``None`` for no (or an
+    ignored) Range header, ``False`` for a range outside the file (416)."""
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # suffix range: the last N bytes
+        start = max(size - int(last), 0)
+        end = size - 1
+    if start >= size or start > end:
+        return False
+    return start, end + 1
+
+
+def ranged_stream_response(
+    request: HttpRequest,
+    size: int,
+    chunks: Callable[[int, int], Iterator[bytes]],
+    content_type: str,
+) -> HttpResponse:
+    """Like ``ranged_file_response`` for bytes that are not a local file (a blob store's):
+    ``chunks(start, end)`` yields bytes ``[start, end)``."""
+    span = parse_range(request.headers.get("Range", ""), size)
+    if span is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    start, end = span or (0, size)
+    response = StreamingHttpResponse(
+        chunks(start, end), status=206 if span else 200, content_type=content_type
+    )
+    if span:
+        response["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    response["Content-Length"] = str(end - start)
     response["Accept-Ranges"] = "bytes"
     return response

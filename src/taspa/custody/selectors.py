@@ -154,7 +154,7 @@ def inventory_texts(medium: Medium) -> dict[str, str]:
 
 
 def player_context(recording: Recording, player_file: str) -> dict[str, Any]:
-    from taspa.recorder.sealing import effective_marks, incident_list, pause_list
+    from taspa.recorder.selectors import effective_marks, incident_list, pause_list
 
     hearing = recording.hearing
     return {

@@ -24,6 +24,7 @@ from taspa.recorder.engine import EngineError, EngineEvent, preflight
 from taspa.recorder.models import Mark, Pause, Preflight, Recording
 from taspa.recorder.policy import PAUSE_REASONS, pause_reason_allowed
 from taspa.recorder.signals import recording_stopped
+from taspa.sealing.layout import SealedRecording
 
 log = logging.getLogger("taspa.recorder")
 State = Hearing.State
@@ -300,9 +301,7 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
             },
         )
     runtime.forget(hearing.pk)
-    from taspa.recorder.sealing import seal_hearing_recording
-
-    sealed = seal_hearing_recording(recording)
+    sealed = seal_stopped(recording)
     recording_stopped.send(sender=Recording, recording=sealed)
     return sealed
 
@@ -365,3 +364,70 @@ def _outage_already_reported(hearing: Hearing) -> bool:
         .first()
     )
     return latest is not None and latest.kind == IncidentKind.SOURCE_LOST
+
+
+# --- sealing ---
+def seal_stopped(recording: Recording) -> Recording:
+    """Seal a stopped recording (R14) and record it sealed; idempotent, so the resume job mends
+    a crash at any step by running it again.
+
+    Without a usable EDS key (R14 cannot be done automatically) the recording stays stopped,
+    intact in the spool, and an incident says why; ``sealing.resume`` retries later.
+    """
+    from taspa.sealing.actions import SigningUnavailable, release_spool_media, seal
+
+    recording = Recording.objects.select_related(
+        "hearing__case__court", "hearing__secretary"
+    ).get(pk=recording.pk)
+    if recording.state == Recording.State.SEALED:
+        return recording
+    try:
+        sealed = seal(recording)
+    except SigningUnavailable as error:
+        open_incident(
+            actor=None,
+            hearing=recording.hearing,
+            kind=IncidentKind.SIGNING_FAILED,
+            detail=f"The recording could not be signed (R14): {error.detail}",
+        )
+        return recording
+    recording = mark_sealed(recording, sealed)
+    release_spool_media(recording)
+    return recording
+
+
+def mark_sealed(recording: Recording, sealed: SealedRecording) -> Recording:
+    """Record ``sealed`` (its blobs already in the store) as the recording's seal, the hearing
+    sealed, and one ``recording.seal`` audit event; a second call changes nothing."""
+    from taspa.recorder.signals import recording_sealed
+    from taspa.sealing.timestamp_queue import queue_missing_timestamps
+
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().get(pk=recording.pk)
+        if recording.state == Recording.State.SEALED:
+            return recording  # a concurrent or earlier run got here first: one seal event
+        hearing = Hearing.objects.select_related("secretary").get(pk=recording.hearing_id)
+        recording.file_name = sealed.file_name
+        recording.signature_digest = sealed.signature
+        recording.manifest_digest = sealed.manifest
+        recording.manifest_signature_digest = sealed.manifest_signature
+        recording.journal_digest = sealed.journal
+        recording.signed_by = hearing.secretary
+        recording.signer_subject = sealed.signer_subject
+        recording.sealed_at = recording.stored_at = timezone.now()
+        recording.state = Recording.State.SEALED
+        recording.save()
+        Hearing.objects.filter(pk=hearing.pk).update(state=Hearing.State.SEALED)
+        transaction.on_commit(lambda: recording_sealed.send(sender=Recording, recording=recording))
+        record(
+            actor=None,
+            action="recording.seal",
+            target=recording,
+            payload={
+                "file_name": recording.file_name,
+                "sha256": recording.sha256,
+                "signer": recording.signer_subject,
+            },
+        )
+        queue_missing_timestamps(recording, sealed)  # the TSA was down: added later
+    return recording

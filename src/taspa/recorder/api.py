@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from taspa.api.ranges import ranged_file_response
+from taspa.api.ranges import ranged_stream_response
 from taspa.api.types import Cursor, Id, Moment
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
@@ -19,6 +19,8 @@ from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
 from taspa.errors import Conflict, Gone, InvalidInput, NotFound
 from taspa.recorder import actions, runtime, selectors
 from taspa.recorder.models import Mark, Recording
+from taspa.sealing import reading
+from taspa.sealing.layout import SealedRecording
 
 router = Router(tags=["recorder"])
 
@@ -156,7 +158,8 @@ def get_recording(request: HttpRequest, recording_id: Id):
     return selectors.recording_detail(_recording(request, recording_id))
 
 
-def _sealed_file(recording: Recording, which: str) -> Path:
+def _servable(recording: Recording) -> SealedRecording:
+    """The sealed recording whose bytes may be served now (R19, R20), read from the store."""
     if recording.state != Recording.State.SEALED:
         raise Conflict("not_sealed", "The recording is not sealed yet.")
     retention = getattr(recording, "retention", None)
@@ -167,41 +170,47 @@ def _sealed_file(recording: Recording, which: str) -> Path:
             f"The recording was moved to the electronic archive on "
             f"{retention.archived_at:%Y-%m-%d}: {retention.archive_location}",
         )
-    return selectors.sealed_files(recording).__getattribute__(which)
+    return reading.require_servable(recording)
 
 
 @router.get("/recordings/{recording_id}/media")
 def media(request: HttpRequest, recording_id: Id):
+    """The sealed bytes from the blob store, by digest, with HTTP Range (docs/adr/0002)."""
     recording = _recording(request, recording_id)
-    path = _sealed_file(recording, "media")
-    return ranged_file_response(request, path, "video/mp2t")
+    sealed = _servable(recording)
+    return ranged_stream_response(
+        request,
+        sealed.bytes,
+        lambda start, end: reading.media_chunks(recording, sealed, start, end),
+        "video/mp2t",
+    )
+
+
+def _small_file(recording: Recording, kind: str, content_type: str, *, attachment: bool):
+    sealed = _servable(recording)
+    response = HttpResponse(reading.read_sealed(recording, kind), content_type=content_type)
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{sealed.name(kind)}"'
+    return response
 
 
 @router.get("/recordings/{recording_id}/signature")
 def signature(request: HttpRequest, recording_id: Id):
-    path = _sealed_file(_recording(request, recording_id), "signature")
-    return FileResponse(
-        path.open("rb"),
-        content_type="application/pkcs7-signature",
-        as_attachment=True,
-        filename=path.name,
-    )
+    recording = _recording(request, recording_id)
+    return _small_file(recording, "signature", "application/pkcs7-signature", attachment=True)
 
 
 @router.get("/recordings/{recording_id}/manifest")
 def manifest(request: HttpRequest, recording_id: Id):
-    path = _sealed_file(_recording(request, recording_id), "manifest")
-    return FileResponse(path.open("rb"), content_type="application/json", filename=path.name)
+    recording = _recording(request, recording_id)
+    return _small_file(recording, "manifest", "application/json", attachment=False)
 
 
 @router.get("/recordings/{recording_id}/manifest/signature")
 def manifest_signature(request: HttpRequest, recording_id: Id):
-    path = _sealed_file(_recording(request, recording_id), "manifest_signature")
-    return FileResponse(
-        path.open("rb"),
-        content_type="application/pkcs7-signature",
-        as_attachment=True,
-        filename=path.name,
+    recording = _recording(request, recording_id)
+    return _small_file(
+        recording, "manifest_signature", "application/pkcs7-signature", attachment=True
     )
 
 

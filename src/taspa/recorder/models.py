@@ -28,10 +28,13 @@ class Recording(models.Model):
     duration_s = models.FloatField(null=True, blank=True)
     chain_head = models.CharField(max_length=64, blank=True)
     pieces = models.PositiveIntegerField(null=True, blank=True)
+    # Until sealed: the captured file to seal (the spool's, or an agent's upload). Never read
+    # once sealed: every sealed byte is read from the blob store by digest (STYLE 14).
     media_path = models.CharField(max_length=500, blank=True)
     signature_digest = models.CharField(max_length=64, blank=True)
     manifest_digest = models.CharField(max_length=64, blank=True)
     manifest_signature_digest = models.CharField(max_length=64, blank=True)
+    journal_digest = models.CharField(max_length=64, blank=True)  # the segment journal's blob
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -1,9 +1,8 @@
-"""Reads of the recorder: levels, preflight answers, recordings and their files."""
+"""Reads of the recorder: levels, preflight answers, recordings, their marks, pauses and incidents."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -13,7 +12,6 @@ from taspa.courts.models import Hearing, User
 from taspa.courts.selectors import court_by_ref, visible_courts
 from taspa.incidents.policy import announcement_text
 from taspa.recorder.models import Preflight, Recording
-from taspa.sealing.layout import SealedFiles
 
 FLOOR_DBFS = -120.0  # JSON has no -inf: silence reads as the meter's floor
 
@@ -57,8 +55,45 @@ def preflight_answer(result: Preflight, language: str) -> dict[str, Any]:
     return answer
 
 
-def sealed_files(recording: Recording) -> SealedFiles:
-    return SealedFiles.beside(Path(recording.media_path))
+def effective_marks(recording: Recording) -> list[dict[str, Any]]:
+    """The marks as they stand: a superseded mark gives way to its correction (R12)."""
+    return [
+        {
+            "speaker": m.speaker,
+            "role": m.role,
+            "offset_s": round(m.offset_s, 3),
+            "at": m.at,
+            "id": m.pk,
+            "supersedes": m.supersedes_id,
+        }
+        for m in recording.marks.filter(superseded_by__isnull=True).order_by("offset_s", "id")
+    ]
+
+
+def pause_list(recording: Recording) -> list[dict[str, Any]]:
+    return [
+        {
+            "reason": p.reason,
+            "announced_at": p.announced_at,
+            "started_at": p.started_at,
+            "ended_at": p.ended_at,
+        }
+        for p in recording.pauses.order_by("started_at")
+    ]
+
+
+def incident_list(hearing: Hearing) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i.pk,
+            "kind": i.kind,
+            "detail": i.detail,
+            "at": i.at,
+            "gap_start": i.gap_start,
+            "gap_end": i.gap_end,
+        }
+        for i in hearing.incidents.order_by("at", "id")
+    ]
 
 
 def recording_summary(recording: Recording) -> dict[str, Any]:
@@ -100,8 +135,6 @@ def recordings_page(
 
 
 def recording_detail(recording: Recording) -> dict[str, Any]:
-    from taspa.recorder.sealing import effective_marks, incident_list, pause_list
-
     base = f"/api/v1/recordings/{recording.pk}"
     return recording_summary(recording) | {
         "bytes": recording.bytes,
@@ -149,8 +182,6 @@ def _clock(seconds: float) -> str:
 
 def protocol_extract_context(recording: Recording) -> dict[str, Any]:
     """What the brief protocol states about the recording (R13), for the PDF extract."""
-    from taspa.recorder.sealing import effective_marks, incident_list, pause_list
-
     hearing = recording.hearing
     return {
         "court_name": hearing.case.court.name,

@@ -196,10 +196,10 @@ def _fill(recording_id: int, hearing: Hearing, verdict: UploadVerdict) -> None:
 
 
 def _seal(recording: Recording) -> Recording:
-    from taspa.recorder.sealing import seal_hearing_recording
+    from taspa.recorder.actions import seal_stopped
 
     if recording.state == Recording.State.SEALED:
         return recording
-    sealed = seal_hearing_recording(recording)
+    sealed = seal_stopped(recording)
     recording_stopped.send(sender=Recording, recording=sealed)
     return sealed

@@ -26,7 +26,7 @@ from django.utils import timezone
 from taspa.audit.actions import record
 from taspa.audit.models import AuditHead
 from taspa.recorder.models import Recording
-from taspa.recorder.sealing import incident_list, pause_list
+from taspa.recorder.selectors import incident_list, pause_list
 from taspa.replication.client import Central, CentralError, HttpCentral, TransferBroken
 from taspa.replication.models import Outgoing, ReplicationRun
 from taspa.replication.policy import (

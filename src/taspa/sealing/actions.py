@@ -1,9 +1,13 @@
-"""Every write in the sealing area: registering and revoking EDS keys (R14, R20), and the one
-way to get a ``Signer`` for a user's automatic signatures."""
+"""Every write in the sealing area: registering and revoking EDS keys (R14, R20), the one way
+to get a ``Signer`` for a user's automatic signatures, and the seal step (``seal``) that signs a
+stopped recording and puts every sealed byte into the blob store. The recording's state is
+written by ``recorder.actions.seal_stopped``, never here."""
 
 from __future__ import annotations
 
+import io
 import logging
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -14,10 +18,14 @@ from taspa.courts.actions import require
 from taspa.courts.models import Court
 from taspa.courts.policy import Action
 from taspa.errors import Conflict, DomainError, InvalidInput, NotFound
+from taspa.recorder.journal import JOURNAL_NAME
 from taspa.sealing import keystore
+from taspa.sealing.layout import SealedRecording, recording_file_name
+from taspa.sealing.manifest import build_manifest, certificate_summary
 from taspa.sealing.models import SigningKey
 from taspa.sealing.signing import Pkcs12Signer, Signer
 from taspa.sealing.trust import configured_trust_anchors_path, load_trust_anchors, validate_chain
+from taspa.storage.store import BlobStore, get_store
 
 logger = logging.getLogger(__name__)
 
@@ -173,3 +181,142 @@ def signer_for(user: Any) -> Signer:
     except keystore.KeyDecryptionError as error:
         raise SigningUnavailable("signing_key_unreadable", f"{user}'s EDS key: {error}.") from None
     return Pkcs12Signer(bare, None)
+
+
+# --- the seal step (R13, R14) -------------------------------------------------------------------
+CONTAINER_EXTENSIONS = {"mpegts": "ts", "matroska": "mkv", "mp4": "mp4"}
+
+
+def sealed_file_name(recording: Any) -> str:
+    """The brief protocol's name of the recording's file (R13)."""
+    hearing = recording.hearing
+    return recording_file_name(
+        hearing.case.court.code,
+        hearing.case.number,
+        timezone.localtime(recording.started_at).date(),
+        hearing.pk,
+        CONTAINER_EXTENSIONS.get(recording.container, "bin"),
+    )
+
+
+def seal_manifest(recording: Any, file_name: str, certificate: Any) -> dict[str, Any]:
+    """The manifest the secretary's key signs: the recording as it stands, no server path."""
+    from taspa.incidents.policy import IncidentKind
+    from taspa.recorder.selectors import effective_marks, incident_list, pause_list
+
+    hearing = recording.hearing
+    case = hearing.case
+    incidents = incident_list(hearing)
+    gaps = [
+        {"start": i["gap_start"], "end": i["gap_end"], "cause": i["detail"]}
+        for i in incidents
+        if i["kind"] == IncidentKind.CAPTURE_GAP
+    ]
+    result = {
+        "sha256": recording.sha256,
+        "bytes": recording.bytes,
+        "duration_s": recording.duration_s,
+        "chain_head": recording.chain_head,
+        "pieces": recording.pieces,
+        "started_at": recording.started_at,
+        "container": recording.container,
+        "gaps": gaps,
+    }
+    return build_manifest(
+        file_name=file_name,
+        result=result,
+        hearing={
+            "id": hearing.pk,
+            "court_code": case.court.code,
+            "court_name": case.court.name,
+            "case_number": case.number,
+            "case_kind": case.kind,
+            "instance": hearing.instance,
+            "closed": hearing.closed,
+            "scheduled_at": hearing.scheduled_at,
+        },
+        secretary={
+            "name": str(hearing.secretary),
+            "username": hearing.secretary.username,
+            "certificate": certificate_summary(certificate),
+        },
+        stopped_at=recording.stopped_at,
+        marks=effective_marks(recording),
+        pauses=pause_list(recording),
+        incidents=incidents,
+    )
+
+
+def _put_bytes(store: BlobStore, data: bytes) -> str:
+    return store.put(io.BytesIO(data), size_hint=len(data)).digest
+
+
+def _adopt_media(store: BlobStore, recording: Any) -> None:
+    """Take the captured media into the store under the digest hashed while it was captured
+    (a hard link on files, a server-checked upload on S3): stop → sealed stays constant-time.
+    A rerun after a crash finds it there already."""
+    if store.exists(recording.sha256):
+        return
+    source = Path(recording.media_path) if recording.media_path else None
+    if source is None or not source.is_file():
+        raise Conflict("media_missing", f"The captured media of {recording} is gone.")
+    size = source.stat().st_size
+    if size != recording.bytes:
+        raise InvalidInput(
+            "seal_mismatch", f"The media has {size} bytes, the capture reported {recording.bytes}."
+        )
+    store.adopt(source, sha256=recording.sha256)
+
+
+def seal(recording: Any) -> SealedRecording:
+    """Sign a stopped recording and put every sealed byte into the blob store (R14).
+
+    The media goes in by its known digest; the manifest, its signature, the media's signature
+    and the journal are new blobs. Nothing is written under ``TASPA_HOME/recordings`` and no
+    row is changed: ``recorder.actions.seal_stopped`` records the result. Idempotent: a rerun
+    after a crash adopts nothing twice (blobs are content-addressed). Raises
+    ``SigningUnavailable`` without a usable EDS key (R14).
+    """
+    from taspa.sealing.seal import sign_manifest_and_media
+    from taspa.sealing.timestamps import configured_timestamper
+
+    hearing = recording.hearing
+    signer = signer_for(hearing.secretary)
+    file_name = sealed_file_name(recording)
+    manifest = seal_manifest(recording, file_name, signer.certificate)
+    signed = sign_manifest_and_media(
+        manifest=manifest,
+        media_sha256=recording.sha256,
+        media_bytes=recording.bytes,
+        signer=signer,
+        timestamper=configured_timestamper(),  # RFC 3161 when TASPA_TSA_URL is set
+    )
+    store = get_store()
+    _adopt_media(store, recording)
+    journal = Path(recording.spool_dir or ".") / JOURNAL_NAME
+    journal_digest = _put_bytes(store, journal.read_bytes()) if recording.spool_dir and journal.is_file() else ""
+    manifest_digest = _put_bytes(store, signed.manifest)
+    manifest_signature_digest = _put_bytes(store, signed.manifest_signature)
+    # Last: the media signature, the seal itself.
+    signature_digest = _put_bytes(store, signed.signature)
+    return SealedRecording(
+        recording_id=recording.pk,
+        file_name=file_name,
+        media=recording.sha256,
+        bytes=int(recording.bytes),
+        signature=signature_digest,
+        manifest=manifest_digest,
+        manifest_signature=manifest_signature_digest,
+        journal=journal_digest,
+        signer_subject=signer.certificate.subject.rfc4514_string(),
+    )
+
+
+def release_spool_media(recording: Any) -> None:
+    """After the seal is recorded: the captured file's name in the spool goes, so the store's
+    blob is the only copy of the sealed bytes on this server (STYLE 14)."""
+    if not recording.media_path:
+        return
+    source = Path(recording.media_path)
+    if source.is_file() and get_store().exists(recording.sha256):
+        source.unlink(missing_ok=True)

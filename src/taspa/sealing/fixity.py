@@ -21,6 +21,7 @@ from taspa.audit.actions import record
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
 from taspa.recorder.models import Recording
+from taspa.sealing.layout import SealedRecording
 from taspa.storage.store import BlobStore, FixityResult, get_store
 
 log = logging.getLogger("taspa.sealing")
@@ -38,41 +39,54 @@ class FixityRun:
         return f"{self.checked} recordings checked ({self.bytes} bytes), {self.failed} failed"
 
 
-def _blobs(recording: Recording) -> dict[str, str]:
-    return {
-        "media": recording.sha256,
-        "signature": recording.signature_digest,
-        "manifest": recording.manifest_digest,
-        "manifest_signature": recording.manifest_signature_digest,
-    }
-
-
 def check_recording(recording: Recording, store: BlobStore | None = None) -> list[FixityResult]:
     """Re-hash every stored blob of one recording; an incident for each one that is wrong."""
     store = store or get_store()
-    results = {name: store.verify(digest) for name, digest in _blobs(recording).items() if digest}
+    blobs = SealedRecording.of(recording).blobs()
+    results = {name: store.verify(digest) for name, digest in blobs.items()}
     bad = {name: result for name, result in results.items() if not result.ok}
     with transaction.atomic():
         Recording.objects.filter(pk=recording.pk).update(
             fixity_checked_at=timezone.now(), fixity_ok=not bad
         )
         if bad:
-            detail = "; ".join(
+            _report(recording, {name: r.status.value for name, r in bad.items()}, "; ".join(
                 f"{name}: {r.status.value} {r.detail}".strip() for name, r in bad.items()
-            )
-            record(
-                actor=None,
-                action="recording.fixity_failed",
-                target=recording,
-                payload={"blobs": {name: r.status.value for name, r in bad.items()}},
-            )
-            open_incident(
-                actor=None,
-                hearing=recording.hearing,
-                kind=IncidentKind.FIXITY_FAILED,
-                detail=f"Stored recording {recording.file_name} failed fixity: {detail}",
-            )
+            ))
     return list(results.values())
+
+
+def _report(recording: Recording, blobs: dict[str, str], detail: str) -> None:
+    record(
+        actor=None,
+        action="recording.fixity_failed",
+        target=recording,
+        payload={"blobs": blobs},
+    )
+    open_incident(
+        actor=None,
+        hearing=recording.hearing,
+        kind=IncidentKind.FIXITY_FAILED,
+        detail=f"Stored recording {recording.file_name} failed fixity: {detail}",
+    )
+
+
+def record_failure(recording: Recording, kind: str, status: str, detail: str) -> bool:
+    """A reader found the stored bytes of ``kind`` wrong (``status``: corrupt or missing) while
+    serving or copying them (R19, R20): the recording is marked failed, so it is refused from
+    now on, with one audit event and one incident for the discovery. Returns whether this call
+    was the discovery (False: it was already marked failed)."""
+    with transaction.atomic():
+        found = (
+            Recording.objects.filter(pk=recording.pk)
+            .exclude(fixity_ok=False)
+            .update(fixity_checked_at=timezone.now(), fixity_ok=False)
+        )
+        if found:
+            _report(recording, {kind: status}, f"{kind}: {status} {detail}".strip())
+    if found:
+        log.error("recording %s: stored %s %s: %s", recording.pk, kind, status, detail)
+    return bool(found)
 
 
 def _queue() -> QuerySet[Recording]:

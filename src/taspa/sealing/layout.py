@@ -1,6 +1,9 @@
-"""Names of a sealed recording's files on disk (R13, R14). Pure: no Django.
+"""Names of a sealed recording's files, and its digests (R13, R14). Pure: no Django.
 
-A sealed recording is four files side by side, plus an optional fifth::
+On the server a sealed recording is blobs in the store, named by digest (``SealedRecording``).
+Wherever it leaves the store — a download, a copy package, the case-file medium, a replica, the
+archive, or ``taspa verify`` on a user's disk — it is four files side by side, plus an optional
+fifth::
 
     NAME.ts                     the media, bytes as captured (stream-copied, never re-encoded)
     NAME.ts.p7s                 DER CMS detached signature over the media bytes (R14)
@@ -101,3 +104,65 @@ class SealedFiles:
         return all(
             p.exists() for p in (self.media, self.manifest, self.manifest_signature, self.signature)
         )
+
+
+# The kinds of a sealed recording's blobs, in the order they are listed, sent and packed.
+BLOB_KINDS = ("media", "signature", "manifest", "manifest_signature", "journal")
+
+
+@dataclass(frozen=True)
+class SealedRecording:
+    """A sealed recording as the blob store holds it: the one definition of its digests.
+
+    ``media`` .. ``journal`` are the lowercase hex SHA-256 names of its blobs (``journal`` is
+    empty when none was kept); ``file_name`` is the brief protocol's name (R13) from which the
+    other files' names follow (``SealedFiles.beside``). No server path is part of it: every
+    reader opens the bytes through the ``BlobStore`` by digest (STYLE 14).
+    """
+
+    recording_id: int
+    file_name: str
+    media: str
+    bytes: int
+    signature: str
+    manifest: str
+    manifest_signature: str
+    journal: str = ""
+    signer_subject: str = ""
+
+    @classmethod
+    def of(cls, recording: object) -> SealedRecording:
+        """From a ``Recording`` row (duck-typed: this module imports no Django)."""
+        return cls(
+            recording_id=recording.pk,  # type: ignore[attr-defined]
+            file_name=recording.file_name,  # type: ignore[attr-defined]
+            media=recording.sha256,  # type: ignore[attr-defined]
+            bytes=int(recording.bytes or 0),  # type: ignore[attr-defined]
+            signature=recording.signature_digest,  # type: ignore[attr-defined]
+            manifest=recording.manifest_digest,  # type: ignore[attr-defined]
+            manifest_signature=recording.manifest_signature_digest,  # type: ignore[attr-defined]
+            journal=getattr(recording, "journal_digest", "") or "",
+            signer_subject=recording.signer_subject,  # type: ignore[attr-defined]
+        )
+
+    @property
+    def complete(self) -> bool:
+        """The four required digests are known (the journal is optional)."""
+        return all((self.media, self.signature, self.manifest, self.manifest_signature))
+
+    def digest(self, kind: str) -> str:
+        if kind not in BLOB_KINDS:
+            raise KeyError(kind)
+        return getattr(self, kind)
+
+    def name(self, kind: str) -> str:
+        """The file name of ``kind`` in a package, on a medium or in a download."""
+        return getattr(SealedFiles.beside(Path(self.file_name)), kind).name
+
+    def blobs(self) -> dict[str, str]:
+        """kind -> digest of every blob there is, in ``BLOB_KINDS`` order."""
+        return {kind: getattr(self, kind) for kind in BLOB_KINDS if getattr(self, kind)}
+
+    def files_in(self, directory: Path) -> SealedFiles:
+        """Where the files lie once written under their names into ``directory``."""
+        return SealedFiles.beside(Path(directory) / self.file_name)

@@ -1,7 +1,7 @@
 """Resume sealing left undone (R14): a crash mid-seal, or a key registered after the stop.
 
 A recording that is ``stopped`` but not ``sealed`` is either half-way through sealing in a
-process that died, or waiting for its secretary's EDS key. ``seal_hearing_recording`` is
+process that died, or waiting for its secretary's EDS key. ``recorder.actions.seal_stopped`` is
 idempotent, so the periodic ``sealing.resume`` job simply runs it again, after a grace period
 (a seal in progress elsewhere takes seconds). Recordings whose key is still missing, revoked or
 expired are skipped quietly: their incident was opened at stop, and opening one every run
@@ -38,7 +38,7 @@ class ResumeRun:
 
 def resume_sealing(now: datetime | None = None) -> ResumeRun:
     """Seal every recording stopped before ``now - GRACE`` and still unsealed."""
-    from taspa.recorder.sealing import seal_hearing_recording
+    from taspa.recorder.actions import seal_stopped
 
     due = Recording.objects.filter(
         state=Recording.State.STOPPED, stopped_at__lt=(now or timezone.now()) - GRACE
@@ -51,7 +51,7 @@ def resume_sealing(now: datetime | None = None) -> ResumeRun:
             waiting += 1
             continue
         try:
-            result = seal_hearing_recording(recording)
+            result = seal_stopped(recording)
         except Exception:  # one bad recording must not hold up the others; it stays stopped
             log.exception("resuming the seal of recording %s failed", recording.pk)
             failed += 1

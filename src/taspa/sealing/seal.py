@@ -1,5 +1,9 @@
 """Seal a finished recording: its signature, its manifest and the manifest's signature (R14).
 
+``sign_manifest_and_media`` makes those bytes; the server puts them into the blob store
+(``sealing.actions.seal``). ``seal_recording`` writes them as files beside the media: the
+portable layout of ``layout.py`` that ``taspa verify`` reads on a user's disk.
+
 The media is not read again: the capture engine hashed it while recording, and the signature is
 made from that digest (``Signer.sign_digest``). Every file is written crash-safe (temp file in
 the same directory, fsync, rename, fsync of the directory), in an order that makes a half-sealed
@@ -19,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +84,7 @@ def _field(result_like: Any, name: str) -> Any:
     return getattr(result_like, name, None)
 
 
-def _check(manifest: dict[str, Any], result_like: Any, media: Path) -> None:
+def _check(manifest: dict[str, Any], result_like: Any, media: Path | None) -> None:
     problems = manifest_problems(manifest)
     if problems:
         raise InvalidInput("manifest_incomplete", "; ".join(problems))
@@ -88,6 +93,8 @@ def _check(manifest: dict[str, Any], result_like: Any, media: Path) -> None:
         raise InvalidInput("seal_mismatch", "The manifest's SHA-256 is not the capture's.")
     if file["bytes"] != _field(result_like, "bytes"):
         raise InvalidInput("seal_mismatch", "The manifest's size is not the capture's.")
+    if media is None:
+        return
     size = media.stat().st_size
     if size != file["bytes"]:
         raise InvalidInput(
@@ -111,6 +118,34 @@ class _StampWhileUp:
             log.warning("sealing without a timestamp, to be added later: %s", error)
             self.timestamper = None
             return signature
+
+
+@dataclass(frozen=True)
+class SignedSeal:
+    """The bytes a seal adds to the media: its manifest and the two signatures (R14)."""
+
+    manifest: bytes
+    manifest_signature: bytes
+    signature: bytes
+
+
+def sign_manifest_and_media(
+    *,
+    manifest: dict[str, Any],
+    media_sha256: str,
+    media_bytes: int,
+    signer: Signer,
+    timestamper: TimeStamper | None = None,
+) -> SignedSeal:
+    """Check the manifest against the capture, sign it and sign the media's known digest (the
+    media is not read). With ``timestamper`` both signatures get an RFC 3161 token when the
+    TSA answers; when it does not they go without (``timestamp_queue`` adds them later)."""
+    _check(manifest, {"sha256": media_sha256, "bytes": media_bytes}, None)
+    data = canonical_bytes(manifest)
+    stamp = _StampWhileUp(timestamper)
+    manifest_signature = stamp(signer.sign_digest(hashlib.sha256(data).digest()))
+    signature = stamp(signer.sign_digest(bytes.fromhex(media_sha256)))
+    return SignedSeal(data, manifest_signature, signature)
 
 
 def seal_recording(

@@ -8,11 +8,11 @@ a token over each signature value and files the new ``.p7s`` files:
 * the media and the manifest never change, nor do the signed attributes or signature values:
   only the unsigned ``signatureTimeStampToken`` attribute is added (``timestamps.py``);
 * the new ``.p7s`` is a new blob in the content-addressed store, so the old one stays there
-  under its own digest (the audit event names both); the sealed directory's copy is replaced
-  atomically;
+  under its own digest (the audit event names both); there is no file beside the media to
+  replace: every reader takes the signature from the store by the recording's digest;
 * the recording's digests, the row's ``done_at`` and the ``recording.timestamp`` audit event
-  commit together. A crash before that commit leaves the row pending; the rerun reuses a
-  timestamped ``.p7s`` it finds on disk for the same signature, so it files one outcome.
+  commit together. A crash before that commit leaves the row pending and, at most, an unused
+  blob; the rerun asks the TSA again and files one outcome.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import contextlib
 import io
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
@@ -29,9 +28,8 @@ from django.utils import timezone
 
 from taspa.audit.actions import record
 from taspa.recorder.models import Recording
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.layout import SealedRecording
 from taspa.sealing.models import PendingTimestamp
-from taspa.sealing.seal import write_atomic
 from taspa.sealing.timestamps import (
     TimeStamper,
     TimestampUnavailable,
@@ -45,23 +43,31 @@ from taspa.storage.store import BlobStore, get_store
 
 log = logging.getLogger("taspa.sealing")
 BATCH = 20
-# The recording's signature blobs and where each lives beside the media.
+# The recording's signature blobs.
 SIGNATURE_FIELDS = {
     "signature_digest": "signature",
     "manifest_signature_digest": "manifest_signature",
 }
 
 
-def queue_missing_timestamps(recording: Recording, files: SealedFiles) -> PendingTimestamp | None:
+def queue_missing_timestamps(
+    recording: Recording, sealed: SealedRecording, store: BlobStore | None = None
+) -> PendingTimestamp | None:
     """Inside the sealing transaction: queue the recording when a TSA is configured and a
     signature went out without its token (the TSA was down)."""
     if not configured_tsa_url():
         return None
-    signatures = (files.signature, files.manifest_signature)
-    if all(has_timestamp(path.read_bytes()) for path in signatures):
+    store = store or get_store()
+    signatures = (sealed.signature, sealed.manifest_signature)
+    if all(has_timestamp(_read(store, digest)) for digest in signatures):
         return None
     row, _ = PendingTimestamp.objects.get_or_create(recording=recording)
     return row
+
+
+def _read(store: BlobStore, digest: str) -> bytes:
+    with contextlib.closing(store.open(digest)) as stream:
+        return stream.read()
 
 
 @dataclass(frozen=True)
@@ -73,46 +79,36 @@ class TimestampRun:
         return f"{self.done} recordings timestamped, {self.failed} still waiting for the TSA"
 
 
-def _stamped(old: bytes, on_disk: Path, timestamper: TimeStamper) -> bytes:
-    """The timestamped form of the stored signature ``old``: the one a crashed earlier run left
-    on disk when it is for the same signature value, else a new token from the TSA."""
+def _stamped(old: bytes, timestamper: TimeStamper) -> bytes:
+    """The timestamped form of the stored signature ``old`` (itself when it has its token)."""
     if has_timestamp(old):
         return old
-    if on_disk.is_file():
-        disk = on_disk.read_bytes()
-        if has_timestamp(disk) and signature_value(disk) == signature_value(old):
-            return disk
     return add_timestamp(old, timestamper)
 
 
-def _file_new_signature(store: BlobStore, old_digest: str, data: bytes, on_disk: Path) -> str:
-    """Store the timestamped signature as a new blob (kept as long as the old one) and put it
-    beside the media; the old blob stays in the store."""
+def _file_new_signature(store: BlobStore, old_digest: str, data: bytes) -> str:
+    """Store the timestamped signature as a new blob, kept as long as the old one, which stays
+    in the store under its own digest."""
     until = store.retained_until(old_digest)
     keep = until if until is not None and until > timezone.now() else None
-    digest = store.put(io.BytesIO(data), size_hint=len(data), retain_until=keep).digest
-    if on_disk.parent.is_dir():
-        write_atomic(on_disk, data)
-    return digest
+    return store.put(io.BytesIO(data), size_hint=len(data), retain_until=keep).digest
 
 
 def timestamp_recording(row: PendingTimestamp, timestamper: TimeStamper) -> bool:
     """Add the missing tokens of one queued recording; ``False`` (row kept, error noted) when
     the TSA fails. Call inside a transaction holding the row's lock."""
     recording = Recording.objects.select_for_update().get(pk=row.recording_id)
-    store, files = get_store(), SealedFiles.beside(recording.media_path)
+    store = get_store()
     row.attempts += 1
     row.last_attempt_at = timezone.now()
     changes: dict[str, dict[str, str]] = {}
     try:
         for field, name in SIGNATURE_FIELDS.items():
             old_digest = getattr(recording, field)
-            with contextlib.closing(store.open(old_digest)) as stream:
-                old = stream.read()
-            on_disk = getattr(files, name)
-            new = _stamped(old, on_disk, timestamper)
+            old = _read(store, old_digest)
+            new = _stamped(old, timestamper)
             if new != old:
-                new_digest = _file_new_signature(store, old_digest, new, on_disk)
+                new_digest = _file_new_signature(store, old_digest, new)
                 changes[name] = {"old": old_digest, "new": new_digest}
                 setattr(recording, field, new_digest)
     except TimestampUnavailable as error:

@@ -1,7 +1,7 @@
 """Reads the web pages make: today's hearings, the console's buttons and the timeline.
 
 Rules stay in their apps: who may operate the recorder is ``courts.permissions.allowed``; the
-marks as they stand are ``recorder.sealing.effective_marks``.
+marks as they stand are ``recorder.selectors.effective_marks``.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def recording_of(hearing: Hearing) -> Recording | None:
 
 def timeline(hearing: Hearing) -> list[TimelineEntry]:
     """Marks, pauses, resumptions and incidents in the order they happened."""
-    from taspa.recorder.sealing import effective_marks
+    from taspa.recorder.selectors import effective_marks
 
     entries = [
         TimelineEntry(at=i.at, kind="incident", text=f"{i.kind}: {i.detail}")

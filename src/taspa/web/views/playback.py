@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from taspa.api.ranges import ranged_file_response
 from taspa.courts.selectors import visible_hearings
 from taspa.recorder.models import Recording
-from taspa.recorder.sealing import effective_marks, pause_list
+from taspa.recorder.selectors import effective_marks, pause_list
 from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
 from taspa.web.selectors import may_play, pause_labels

@@ -33,11 +33,12 @@ from taspa.recorder.journal import (
     verify_pieces,
 )
 from taspa.recorder.levels import ChannelLevel, LevelMeter
-from taspa.recorder.policy import EncodeSettings, Source, capture_command
+from taspa.recorder.policy import TS_PACKET, EncodeSettings, Source, capture_command
 from taspa.recorder.preflight import Check, preflight
 from taspa.recorder.proc import run_tool, spawn, stop_gracefully
 from taspa.recorder.recovery import Restored, SpoolCorrupt, kill_orphan, restore_spool
 from taspa.recorder.spool import DiskFull, MediaSpool, aligned_packets
+from taspa.recorder.timestamps import PesWatch, TimestampFault, parse_input_jumps
 
 __all__ = [
     "CaptureEngine", "CaptureResult", "ChainVerdict", "ChannelLevel", "Check", "EngineError",
@@ -54,6 +55,13 @@ def _is_fifo(source: Source) -> bool:
         return stat.S_ISFIFO(os.stat(source.input).st_mode)
     except OSError:
         return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _utc(ts: float) -> datetime:
@@ -100,6 +108,9 @@ class CaptureEngine:
         self._journal: Journal | None = None
         self._spool: MediaSpool | None = None
         self._watchdog: threading.Thread | None = None
+        self._tracks = [s.name for s in policy.track_sources(self.sources)]
+        self._log_seen = 0  # bytes of ffmpeg.log already read for input timestamp jumps
+        self._jumped: set[int] = set()  # tracks whose input jumps were already reported
 
     @staticmethod
     def _select(sources: list[Source], video: bool | None) -> list[Source]:
@@ -132,6 +143,7 @@ class CaptureEngine:
                 self.media_path, self._journal, piece_seconds=self.piece_seconds
             )
             self._journal.append(self._start_record())
+            self._log_seen = _size(self.spool_dir / LOG_NAME)
             self.state = policy.RECORDING
             run = self._launch(0.0)
         problem = self._confirm(run, confirm_s)
@@ -197,6 +209,7 @@ class CaptureEngine:
         self._retire(run, graceful=True)
         if self._watchdog is not None:
             self._watchdog.join()
+        self._check_input_jumps()  # what the last run printed before it ended
         with self._lock:
             self._close_gap(time.time())
             return self._finish()
@@ -358,6 +371,7 @@ class CaptureEngine:
             settings=self.settings,
         )
         run = _Run(index=len(self._runs), ts_offset=ts_offset, launched=time.time())
+        run.pes = PesWatch(len(self._tracks))
         try:
             run.process = spawn(command, pass_fds=(write_fd,), log_path=self.spool_dir / LOG_NAME)
         finally:
@@ -417,22 +431,69 @@ class CaptureEngine:
 
     def _store(self, run: _Run, packets: bytes) -> bool:
         now = time.time()
+        # R19: a packet whose timestamps break its track's order never reaches the spool; the
+        # run is restarted (a visible gap) instead of sealing a file players stop playing.
+        fault = run.pes.check(packets, now) if run.pes is not None else None
+        if fault is not None:
+            packets = packets[: fault.packet * TS_PACKET]
         with self._lock:
             if self.state == policy.HALTED:
                 return False
             run.last_data = now
-            if run.first_data is None:
+            if run.first_data is None and packets:
                 run.first_data = now
                 self._first_data(run)
             try:
-                self._spool.anchor = run.anchor
-                self._spool.append(packets)
+                if packets:
+                    self._spool.anchor = run.anchor
+                    self._spool.append(packets)
                 if self._spool.due():
                     self._spool.close_piece()
             except DiskFull as full:
                 self._disk_full(run, full)
                 return False
+            if fault is not None:
+                self._timestamp_fault(run, fault)
+        if fault is not None:
+            self._emit("timestamps", run.fault)  # after the lock: the restart must not wait
+            return False
         return True
+
+    def _timestamp_fault(self, run: _Run, fault: TimestampFault) -> None:
+        detail = fault.describe(self._tracks[fault.track])
+        run.fault = f"{detail}; source restarted"
+        self._record({"type": "timestamps", "run": run.index, "track": fault.track,
+                      "fault": fault.kind, "at": time.time(), "action": "restart"})  # fmt: skip
+
+    def _check_input_jumps(self) -> None:
+        """Report the audio inputs whose own clock jumped: the sample clock repaired them in
+        ffmpeg (policy.sample_clock), which printed the jump to its log."""
+        log_path = self.spool_dir / LOG_NAME
+        try:
+            with open(log_path, "rb") as log_file:
+                log_file.seek(self._log_seen)
+                data = log_file.read()
+        except OSError:
+            return
+        data = data[: data.rfind(b"\n") + 1]
+        self._log_seen += len(data)
+        for jump in parse_input_jumps(data, policy.JUMP_MARKER):
+            if not 0 <= jump.track < len(self._tracks):
+                continue
+            with self._lock:
+                self._record({"type": "timestamps", "track": jump.track, "jump_s": jump.jump_s,
+                              "times": jump.times, "at": time.time(),
+                              "action": "sample_clock"})  # fmt: skip
+            if jump.track in self._jumped:
+                continue
+            self._jumped.add(jump.track)
+            direction = "back" if jump.jump_s < 0 else "ahead"
+            self._emit(
+                "timestamps",
+                f"track {jump.track + 1} ({self._tracks[jump.track]}): the source's timestamps "
+                f"jumped {direction} by {abs(jump.jump_s):.3f} s; re-stamped from its sample "
+                "count, the recording plays continuously",
+            )
 
     def _read_meter(self, run: _Run) -> None:
         frame = 2 * len(self._audio)
@@ -467,7 +528,11 @@ class CaptureEngine:
 
     def _watch(self) -> None:
         """R6/R19: a death or a stall while recording becomes a gap and a restart within 2 s."""
+        ticks = 0
         while not self._halt.wait(0.05):
+            ticks += 1
+            if ticks % 5 == 0:
+                self._check_input_jumps()
             with self._lock:
                 run = self._current()
                 cause = self._failure(run) if self.state == policy.RECORDING else None
@@ -484,6 +549,8 @@ class CaptureEngine:
         if run is None or run.retiring:
             return None
         now = time.time()
+        if run.fault is not None:
+            return run.fault
         code = run.process.poll()
         if code is not None:
             if run.first_data is None and now - run.launched < 1.0:
@@ -561,6 +628,7 @@ class CaptureEngine:
 
     def _restore(self, records: list[dict[str, Any]]) -> None:
         kill_orphan(records)
+        self._log_seen = _size(self.spool_dir / LOG_NAME)
         try:
             restored = restore_spool(self.media_path, self.journal_path, records)
         except SpoolCorrupt as corrupt:

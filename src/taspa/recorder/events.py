@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from taspa.recorder.timestamps import PesWatch
+
 
 class EngineError(Exception):
     """A request the engine cannot honour in its current state."""
@@ -24,7 +26,7 @@ class Gap:
 
 @dataclass(frozen=True)
 class EngineEvent:
-    kind: str  # gap | alarm | source_lost | disk_full | restarted
+    kind: str  # gap | alarm | source_lost | disk_full | restarted | timestamps
     at: datetime
     detail: str
     gap: Gap | None = None
@@ -63,4 +65,6 @@ class RunState:
     last_data: float = 0.0
     media_end: float | None = None  # restored runs: known from the journal
     retiring: bool = False
+    fault: str | None = None  # a timestamp fault in its output: restart it (timestamps.py)
+    pes: PesWatch | None = None
     threads: list[threading.Thread] = field(default_factory=list)

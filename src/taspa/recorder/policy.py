@@ -214,25 +214,64 @@ def input_args(source: Source, *, seek: float = 0.0, live: bool = False) -> list
     return [*args, *_demuxer_args(source), "-i", source.input]
 
 
-def meter_filter(audio_inputs: Sequence[int], rate: int) -> str:
-    """filter_complex turning every audio input into one channel of low-rate s16 PCM (R11)."""
-    chains = [
-        f"[{i}:a:0]aresample={rate},aformat=sample_fmts=s16:channel_layouts=mono[m{n}]"
-        for n, i in enumerate(audio_inputs)
-    ]
-    labels = "".join(f"[m{n}]" for n in range(len(audio_inputs)))
-    if len(audio_inputs) == 1:
-        chains.append(f"{labels}anull[meter]")
-    else:
-        chains.append(f"{labels}amerge=inputs={len(audio_inputs)}[meter]")
+# R6/R19: a source whose timestamps jump back (a looped file, a device or camera whose clock
+# restarts) would otherwise be muxed as non-monotonic DTS: players stop at the first jump and
+# -re stops pacing until the input's clock catches up, so a minute of audio arrives at once.
+# Every audio track is therefore re-stamped from its own sample count, and a paced input is
+# held to real time by that count (arealtime), not by the input's clock. A restart still
+# begins at -output_ts_offset, so a break stays a visible gap.
+# A jump of an input's own clock (back, or ahead by more than 2 s) is printed to ffmpeg's log as
+# JUMP_MARKER * (track + 1) + jump seconds, so the engine can say which track was repaired.
+JUMP_MARKER = 1_000_000
+JUMP_AHEAD_S = 2
+
+
+def sample_clock(track: int) -> str:
+    """asetpts stamping ``track`` from its sample count and reporting its input's jumps."""
+    jump = "(PTS-PREV_INPTS)*TB"
+    bound = JUMP_MARKER // 2
+    report = f"print({JUMP_MARKER * (track + 1)}+clip({jump},-{bound},{bound}),24)"  # 24: warning
+    test = f"lt(PTS,PREV_INPTS)+gt({jump},{JUMP_AHEAD_S})"
+    return f"asetpts='N/SR/TB+0*if({test},{report},0)'"
+
+
+def audio_filter(
+    audio_inputs: Sequence[int],
+    rate: int,
+    *,
+    meter: bool = True,
+    paced: frozenset[int] = frozenset(),
+) -> str:
+    """filter_complex for the audio: track ``n`` (``[a{n}]``) stamped from its sample count,
+    and, with ``meter``, every track as one channel of low-rate s16 PCM (``[meter]``, R11).
+    Inputs in ``paced`` are read at real time by their sample count."""
+    chains = []
+    for n, i in enumerate(audio_inputs):
+        head = f"[{i}:a:0]{sample_clock(n)}" + (",arealtime" if i in paced else "")
+        if not meter:
+            chains.append(f"{head}[a{n}]")
+            continue
+        chains.append(f"{head},asplit=2[a{n}][r{n}]")
+        chains.append(f"[r{n}]aresample={rate},aformat=sample_fmts=s16:channel_layouts=mono[m{n}]")
+    if meter:
+        labels = "".join(f"[m{n}]" for n in range(len(audio_inputs)))
+        if len(audio_inputs) == 1:
+            chains.append(f"{labels}anull[meter]")
+        else:
+            chains.append(f"{labels}amerge=inputs={len(audio_inputs)}[meter]")
     return ";".join(chains)
+
+
+def track_sources(sources: Sequence[Source]) -> list[Source]:
+    """The sources in the order of the output's tracks (MPEG-TS PID 0x100 + track)."""
+    return [s for s in sources if s.kind == "audio"] + [s for s in sources if s.kind == "video"]
 
 
 def _audio_output_args(audio: Sequence[tuple[int, Source]], settings: EncodeSettings) -> list[str]:
     args: list[str] = []
     # MPEG-TS carries no track titles: the journal's start record names track n (source n).
-    for index, _source in audio:
-        args += ["-map", f"{index}:a:0"]
+    for n in range(len(audio)):
+        args += ["-map", f"[a{n}]"]
     if audio:
         args += ["-c:a", "libopus", "-b:a", f"{settings.audio_bitrate_kbps}k", "-ar", "48000"]
     return args
@@ -278,8 +317,12 @@ def capture_command(
         cmd += input_args(source, seek=ts_offset, live=index in live)
     audio = [(i, s) for i, s in enumerate(sources) if s.kind == "audio"]
     video = [(i, s) for i, s in enumerate(sources) if s.kind == "video"]
-    if audio and meter_fd is not None:
-        cmd += ["-filter_complex", meter_filter([i for i, _ in audio], settings.meter_rate)]
+    if audio:
+        paced = frozenset(i for i, s in audio if s.format in PACED_FORMATS and i not in live)
+        graph = audio_filter(
+            [i for i, _ in audio], settings.meter_rate, meter=meter_fd is not None, paced=paced
+        )
+        cmd += ["-filter_complex", graph]
     cmd += _audio_output_args(audio, settings) + _video_output_args(video, copy_video, settings)
     cmd += ["-output_ts_offset", f"{ts_offset:.6f}", "-f", "mpegts", "-muxdelay", "0"]
     cmd += ["-muxpreload", "0", "-pat_period", "1", "-flush_packets", "1", "pipe:1"]

@@ -148,6 +148,8 @@ def test_r28_r29_r35_review_booked_checked_and_signed(world, staff):
     slot = staff.post(f"{url}/fulfil").json()["review_slot"]
     assert slot["starts_at"] and "review station" in slot["place"]
     assert staff.post(f"{url}/fulfil").json()["review_slot"] == slot  # the same booking
+    held = staff.post(f"{url}/review-held", {}).json()["review_slot"]
+    assert held["held_at"] and held["medium"] is None  # no case-file medium yet: the server copy
     checked = staff.post(f"{url}/medium-check", {"intact": True}).json()
     assert checked["review_slot"]["medium_intact"] is True  # R29
     receipt = staff.post(f"{url}/receipt", {"signed_by": "Әсел Үмбетова"})
@@ -222,3 +224,48 @@ def test_r35_receipt_mark_is_printed_on_the_form(world, staff):
     staff.post(f"/petitions/{copy.pk}/receipt", {"signed_by": "Бекзат Сейіт"})
     text = pdf_text(staff.get(f"/petitions/{copy.pk}/form?language=ru").content)
     assert "Отметка об ознакомлении" in text and "Бекзат Сейіт —" in text
+
+
+def test_r29_r35_review_steps_only_in_order(world, staff, api_as):
+    """R29: the medium is checked «по окончании ознакомления»; R35: the mark is signed by the
+    person who «ознакомившееся» — so neither comes before the review took place."""
+    hearing = world.hearing(kind="civil", closed=True)
+    petition = staff.post("/petitions", body(hearing, kind="review")).json()
+    url = f"/petitions/{petition['id']}"
+
+    def refused(path: str, payload: dict, code: str) -> None:
+        answer = staff.post(f"{url}/{path}", payload)
+        assert answer.status_code == 409, answer.content
+        assert answer.json()["error"] == code
+
+    refused("review-held", {}, "review_not_booked")
+    refused("medium-check", {"intact": True}, "review_not_booked")
+    staff.post(f"{url}/fulfil")
+    refused("medium-check", {"intact": True}, "review_not_held")  # booked is not held
+    refused("receipt", {"signed_by": "Әсел Үмбетова"}, "review_not_held")
+    staff.post(f"{url}/review-held", {})
+    refused("review-held", {}, "review_already_held")
+    refused("receipt", {"signed_by": "Әсел Үмбетова"}, "medium_not_checked")
+    assert staff.post(f"{url}/medium-check", {"intact": True}).status_code == 200
+    refused("medium-check", {"intact": False}, "medium_already_checked")
+    assert staff.post(f"{url}/receipt", {"signed_by": "Әсел Үмбетова"}).status_code == 201
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="access.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions[-4:] == [
+        "access.review_book",
+        "access.review_held",
+        "access.medium_check",
+        "access.receipt",
+    ]
+
+
+def test_r29_review_medium_must_be_of_the_case(world, staff):
+    petition = staff.post("/petitions", body(world.hearing(kind="civil"), kind="review")).json()
+    url = f"/petitions/{petition['id']}"
+    staff.post(f"{url}/fulfil")
+    missing = staff.post(f"{url}/review-held", {"medium": 999999})
+    assert missing.status_code == 404 and missing.json()["error"] == "medium_not_found"
+    assert staff.post(f"{url}/medium-check", {"intact": True}).status_code == 409

@@ -388,6 +388,10 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("POST", "/petitions/{petition_id}/receipt"): Cell(
         staff(Action.HANDLE_PETITIONS) | PARTY, c("/petitions/{s.copy_petition.pk}/receipt", {})
     ),
+    ("POST", "/petitions/{petition_id}/review-held"): Cell(
+        staff(Action.HANDLE_PETITIONS),
+        c("/petitions/{s.review_petition.pk}/review-held", {}),
+    ),
     ("POST", "/petitions/{petition_id}/medium-check"): Cell(
         staff(Action.HANDLE_PETITIONS),
         c("/petitions/{s.review_petition.pk}/medium-check", {"intact": True}),

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.access import selectors
 from taspa.access.calendar import calendar_for, court_zone, local_today
@@ -20,10 +21,12 @@ from taspa.access.policy import (
     Decision,
     Delivery,
     PetitionKind,
+    ReviewStep,
     acknowledgement_refusal,
     applicant_role,
     decide_petition,
     due_date,
+    review_step_refusal,
 )
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -31,6 +34,7 @@ from taspa.courts.models import Case, Hearing, User
 from taspa.courts.permissions import allowed
 from taspa.courts.policy import PARTY_ROLES, Action, CaseKind
 from taspa.courts.selectors import has_role
+from taspa.custody.models import Medium
 from taspa.errors import Conflict, Forbidden, InvalidInput, RuleRefusal
 
 log = logging.getLogger("taspa.access")
@@ -241,20 +245,74 @@ def _mark_fulfilled(petition: Petition) -> None:
     petition.save(update_fields=["state", "fulfilled_at"])
 
 
-def record_medium_check(*, actor: User, petition: Petition, intact: bool) -> ReviewSlot:
-    """R29: after a review, court staff check visually that the medium is intact."""
+def _review_step(petition: Petition, step: ReviewStep) -> ReviewSlot | None:
+    """The petition's review slot, locked, once ``step`` is allowed in the order R28 → R29 →
+    R35 (``policy.review_step_refusal``); a copy petition has no review steps."""
+    slot = ReviewSlot.objects.select_for_update().filter(petition=petition).first()
+    if petition.kind != PetitionKind.REVIEW:
+        return None
+    refusal = review_step_refusal(
+        step,
+        booked=slot is not None,
+        held=slot is not None and slot.held_at is not None,
+        medium_checked=slot is not None and slot.medium_checked_at is not None,
+    )
+    if refusal is not None:
+        raise Conflict(refusal, str(_REVIEW_ORDER[refusal]))
+    return slot
+
+
+_REVIEW_ORDER = {
+    "review_not_booked": _("No review was booked on this petition."),
+    "review_already_held": _("The review is already on record as held."),
+    "review_not_held": _("The review has not taken place yet."),
+    "medium_already_checked": _("The medium check is already on record."),
+    "medium_not_checked": _("Staff must first check that the medium is intact after the review."),
+}
+
+
+def record_review_held(
+    *, actor: User, petition: Petition, medium: Medium | None = None
+) -> ReviewSlot:
+    """R28: the applicant listened to (viewed) the recording at the review station. ``medium`` is
+    the case-file medium that was played (default: the hearing's valid case-file medium, if
+    any): R29's check after the review is of that medium."""
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
     with transaction.atomic():
-        slot = ReviewSlot.objects.select_for_update().filter(petition=petition).first()
+        petition = _locked(petition)
+        if petition.kind != PetitionKind.REVIEW:
+            raise Conflict("not_a_review", "Only a review petition is held in court.")
+        slot = _review_step(petition, ReviewStep.HELD)
+        medium = medium or selectors.case_file_medium(petition.hearing)
+        if medium is not None and medium.case_id != petition.hearing.case_id:
+            raise InvalidInput("medium_of_other_case", "That medium belongs to another case.")
+        slot.held_at, slot.held_by, slot.medium = timezone.now(), actor, medium
+        slot.save(update_fields=["held_at", "held_by", "medium"])
+        record(
+            actor=actor,
+            action="access.review_held",
+            target=petition,
+            payload={"medium": medium.pk if medium else None},
+        )
+    return slot
+
+
+def record_medium_check(*, actor: User, petition: Petition, intact: bool) -> ReviewSlot:
+    """R29: after the review, court staff check visually that the medium played is intact."""
+    require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
+    with transaction.atomic():
+        petition = _locked(petition)
+        slot = _review_step(petition, ReviewStep.MEDIUM_CHECKED)
         if slot is None:
-            raise Conflict("review_not_booked", "No review was booked on this petition.")
-        if slot.medium_checked_at is not None:
-            raise Conflict("medium_already_checked", "The medium check is already on record.")
+            raise Conflict("not_a_review", "Only a review petition has a medium check.")
         slot.medium_checked_at, slot.medium_intact = timezone.now(), intact
         slot.medium_checked_by = actor
         slot.save(update_fields=["medium_checked_at", "medium_intact", "medium_checked_by"])
         record(
-            actor=actor, action="access.medium_check", target=petition, payload={"intact": intact}
+            actor=actor,
+            action="access.medium_check",
+            target=petition,
+            payload={"intact": intact, "medium": slot.medium_id},
         )
     return slot
 
@@ -279,6 +337,7 @@ def record_receipt(
             raise Conflict("petition_not_fulfilled", "Nothing was reviewed or received yet.")
         if Receipt.objects.filter(petition=petition).exists():
             raise Conflict("receipt_exists", "The receipt mark is already on the petition.")
+        _review_step(petition, ReviewStep.RECEIPT)  # R35 after the review and R29's check
         receipt = Receipt.objects.create(
             petition=petition,
             signed_by_name=signed_by_name or petition.applicant_name,

@@ -17,6 +17,7 @@ from taspa.api.ranges import ranged_file_response
 from taspa.api.types import Id
 from taspa.courts.models import Case, Hearing
 from taspa.courts.selectors import user_by_ref
+from taspa.custody.models import Medium
 from taspa.errors import InvalidInput, NotFound
 
 router = Router(tags=["access"])
@@ -52,6 +53,10 @@ class ReceiptIn(Schema):
 
 class MediumCheckIn(Schema):
     intact: bool
+
+
+class ReviewHeldIn(Schema):
+    medium: Id | None = None
 
 
 class PartyIn(Schema):
@@ -140,6 +145,19 @@ def receipt(request: HttpRequest, petition_id: Id, payload: ReceiptIn):
     )
     petition = Petition.objects.get(pk=petition_id)
     return Status(201, selectors.petition_answer(petition, local_today()))
+
+
+@router.post("/petitions/{petition_id}/review-held")
+def review_held(request: HttpRequest, petition_id: Id, payload: ReviewHeldIn):
+    """R28: the review took place (then R29's medium check, then R35's receipt)."""
+    petition = _petition(request, petition_id)
+    medium = None
+    if payload.medium is not None:
+        medium = Medium.objects.filter(pk=payload.medium).first()
+        if medium is None:
+            raise NotFound(f"No medium {payload.medium}.", code="medium_not_found")
+    slot = actions.record_review_held(actor=request.user, petition=petition, medium=medium)
+    return {"review_slot": selectors.slot_answer(slot)}
 
 
 @router.post("/petitions/{petition_id}/medium-check")

@@ -137,6 +137,15 @@ class ReviewSlot(models.Model):
     starts_at = models.DateTimeField()
     place = models.CharField(max_length=255)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # R28: when the review took place, who ran it, and which case-file medium was played (the
+    # one R29's visual check is of; None when the review station played the court's own copy).
+    held_at = models.DateTimeField(_("review held at"), null=True, blank=True)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    medium = models.ForeignKey(
+        "custody.Medium", models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
     medium_checked_at = models.DateTimeField(null=True, blank=True)
     medium_intact = models.BooleanField(null=True, blank=True)
     medium_checked_by = models.ForeignKey(

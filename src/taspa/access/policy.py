@@ -257,3 +257,39 @@ def audio_only_command(source: str, target: str) -> list[str]:
         "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", source,
         "-map", "0:a", "-c", "copy", "-f", "mpegts", target,
     ]  # fmt: skip
+
+
+# --- the order of a review in court (R28, R29, R35) -------------------------------------------
+
+
+class ReviewStep(enum.StrEnum):
+    HELD = "held"  # R28: the person listened to / viewed the recording at the review station
+    MEDIUM_CHECKED = "medium_checked"  # R29: «по окончании ознакомления» staff check the medium
+    RECEIPT = "receipt"  # R35: «лицо, ознакомившееся…» signs the mark on the petition
+
+
+def review_step_refusal(
+    step: ReviewStep, *, booked: bool, held: bool, medium_checked: bool
+) -> str | None:
+    """The code refusing ``step`` now, or None when it may be taken.
+
+    R29 puts the visual check of the medium *after* the review, and R35 has the mark signed by
+    the person who has reviewed the recording: so a review is booked, then held, then its medium
+    checked, and only then is the receipt signed. Each step is taken once.
+    """
+    if not booked:
+        return "review_not_booked"
+    if step is ReviewStep.HELD:
+        return "review_already_held" if held else None
+    if not held:
+        return "review_not_held"
+    if step is ReviewStep.MEDIUM_CHECKED:
+        return "medium_already_checked" if medium_checked else None
+    return None if medium_checked else "medium_not_checked"
+
+
+def next_review_step(*, held: bool, medium_checked: bool) -> ReviewStep:
+    """The step a booked review waits for (what the staff page offers next)."""
+    if not held:
+        return ReviewStep.HELD
+    return ReviewStep.RECEIPT if medium_checked else ReviewStep.MEDIUM_CHECKED

@@ -143,6 +143,8 @@ def slot_answer(slot: Any) -> dict[str, Any]:
     return {
         "starts_at": timezone.localtime(slot.starts_at).isoformat(),
         "place": slot.place,
+        "held_at": slot.held_at.isoformat() if slot.held_at else None,
+        "medium": slot.medium_id,
         "medium_checked_at": slot.medium_checked_at.isoformat() if slot.medium_checked_at else None,
         "medium_intact": slot.medium_intact,
     }
@@ -150,3 +152,45 @@ def slot_answer(slot: Any) -> dict[str, Any]:
 
 def is_overdue(petition: Petition, today: date) -> bool:
     return bool(petition.due_date) and urgency(petition.due_date, today) == Urgency.OVERDUE
+
+
+def case_file_medium(hearing: Hearing) -> Any:
+    """The valid case-file medium of ``hearing``'s recording that a review plays (R28, R29), or
+    None when there is none yet (the review station then plays the court's own copy)."""
+    from taspa.custody.models import Medium
+    from taspa.custody.policy import HELD_STATES
+
+    return (
+        Medium.objects.filter(
+            recording__hearing=hearing, valid=True, state__in=[s.value for s in HELD_STATES]
+        )
+        .order_by("-written_at", "-id")
+        .first()
+    )
+
+
+def reviews_in_progress(user: User) -> list[dict[str, Any]]:
+    """Booked reviews not closed by their receipt yet, each with the step it waits for (R28,
+    R29, R35), for the staff page."""
+    from taspa.access.policy import PetitionKind, next_review_step
+
+    rows = (
+        visible_petitions(user)
+        .filter(kind=PetitionKind.REVIEW, state=Petition.State.FULFILLED)
+        .select_related("review_slot", "hearing__case__court")
+        .order_by("review_slot__starts_at", "id")[:200]
+    )
+    return [
+        {
+            "id": p.pk,
+            "case": p.hearing.case.number,
+            "applicant": p.applicant_name,
+            "starts_at": p.review_slot.starts_at,
+            "place": p.review_slot.place,
+            "step": next_review_step(
+                held=p.review_slot.held_at is not None,
+                medium_checked=p.review_slot.medium_checked_at is not None,
+            ).value,
+        }
+        for p in rows
+    ]

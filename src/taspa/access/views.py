@@ -44,8 +44,38 @@ def petitions(request: HttpRequest) -> HttpResponse:
         selectors.petition_answer(p, today)
         for p in selectors.petitions_due(request.user, due, today)[:500]
     ]
-    context = {"rows": rows, "due": due, "windows": WINDOWS, "today": today}
+    context = {
+        "rows": rows,
+        "due": due,
+        "windows": WINDOWS,
+        "today": today,
+        "reviews": selectors.reviews_in_progress(request.user),
+    }
     return render(request, "access/petitions.html", context)
+
+
+@login_required
+@require_POST
+def review_step(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Staff: the review took place (R28), the medium is intact or not (R29), the applicant
+    signed the mark on paper (R35) — each through the action the API calls, in that order."""
+    petition = _visible(request, petition_id)
+    step = request.POST.get("step", "")
+    try:
+        if step == "held":
+            actions.record_review_held(actor=request.user, petition=petition)
+        elif step in ("medium_intact", "medium_damaged"):
+            intact = step == "medium_intact"
+            actions.record_medium_check(actor=request.user, petition=petition, intact=intact)
+        elif step == "receipt":
+            actions.record_receipt(actor=request.user, petition=petition)
+        else:
+            raise Http404
+    except DomainError as refusal:
+        messages.error(request, f"№ {petition.pk}: {refusal.detail}")
+    else:
+        messages.success(request, _("Petition № %(id)s: saved.") % {"id": petition.pk})
+    return redirect("access:petitions")
 
 
 def _visible(request: HttpRequest, petition_id: int) -> Petition:

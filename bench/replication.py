@@ -87,7 +87,7 @@ def seal_court_recording(size: int, spool: Path):
     from taspa.courts import actions
     from taspa.courts.actions import RoleGrant
     from taspa.recorder.models import Recording
-    from taspa.recorder.sealing import seal_hearing_recording
+    from taspa.recorder.actions import seal_stopped
     from taspa.sealing import democa
     from taspa.sealing.actions import register_signing_key
 
@@ -131,7 +131,7 @@ def seal_court_recording(size: int, spool: Path):
         stopped_at=now, container="mpegts", sha256=digest.hexdigest(), bytes=size,
         duration_s=3600.0, media_path=str(media),
     )  # fmt: skip
-    return seal_hearing_recording(recording), anchors
+    return seal_stopped(recording), anchors
 
 
 def replicate_once(anchors: Path, work: Path) -> float:

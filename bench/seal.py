@@ -212,7 +212,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="taspa-bench-seal-"))
     try:
         setup_django(work / "home")
-        from taspa.recorder.sealing import seal_hearing_recording
+        from taspa.recorder.actions import seal_stopped
 
         world = World(work / "home")
         chunk = work / "chunk.ts"
@@ -233,7 +233,7 @@ def main() -> None:
                 recording = stopped_recording(world, result)
                 openssl_times.append(openssl_seconds(spool / "recording.ts"))
                 started = time.perf_counter()
-                sealed = seal_hearing_recording(recording)
+                sealed = seal_stopped(recording)
                 seal_times.append(time.perf_counter() - started)
                 assert sealed.state == "sealed", sealed.state
             seal, raw = statistics.median(seal_times), statistics.median(openssl_times)

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from taspa.recorder.models import Recording
-from taspa.recorder.sealing import seal_hearing_recording
+from taspa.recorder.actions import seal_stopped
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 from taspa.sealing.hashing import sha256_file
@@ -87,7 +87,7 @@ def sealed_hearing(world, home, court_ca, av_media, tmp_path):
             bytes=digest.bytes,
             duration_s=3.0,
         )
-        sealed = seal_hearing_recording(recording)
+        sealed = seal_stopped(recording)
         assert sealed.state == Recording.State.SEALED
         return hearing
 

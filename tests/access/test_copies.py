@@ -17,6 +17,7 @@ from taspa.access.models import Copy
 from taspa.access.package import verify_copy_package
 from taspa.audit.models import AuditEvent
 from taspa.recorder.models import Recording
+from taspa.sealing.reading import write_sealed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -71,7 +72,7 @@ def test_r31_civil_copy_is_audio_only_and_byte_identical(sealed_hearing, staff, 
     bag = unzip(copy, tmp_path / "out")
     media = next((bag / "data" / "copy").glob("*.audio.ts"))
     assert streams(media) == ["audio", "audio"]  # no video stream (ffprobe)
-    original = Path(Recording.objects.get(hearing=hearing).media_path)
+    original = write_sealed(Recording.objects.get(hearing=hearing), tmp_path, ["media"]).media
     assert "video" in streams(original)
     assert audio_packets_md5(media) == audio_packets_md5(original)  # no re-encoding
     manifest = json.loads(next((bag / "data" / "copy").glob("*.manifest.json")).read_bytes())

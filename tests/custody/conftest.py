@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from taspa.recorder.models import Mark, Pause, Recording
-from taspa.recorder.sealing import seal_hearing_recording
+from taspa.recorder.actions import seal_stopped
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 
@@ -92,7 +92,7 @@ def sealed(world, custody_ca, trusted, tmp_path, settings) -> Recording:
         started_at=started + timedelta(seconds=3), ended_at=started + timedelta(seconds=3.5),
         requested_by=secretary,
     )  # fmt: skip
-    sealed = seal_hearing_recording(recording)
+    sealed = seal_stopped(recording)
     assert sealed.state == Recording.State.SEALED
     return Recording.objects.get(pk=recording.pk)
 

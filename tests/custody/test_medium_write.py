@@ -140,7 +140,7 @@ def test_r33_full_medium_is_refused_before_writing(world, sealed, tmpfs):
 def test_r33_medium_filling_up_mid_write_leaves_no_bag(world, sealed, tmpfs, monkeypatch):
     """The space check is passed (as when another program fills the stick meanwhile): the real
     ENOSPC mid-write leaves no bag and no staging directory, and the medium is not valid."""
-    media_size = Path(sealed.media_path).stat().st_size
+    media_size = sealed.bytes
     small = tmpfs(f"{(media_size + 8192) // 1024}k")
     monkeypatch.setattr(medium_io, "require_space", lambda mount, needed: None)
     with pytest.raises(DomainError) as failed:
@@ -188,7 +188,7 @@ def test_r33_device_is_formatted_only_when_confirmed(world, sealed, loop_device,
     assert (point / "old.doc").exists()
     with pytest.raises(DomainError) as not_block:
         write_medium(
-            actor=secretary, recording=sealed, mount=point, device=sealed.media_path, confirmed=True
+            actor=secretary, recording=sealed, mount=point, device=__file__, confirmed=True
         )
     assert not_block.value.code == "not_a_block_device"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from taspa.recorder.models import Recording
-from taspa.recorder.sealing import seal_hearing_recording
+from taspa.recorder.actions import seal_stopped
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 
@@ -72,7 +72,7 @@ def sealed_recording(
         duration_s=300.0,
         media_path=str(media),
     )
-    sealed = seal_hearing_recording(recording)
+    sealed = seal_stopped(recording)
     assert sealed.state == Recording.State.SEALED, "the secretary needs a registered key"
     return Recording.objects.get(pk=sealed.pk)
 

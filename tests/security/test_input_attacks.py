@@ -155,7 +155,7 @@ def test_r20_case_number_cannot_steer_a_sealed_file_out_of_the_store(scene: Scen
 
     from django.utils import timezone
 
-    from taspa.recorder.sealing import seal_hearing_recording
+    from taspa.recorder.actions import seal_stopped
 
     spool = scene.home / "spool-evil"
     spool.mkdir()
@@ -174,7 +174,7 @@ def test_r20_case_number_cannot_steer_a_sealed_file_out_of_the_store(scene: Scen
         duration_s=2.0,
         media_path=str(media),
     )
-    sealed = seal_hearing_recording(recording)
+    sealed = seal_stopped(recording)
     assert "/" not in sealed.file_name and ".." not in sealed.file_name
     for path in vars(SealedFiles.beside(sealed.media_path)).values():
         assert Path(path).resolve().is_relative_to(scene.home.resolve()), path

@@ -26,10 +26,12 @@ from taspa.courts.policy import Action
 from taspa.errors import Conflict, Forbidden, NotFound, RuleRefusal
 from taspa.recorder.models import Recording
 from taspa.sealing.actions import signer_for
-from taspa.sealing.layout import SealedFiles, safe_part
+from taspa.sealing.layout import SealedRecording, safe_part
+from taspa.sealing.reading import checked_copy
 from taspa.storage.store import get_store
 
 log = logging.getLogger("taspa.access")
+SEALED_KINDS = ("media", "signature", "manifest", "manifest_signature")
 
 
 def copies_dir() -> Path:
@@ -45,7 +47,7 @@ def _sealed_recording(petition: Petition) -> Recording:
     recording = Recording.objects.filter(
         hearing=petition.hearing, state=Recording.State.SEALED
     ).first()
-    if recording is None or not SealedFiles.beside(recording.media_path).is_sealed:
+    if recording is None or not SealedRecording.of(recording).complete:
         raise Conflict("no_sealed_recording", "The hearing has no sealed recording to copy.")
     return recording
 
@@ -82,9 +84,19 @@ def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info
         raise RuleRefusal(refusal.code, refusal.explanation)
     recording = _sealed_recording(petition)
     signer = signer_for(petition.hearing.secretary)
+    # The original's bytes come from the store, each hashed as it is copied and compared with
+    # its sealed digest: a mismatch refuses the copy (409 fixity_failed, an incident) before
+    # anything is signed (R19, R20, R31).
+    with checked_copy(recording, SEALED_KINDS) as sealed:
+        built = _build(petition, actor, sealed, signer, progress)
+    get_store().put_file(built.zip_path, expected_sha256=built.sha256)
+    return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
+
+
+def _build(petition: Petition, actor: User, sealed, signer, progress):
     court = petition.hearing.case.court
-    built = build_copy_package(
-        sealed=SealedFiles.beside(recording.media_path),
+    return build_copy_package(
+        sealed=sealed,
         media=Media(petition.media),
         signer=signer,
         name=_package_name(petition),
@@ -97,8 +109,6 @@ def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info
         out_dir=copies_dir(),
         progress=progress,
     )
-    get_store().put_file(built.zip_path, expected_sha256=built.sha256)
-    return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
 
 
 def _record_copy(actor: User, petition: Petition, built, subject: str) -> Copy:

@@ -23,7 +23,7 @@ from taspa.custody.models import DestructionAct, Handover, InventoryEntry, Mediu
 from taspa.custody.policy import HELD_STATES, MediumKind, MediumState, bag_name
 from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleRefusal
 from taspa.recorder.models import Recording
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.reading import SealedBytesRefused, require_servable, write_sealed
 
 log = logging.getLogger("taspa.custody")
 
@@ -70,12 +70,11 @@ def write_medium(
         raise InvalidInput("unknown_medium_kind", "A medium is 'usb' or 'disc'.")
     if Medium.objects.filter(recording=recording, state__in=HELD_STATES).exists():
         raise Conflict("medium_already_written", "The case file already has this recording.")
-    files = _sealed_files(recording)
+    sealed = require_servable(recording)  # 409 fixity_failed: a damaged original is not copied
     mount = Path(mount)
     try:
-        commands = _prepare(
-            mount, device, confirmed, needed=2 * sum(f.stat().st_size for f in files)
-        )
+        # The media twice (the original and the playable copy) and room for the small files.
+        commands = _prepare(mount, device, confirmed, needed=2 * sealed.bytes + (1 << 20))
     except DomainError as error:
         raise _refused(actor, "medium.write_refused", recording, error) from None
     medium = _start(actor, recording, mount, device, kind)
@@ -83,24 +82,17 @@ def write_medium(
         written = io.build_bag(
             mount,
             bag_name(recording.file_name),
-            files=files,
+            # Straight from the store onto the medium, each file hashed as it is written and
+            # compared with its sealed digest; a mismatch leaves no bag (R19, R20).
+            copy_in=lambda staging: write_sealed(recording, staging),
             extra={},
             render=lambda staging: _render_page(recording, staging),
             bag_info=_bag_info(recording),
         )
-    except io.MediumError as error:
+    except (io.MediumError, SealedBytesRefused) as error:
         _fail(actor, medium, error)
         raise
     return _finish(actor, medium, written, commands)
-
-
-def _sealed_files(recording: Recording) -> list[Path]:
-    sealed = SealedFiles.beside(recording.media_path)
-    files = [sealed.media, sealed.signature, sealed.manifest, sealed.manifest_signature]
-    missing = [f.name for f in files if not f.is_file()]
-    if missing:
-        raise Conflict("sealed_files_missing", f"Not on this server: {', '.join(missing)}.")
-    return files + ([sealed.journal] if sealed.journal.is_file() else [])
 
 
 def medium_roots() -> list[str]:
@@ -168,7 +160,7 @@ def _render_page(recording: Recording, staging: Path) -> None:
 
     from taspa.custody.selectors import player_context
 
-    player = io.player_copy(Path(recording.media_path), staging)
+    player = io.player_copy(staging / recording.file_name, staging)  # the checked copy
     html = render_to_string("custody/player.html", player_context(recording, player))
     (staging / "index.html").write_text(html, encoding="utf-8")
 

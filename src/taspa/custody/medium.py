@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,19 +197,19 @@ def build_bag(
     mount: Path,
     name: str,
     *,
-    files: list[Path],
+    copy_in: Callable[[Path], object],
     extra: dict[str, bytes],
     render: object,
     bag_info: dict[str, str],
 ) -> WrittenBag:
-    """Write ``files`` (copied), ``extra`` (name → bytes) and whatever ``render(staging)`` makes
-    into a BagIt bag, read it all back, and only then rename it to ``mount/name``."""
+    """Write what ``copy_in(staging)`` copies (the sealed files, checked as they are written),
+    ``extra`` (name → bytes) and whatever ``render(staging)`` makes into a BagIt bag, read it
+    all back, and only then rename it to ``mount/name``."""
     staging = mount / STAGING_DIR
     shutil.rmtree(staging, ignore_errors=True)  # a crash's leftovers: never a valid bag
     try:
         staging.mkdir()
-        for source in files:
-            copy_synced(source, staging / source.name)
+        copy_in(staging)
         for extra_name, data in extra.items():
             (staging / extra_name).write_bytes(data)
         render(staging)
@@ -221,6 +222,9 @@ def build_bag(
         staging.rename(final)
         fsync_path(mount)
     except Exception as error:
+        if isinstance(error, DomainError) and not isinstance(error, MediumError):
+            shutil.rmtree(staging, ignore_errors=True)
+            raise  # a refusal of the source (fixity_failed), not of the medium
         failure = _classify(error, mount)  # before cleaning up frees the space again
         shutil.rmtree(staging, ignore_errors=True)
         raise failure from error

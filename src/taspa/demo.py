@@ -38,8 +38,11 @@ def demo_sources(home: Path) -> list[dict[str, str]]:
             capture_output=True,
             timeout=60,
         )
+    # amovie restarts its clock at every loop; stamping the loop from its sample count inside
+    # the generated graph keeps its timestamps rising (and -re pacing it) for ever (R19).
     judge = (
-        f"amovie=filename={speech}:loop=0,aresample=48000,aformat=channel_layouts=mono[s];"
+        f"amovie=filename={speech}:loop=0,asetpts=N/SR/TB,aresample=48000,"
+        "aformat=channel_layouts=mono[s];"
         "sine=frequency=440:sample_rate=48000,volume=0.05[t];[s][t]amix=inputs=2[out0]"
     )
     return [
@@ -94,11 +97,14 @@ def seed_demo() -> DemoWorld:
             roles=[RoleGrant(role=role, court=court)],
             password=DEMO_PASSWORD,
         )
+    sources = demo_sources(settings.TASPA_HOME)
     courtroom = Courtroom.objects.filter(court=court, name="Зал №1").first() or (
-        actions.create_courtroom(
-            actor=admin, court=court, name="Зал №1", sources=demo_sources(settings.TASPA_HOME)
-        )
+        actions.create_courtroom(actor=admin, court=court, name="Зал №1", sources=sources)
     )
+    if courtroom.sources != sources:  # a ./var made by an older demo: its looped source jumped
+        courtroom = actions.change_courtroom_sources(
+            actor=admin, courtroom=courtroom, sources=sources
+        )
     case = Case.objects.filter(court=court, number="7599-26-00-2/101").first() or (
         actions.register_case(
             actor=admin, court=court, number="7599-26-00-2/101", kind="civil", language="kk"

@@ -57,7 +57,7 @@ def test_capture_command_is_an_argument_list_with_one_opus_track_per_microphone(
     cmd = capture_command(MICS, meter_fd=7)
     assert cmd[0] == "ffmpeg" and all(isinstance(part, str) for part in cmd)
     assert [cmd[i + 1] for i, part in enumerate(cmd) if part == "-map"] == [
-        "0:a:0", "1:a:0", "2:a:0", "[meter]",
+        "[a0]", "[a1]", "[a2]", "[meter]",
     ]  # fmt: skip
     assert cmd[cmd.index("-c:a") + 1] == "libopus" and cmd[cmd.index("-ar") + 1] == "48000"
     assert "amerge=inputs=3" in cmd[cmd.index("-filter_complex") + 1]

@@ -1,13 +1,25 @@
 """Every write of the recorder: preflight, start, lawful pause, resume, marks, stop (R6–R14).
 
-Each action checks R7 (only the hearing's secretary or stand-in operates the recorder), moves the
-hearing's state, drives the capture engine and appends its audit event in one transaction.
+The one module that writes a hearing's state and its recording's state and fields: every change
+goes through ``policy.lifecycle_step``, whether the secretary asked this server (``origin`` is
+``"server"``) or a courtroom agent reports what it did (``"courtroom"``, ADR 0004), so R6/R19
+refusals and audit events are the same for both. Each action checks R7 (only the hearing's
+secretary or stand-in operates the recorder), moves the state, drives the capture engine and
+appends its audit event in one transaction.
+
+Capture in a server process is owned by one process at a time (``recorder.lease``). A command
+for a hearing another live process owns is queued for that owner and answered with its outcome;
+a hearing whose owner died is recovered from its spool here first (``recover_capture``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,18 +28,38 @@ from taspa.audit.actions import record
 from taspa.courts.actions import require
 from taspa.courts.models import Hearing, User
 from taspa.courts.policy import Action
-from taspa.errors import Conflict, InvalidInput, RuleRefusal
+from taspa.errors import Conflict, DomainError, InvalidInput, RuleRefusal
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
-from taspa.recorder import remote, runtime, selectors
-from taspa.recorder.engine import EngineError, EngineEvent, preflight
-from taspa.recorder.models import Mark, Pause, Preflight, Recording
-from taspa.recorder.policy import PAUSE_REASONS, pause_reason_allowed
+from taspa.recorder import lease, policy, runtime, selectors
+from taspa.recorder.engine import CaptureEngine, EngineError, EngineEvent, preflight
+from taspa.recorder.journal import JOURNAL_NAME, MEDIA_NAME, Journal
+from taspa.recorder.models import AgentCommand, AgentRegistration, Mark, Pause, Preflight, Recording
+from taspa.recorder.policy import (
+    LIVE_HEARING_STATES,
+    NO_RECORDING,
+    PAUSE_REASONS,
+    Step,
+    already_there,
+    lifecycle_step,
+    pause_reason_allowed,
+)
 from taspa.recorder.signals import recording_stopped
 from taspa.sealing.layout import SealedRecording
 
 log = logging.getLogger("taspa.recorder")
 State = Hearing.State
+SERVER, COURTROOM = "server", "courtroom"
+RELAY_WAIT_S = {"pause": 15.0, "resume": 15.0, "mark": 15.0, "stop": 120.0}
+
+
+class OwnerUnavailable(DomainError):
+    """The process that owns the hearing's capture did not carry the command out in time."""
+
+    status = 503
+
+
+# --- the lifecycle: the one writer of hearing and recording state ------------------------------
 
 
 def _locked(hearing: Hearing) -> Hearing:
@@ -39,21 +71,270 @@ def _locked(hearing: Hearing) -> Hearing:
     )
 
 
-def _expect_state(hearing: Hearing, *allowed: str, code: str) -> None:
-    if hearing.state not in allowed:
-        raise Conflict(code, f"The hearing is {hearing.state}; this needs {' or '.join(allowed)}.")
+def _recording_state(hearing: Hearing) -> str:
+    state = Recording.objects.filter(hearing_id=hearing.pk).values_list("state", flat=True).first()
+    return state or NO_RECORDING
 
 
-def _set_state(hearing: Hearing, state: str) -> None:
-    hearing.state = state
-    hearing.save(update_fields=["state"])
+def _step(hearing: Hearing, event: str) -> Step:
+    """The lifecycle's answer for ``event`` now; a refusal becomes 409 with its code."""
+    step = lifecycle_step(hearing.state, _recording_state(hearing), event)
+    if not step.allowed:
+        raise Conflict(step.refusal, step.detail)
+    return step
+
+
+def _move(hearing: Hearing, step: Step, recording: Recording | None = None) -> None:
+    """Write the states ``step`` leads to (the hearing's, and the recording's when given)."""
+    if hearing.state != step.hearing:
+        hearing.state = step.hearing
+        hearing.save(update_fields=["state"])
+    if recording is not None and recording.state != step.recording:
+        recording.state = step.recording
+        recording.save(update_fields=["state"])
+
+
+def _via(origin: str, at: datetime | None) -> dict[str, Any]:
+    """The audit payload's note that a courtroom agent did it, with the time it happened."""
+    if origin != COURTROOM:
+        return {}
+    return {"via": "agent", "origin": COURTROOM, "at": (at or timezone.now()).isoformat()}
+
+
+def _audit(actor: User | None, action: str, target: Any, origin: str, at=None, **payload) -> None:
+    record(actor=actor, action=action, target=target, payload=payload | _via(origin, at))
+
+
+# --- the agent's command queue (a courtroom that records on its own PC) ------------------------
+
+
+def queue_agent_command(
+    agent: AgentRegistration, hearing: Hearing, verb: str, **args: Any
+) -> AgentCommand:
+    """Called inside the secretary's action: the command commits with the state change."""
+    return AgentCommand.objects.create(agent=agent, hearing=hearing, verb=verb, args=args)
+
+
+def _remote_offset(recording: Recording, at: datetime) -> float:
+    """R12 on a remote recorder: the media timeline is wall time since the first sample, whose
+    time the agent reported when capture started."""
+    return max(0.0, (at - recording.started_at).total_seconds())
+
+
+# --- ownership of in-server capture ------------------------------------------------------------
+
+
+class _Elsewhere(Exception):
+    """Another live server process owns this hearing's capture."""
+
+
+_recovering = threading.Lock()
+
+
+def _capture_for(hearing: Hearing) -> CaptureEngine | None:
+    """Outside any transaction: for a live hearing captured by a server process, this process's
+    engine, recovered here first when its owner is gone. ``None`` for an agent's courtroom or a
+    hearing that is not live (the action's own state check then answers). Raises ``_Elsewhere``
+    when another live process owns it: the command goes to that owner."""
+    if hearing.state not in LIVE_HEARING_STATES or selectors.agent_of(hearing) is not None:
+        return None
+    engine = runtime.engine_for(hearing.pk)
+    if engine is not None:
+        return engine
+    if lease.held_elsewhere(hearing.pk):
+        raise _Elsewhere
+    engine = recover_capture(hearing.pk)
+    if engine is None and lease.held_elsewhere(hearing.pk):
+        raise _Elsewhere
+    return engine
+
+
+def _engine(engine: CaptureEngine | None) -> CaptureEngine:
+    if engine is None:
+        raise Conflict("capture_unavailable", "No capture runs for this hearing in the server.")
+    return engine
+
+
+def _relay(actor: User, hearing: Hearing, verb: str, **args: Any) -> int:
+    """Queue the command for the owning process and wait (bounded) for its outcome: the id of
+    what it made (pause, mark, recording), or its refusal raised here as the owner raised it."""
+    command = lease.queue(hearing.pk, verb, actor.pk, args)
+    deadline = time.monotonic() + RELAY_WAIT_S[verb]
+    while True:
+        command.refresh_from_db(fields=["done_at", "outcome", "taken_by"])
+        if command.done_at is not None:
+            break
+        if time.monotonic() > deadline and (lease.give_up(command) or not command.taken_by):
+            raise OwnerUnavailable(
+                "capture_owner_unavailable",
+                f"The server process that records this hearing did not {verb} within "
+                f"{RELAY_WAIT_S[verb]:.0f} s; nothing was done, try again.",
+            )
+        time.sleep(0.05)
+    outcome = command.outcome
+    if "error" in outcome:
+        error = DomainError(outcome["error"], outcome.get("detail", ""))
+        error.status = int(outcome.get("status", 409))
+        raise error
+    return int(outcome["id"])
+
+
+def run_command(command: Any) -> dict[str, Any]:
+    """The owner carries out a command another process queued for it (``recorder.keeper``)."""
+    actor = User.objects.get(pk=command.actor_id)
+    hearing = Hearing.objects.get(pk=command.hearing_id)
+    args = command.args
+    try:
+        if command.verb == "pause":
+            made: Any = pause_recording(
+                actor=actor,
+                hearing=hearing,
+                reason=args["reason"],
+                announced_at=_moment(args.get("announced_at")),
+            )
+        elif command.verb == "resume":
+            made = resume_recording(actor=actor, hearing=hearing)
+        elif command.verb == "mark":
+            made = add_mark(
+                actor=actor,
+                hearing=hearing,
+                speaker=args["speaker"],
+                role=args["role"],
+                at=_moment(args["at"]),
+            )
+        elif command.verb == "stop":
+            made = stop_recording(actor=actor, hearing=hearing)
+        else:
+            raise InvalidInput("unknown_command", f"No capture command {command.verb!r}.")
+    except DomainError as error:
+        return {"error": error.code, "detail": error.detail, "status": error.status}
+    except Exception as error:  # the requester gets an answer, never a hang or a 500
+        log.exception("capture command %s failed", command.pk)
+        return {"error": "capture_failed", "detail": str(error), "status": 409}
+    return {"id": made.pk}
+
+
+def _moment(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+
+def recover_capture(hearing_id: int) -> CaptureEngine | None:
+    """Take over a live hearing whose capture has no living owner: salvage its spool and go on
+    capturing (or stay paused), the break a ``capture_gap`` incident with its measured length.
+    A stop the dead process had written to the journal but not to the database is finished
+    instead (and sealed). ``None`` when there is nothing to run here, or another process won."""
+    with _recovering:
+        engine = runtime.engine_for(hearing_id)
+        if engine is not None:
+            return engine
+        hearing = Hearing.objects.select_related("courtroom").get(pk=hearing_id)
+        recording = Recording.objects.filter(hearing=hearing).first()
+        live = hearing.state in LIVE_HEARING_STATES
+        if not live or recording is None or recording.state != Recording.State.CAPTURING:
+            return None
+        if selectors.agent_of(hearing) is not None or not lease.take_over(hearing_id):
+            return None
+        spool = Path(recording.spool_dir)
+        try:
+            engine = CaptureEngine.recover(
+                spool, on_event=lambda event: handle_engine_event(hearing_id, event)
+            )
+        except EngineError as error:
+            stop = _journal_stop(spool)
+            if stop is not None:
+                _finish_interrupted_stop(hearing, recording, spool)
+                return None
+            lease.release(hearing_id)
+            raise Conflict(
+                "capture_unrecoverable", f"The hearing's capture cannot be recovered: {error}"
+            ) from error
+        # The database holds the hearing's state: a pause or resume the crash cut short (the
+        # engine had done it, the transaction had not committed) is undone.
+        if hearing.state == State.RECORDING and engine.state == policy.PAUSED:
+            engine.resume()
+        elif hearing.state == State.PAUSED and engine.state == policy.RECORDING:
+            engine.pause()
+        runtime.adopt(hearing_id, engine)
+    record(
+        actor=None,
+        action="recorder.recover",
+        target=hearing,
+        payload={"owner": lease.me(), "state": hearing.state},
+    )
+    log.warning("hearing %s: capture recovered by %s", hearing_id, lease.me())
+    return engine
+
+
+def _journal_stop(spool: Path) -> dict[str, Any] | None:
+    path = spool / JOURNAL_NAME
+    records = Journal.read(path) if path.exists() else []
+    return next((r for r in reversed(records) if r.get("type") == "stop"), None)
+
+
+def _finish_interrupted_stop(hearing: Hearing, recording: Recording, spool: Path) -> Recording:
+    """The engine had stopped (its journal ends with the stop record) when the process died:
+    the database catches up from the journal, and the recording is sealed."""
+    with transaction.atomic():
+        hearing = _locked(hearing)
+        if hearing.state in LIVE_HEARING_STATES:
+            _move(hearing, _step(hearing, "stop"))
+            recording = _fill_from_journal(
+                recording.pk, hearing, spool / MEDIA_NAME, spool / JOURNAL_NAME
+            )
+            recording.pauses.filter(ended_at__isnull=True).update(ended_at=recording.stopped_at)
+            record(
+                actor=None,
+                action="recorder.stop",
+                target=hearing,
+                payload={"sha256": recording.sha256, "bytes": recording.bytes, "recovered": True},
+            )
+    sealed = _seal(Recording.objects.get(pk=recording.pk))
+    lease.release(hearing.pk)
+    return sealed
+
+
+def recover_orphans() -> list[int]:
+    """Every live hearing captured in a server process without a living owner is taken over;
+    a stop interrupted mid-seal is sealed. Returns the hearings this process took over. Run at
+    start-up and every few seconds by ``recorder.keeper``."""
+    candidates = list(
+        Hearing.objects.filter(
+            state__in=LIVE_HEARING_STATES, recording__state=Recording.State.CAPTURING
+        )
+        .exclude(
+            courtroom_id__in=AgentRegistration.objects.filter(revoked_at__isnull=True).values(
+                "courtroom_id"
+            )
+        )
+        .values_list("pk", flat=True)
+    )
+    taken = []
+    for hearing_id in lease.orphaned([h for h in candidates if runtime.engine_for(h) is None]):
+        try:
+            if recover_capture(hearing_id) is not None:
+                taken.append(hearing_id)
+        except DomainError as error:
+            log.error("hearing %s: %s", hearing_id, error.detail)
+    stopped = list(
+        Recording.objects.filter(
+            state=Recording.State.STOPPED, hearing__capture_lease__isnull=False
+        ).values_list("hearing_id", flat=True)
+    )
+    for hearing_id in lease.orphaned(stopped):
+        if runtime.engine_for(hearing_id) is None and lease.take_over(hearing_id):
+            _seal(Recording.objects.get(hearing_id=hearing_id))
+            lease.release(hearing_id)
+    return taken
+
+
+# --- the secretary's operations ----------------------------------------------------------------
 
 
 def run_preflight(*, actor: User, hearing: Hearing) -> Preflight:
     """R8: check the equipment before the hearing. A failure opens an incident but never blocks
     the hearing (R10); the UI then shows the announcement to read (R16)."""
     require(actor, Action.OPERATE_RECORDER, hearing)
-    agent = remote.agent_of(hearing)
+    agent = selectors.agent_of(hearing)
     if agent is None:
         sources, spool = runtime.sources_of(hearing.courtroom), runtime.spool_dir_for(hearing.pk)
         checks = [c.__dict__ for c in preflight(sources, spool)]
@@ -67,8 +348,9 @@ def run_preflight(*, actor: User, hearing: Hearing) -> Preflight:
         result = Preflight.objects.create(
             hearing=hearing, at=timezone.now(), ok=ok, checks=checks, run_by=actor
         )
-        if hearing.state == State.IDLE:
-            _set_state(hearing, State.PREFLIGHT)
+        step = lifecycle_step(hearing.state, _recording_state(hearing), "preflight")
+        if step.allowed:  # a check during the hearing is only a check, not a transition
+            _move(hearing, step)
         record(
             actor=actor,
             action="recorder.preflight",
@@ -98,23 +380,33 @@ def _signing_key_check(secretary: User) -> dict:
     return {"name": "signing_key", "ok": True, "detail": subject}
 
 
+def _set_aside(spool: Path) -> None:
+    """A spool left by a start that never committed (the process died in it): kept beside, never
+    thrown away, so the new start begins an empty spool."""
+    journal = spool / JOURNAL_NAME
+    if journal.exists() and journal.stat().st_size:
+        spool.rename(spool.with_name(f"{spool.name}.abandoned-{time.time_ns()}"))
+
+
 def start_recording(*, actor: User, hearing: Hearing) -> Recording:
     require(actor, Action.OPERATE_RECORDER, hearing)
     try:
         with transaction.atomic():
             hearing = _locked(hearing)
-            _expect_state(hearing, State.IDLE, State.PREFLIGHT, code="already_started")
-            agent = remote.agent_of(hearing)
+            step = _step(hearing, "start")
+            agent = selectors.agent_of(hearing)
             if agent is None:
-                runtime.new_engine(hearing, handle_engine_event).start()
                 spool = runtime.spool_dir_for(hearing.pk)
+                _set_aside(spool)
+                lease.claim(hearing.pk)  # commits with the recording: this process owns it
+                runtime.new_engine(hearing, handle_engine_event).start()
             else:  # the courtroom PC records; it collects the command (ADR 0004)
-                remote.queue_command(agent, hearing, "start")
-                spool = remote.upload_dir(hearing.pk)
+                queue_agent_command(agent, hearing, "start")
+                spool = runtime.upload_dir(hearing.pk)
             recording = Recording.objects.create(
                 hearing=hearing, spool_dir=str(spool), started_at=timezone.now()
             )
-            _set_state(hearing, State.RECORDING)
+            _move(hearing, step, recording)
             record(
                 actor=actor,
                 action="recorder.start",
@@ -134,6 +426,25 @@ def start_recording(*, actor: User, hearing: Hearing) -> Recording:
     return recording
 
 
+def agent_started(*, hearing: Hearing, at: datetime, anchor: datetime) -> Recording | None:
+    """A start the server asked for is confirmed with the first sample's time; a start made at
+    the courtroom while the server was out of reach is entered now (R6: it did record)."""
+    with transaction.atomic():
+        hearing = _locked(hearing)
+        recording = Recording.objects.filter(hearing=hearing).first()
+        if recording is not None:
+            recording.started_at = anchor
+            recording.save(update_fields=["started_at"])
+            return recording
+        step = _step(hearing, "start")
+        recording = Recording.objects.create(
+            hearing=hearing, spool_dir=str(runtime.upload_dir(hearing.pk)), started_at=anchor
+        )
+        _move(hearing, step, recording)
+        _audit(None, "recorder.start", hearing, COURTROOM, at, recording=recording.pk)
+    return recording
+
+
 def _discard_engine(hearing_id: int) -> None:
     engine = runtime.engine_for(hearing_id)
     if engine is not None and engine.running:
@@ -142,96 +453,148 @@ def _discard_engine(hearing_id: int) -> None:
 
 
 def pause_recording(
-    *, actor: User, hearing: Hearing, reason: str, announced_at: datetime | None = None
-) -> Pause:
+    *,
+    actor: User | None,
+    hearing: Hearing,
+    reason: str,
+    announced_at: datetime | None = None,
+    origin: str = SERVER,
+    at: datetime | None = None,
+) -> Pause | None:
     """R6: stopping is lawful only from the announcement of an adjournment, a recess or the
-    court's retiring to deliberate. Any other reason is refused and the attempt is audited (R19)."""
-    require(actor, Action.OPERATE_RECORDER, hearing)
+    court's retiring to deliberate. Any other reason is refused and the attempt is audited (R19),
+    whether the secretary asked here or a courtroom agent reports a pause it made."""
+    if origin == SERVER:
+        require(actor, Action.OPERATE_RECORDER, hearing)
     if not pause_reason_allowed(reason):
-        record(
-            actor=actor, action="recorder.pause_refused", target=hearing, payload={"reason": reason}
-        )
+        _audit(actor, "recorder.pause_refused", hearing, origin, at, reason=reason)
         raise RuleRefusal(
             "pause_reason_not_allowed",
             f"R6/R19: recording may stop only for {', '.join(PAUSE_REASONS)}; not for {reason!r}.",
         )
-    now = timezone.now()
+    now = at or timezone.now()
+    announced_at = announced_at or now
+    engine = None
+    if origin == SERVER:
+        try:
+            engine = _capture_for(hearing)
+        except _Elsewhere:
+            made = _relay(
+                actor, hearing, "pause", reason=reason, announced_at=announced_at.timestamp()
+            )
+            return Pause.objects.get(pk=made)
     with transaction.atomic():
         hearing = _locked(hearing)
-        _expect_state(hearing, State.RECORDING, code="not_recording")
-        announced_at = announced_at or now
-        agent = remote.agent_of(hearing)
-        if agent is None:
-            runtime.engine_for(hearing.pk).pause()
-        else:
-            remote.queue_command(
-                agent, hearing, "pause", reason=reason, announced_at=announced_at.timestamp()
-            )
+        if origin == COURTROOM and already_there(hearing.state, "pause"):
+            return None  # the server asked for this pause and holds it already
+        step = _step(hearing, "pause")
+        if origin == SERVER:
+            agent = selectors.agent_of(hearing)
+            if agent is None:
+                _engine(engine).pause()
+            else:
+                queue_agent_command(
+                    agent, hearing, "pause", reason=reason, announced_at=announced_at.timestamp()
+                )
         pause = Pause.objects.create(
             recording=hearing.recording,
             reason=reason,
             announced_at=announced_at,
             started_at=now,
-            requested_by=actor,
+            requested_by=actor or hearing.secretary,
         )
-        _set_state(hearing, State.PAUSED)
-        record(
-            actor=actor,
-            action="recorder.pause",
-            target=hearing,
-            payload={"reason": reason, "announced_at": pause.announced_at.isoformat()},
+        _move(hearing, step)
+        _audit(
+            actor,
+            "recorder.pause",
+            hearing,
+            origin,
+            at,
+            reason=reason,
+            announced_at=pause.announced_at.isoformat(),
         )
     return pause
 
 
-def resume_recording(*, actor: User, hearing: Hearing) -> Recording:
-    require(actor, Action.OPERATE_RECORDER, hearing)
+def resume_recording(
+    *, actor: User | None, hearing: Hearing, origin: str = SERVER, at: datetime | None = None
+) -> Recording | None:
+    if origin == SERVER:
+        require(actor, Action.OPERATE_RECORDER, hearing)
+        try:
+            engine = _capture_for(hearing)
+        except _Elsewhere:
+            return Recording.objects.get(pk=_relay(actor, hearing, "resume"))
     with transaction.atomic():
         hearing = _locked(hearing)
-        _expect_state(hearing, State.PAUSED, code="not_paused")
-        agent = remote.agent_of(hearing)
-        if agent is None:
-            runtime.engine_for(hearing.pk).resume()
-        else:
-            remote.queue_command(agent, hearing, "resume")
-        pause = hearing.recording.pauses.filter(ended_at__isnull=True).get()
-        pause.ended_at = timezone.now()
-        pause.save(update_fields=["ended_at"])
-        _set_state(hearing, State.RECORDING)
-        record(actor=actor, action="recorder.resume", target=hearing, payload={"pause": pause.pk})
+        if origin == COURTROOM and already_there(hearing.state, "resume"):
+            return None
+        step = _step(hearing, "resume")
+        if origin == SERVER:
+            agent = selectors.agent_of(hearing)
+            if agent is None:
+                _engine(engine).resume()
+            else:
+                queue_agent_command(agent, hearing, "resume")
+        pause = hearing.recording.pauses.filter(ended_at__isnull=True).first()
+        if pause is not None:
+            pause.ended_at = at or timezone.now()
+            pause.save(update_fields=["ended_at"])
+        _move(hearing, step)
+        _audit(actor, "recorder.resume", hearing, origin, at, pause=pause.pk if pause else None)
     return hearing.recording
 
 
 def add_mark(
-    *, actor: User, hearing: Hearing, speaker: str, role: str, at: datetime | None = None
-) -> Mark:
-    """R12: mark a participant's speech at the moment it starts (``at``, default now)."""
-    require(actor, Action.OPERATE_RECORDER, hearing)
-    if not speaker.strip() or not role.strip():
-        raise InvalidInput("mark_incomplete", "A mark needs the speaker and their role.")
+    *,
+    actor: User | None,
+    hearing: Hearing,
+    speaker: str,
+    role: str,
+    at: datetime | None = None,
+    origin: str = SERVER,
+    offset_s: float | None = None,
+) -> Mark | None:
+    """R12: mark a participant's speech at the moment it starts (``at``, default now). A mark
+    from a courtroom agent comes with the offset its own engine computed."""
+    if origin == SERVER:
+        require(actor, Action.OPERATE_RECORDER, hearing)
+        if not speaker.strip() or not role.strip():
+            raise InvalidInput("mark_incomplete", "A mark needs the speaker and their role.")
     at = at or timezone.now()
+    engine = None
+    if origin == SERVER:
+        try:
+            engine = _capture_for(hearing)
+        except _Elsewhere:
+            made = _relay(actor, hearing, "mark", speaker=speaker, role=role, at=at.timestamp())
+            return Mark.objects.get(pk=made)
     with transaction.atomic():
         hearing = _locked(hearing)
-        _expect_state(hearing, State.RECORDING, code="not_recording")
-        engine = runtime.engine_for(hearing.pk)
-        if engine is not None:
-            offset = engine.media_offset(at)
-        else:  # remote capture: the agent reported the wall time of the first sample
-            offset = remote.mark_offset(hearing.recording, at)
+        if origin == COURTROOM:
+            # Marked on the courtroom PC while it recorded: it counts while its media is still
+            # arriving, whatever the server's state has moved on to since.
+            if lifecycle_step(hearing.state, _recording_state(hearing), "mark_reported").refusal:
+                return None
+            offset = float(offset_s or 0.0)
+        else:
+            _step(hearing, "mark")
+            agent = selectors.agent_of(hearing)
+            if agent is None:
+                offset = _engine(engine).media_offset(at)
+            else:  # remote capture: the agent reported the wall time of the first sample
+                offset = _remote_offset(hearing.recording, at)
         mark = Mark.objects.create(
             recording=hearing.recording,
             speaker=speaker,
             role=role,
             offset_s=offset,
             at=at,
-            created_by=actor,
+            created_by=actor or hearing.secretary,
         )
-        record(
-            actor=actor,
-            action="recorder.mark",
-            target=hearing,
-            payload={"mark": mark.pk, "speaker": speaker, "role": role, "offset_s": offset},
-        )
+        payload = {"mark": mark.pk, "speaker": speaker, "role": role, "offset_s": offset}
+        when = at if origin == COURTROOM else None
+        _audit(actor, "recorder.mark", hearing, origin, when, **payload)
     return mark
 
 
@@ -266,18 +629,20 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
     """End capture and seal (R14). If sealing cannot be done now (no valid EDS key), the
     recording stays stopped and intact, an incident is opened, and sealing is retried later."""
     require(actor, Action.OPERATE_RECORDER, hearing)
+    try:
+        engine = _capture_for(hearing)
+    except _Elsewhere:
+        return Recording.objects.get(pk=_relay(actor, hearing, "stop"))
     with transaction.atomic():
         hearing = _locked(hearing)
-        _expect_state(hearing, State.RECORDING, State.PAUSED, code="not_recording")
-        agent = remote.agent_of(hearing)
+        step = _step(hearing, "stop")
+        agent = selectors.agent_of(hearing)
         if agent is not None:
-            return _stop_remote(actor, hearing, agent)
-        engine = runtime.engine_for(hearing.pk)
-        result = engine.stop()
+            return _stop_remote(actor, hearing, agent, step)
+        result = _engine(engine).stop()
         now = timezone.now()
         recording = hearing.recording
         recording.pauses.filter(ended_at__isnull=True).update(ended_at=now)
-        recording.state = Recording.State.STOPPED
         recording.stopped_at = now
         recording.container = result.container
         recording.command = list(result.command)
@@ -288,7 +653,8 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
         recording.pieces = result.pieces
         recording.media_path = str(result.media_path)
         recording.save()
-        _set_state(hearing, State.STOPPED)
+        _move(hearing, step)
+        _move(hearing, _step(hearing, "capture_end"), recording)
         record(
             actor=actor,
             action="recorder.stop",
@@ -301,23 +667,97 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
             },
         )
     runtime.forget(hearing.pk)
-    sealed = seal_stopped(recording)
-    recording_stopped.send(sender=Recording, recording=sealed)
+    sealed = _seal(recording)
+    lease.release(hearing.pk)
     return sealed
 
 
-def _stop_remote(actor: User, hearing: Hearing, agent) -> Recording:
+def _stop_remote(actor: User, hearing: Hearing, agent, step: Step) -> Recording:
     """Queue the stop for the courtroom PC; the recording is sealed once its agent has uploaded
     every byte and the server has re-verified them (``uploads.complete_upload``, R14)."""
-    remote.queue_command(agent, hearing, "stop")
+    queue_agent_command(agent, hearing, "stop")
     now = timezone.now()
     recording = hearing.recording
     recording.pauses.filter(ended_at__isnull=True).update(ended_at=now)
     recording.stopped_at = now
     recording.save(update_fields=["stopped_at"])
-    _set_state(hearing, State.STOPPED)
+    _move(hearing, step)
     record(actor=actor, action="recorder.stop", target=hearing, payload={"remote": True})
     return recording
+
+
+def agent_stopped(*, hearing: Hearing, at: datetime, sha256: str, size: int | None) -> None:
+    """The agent's final digest; sealing waits until every byte is uploaded and re-verified."""
+    with transaction.atomic():
+        hearing = _locked(hearing)
+        recording = hearing.recording
+        recording.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+        if recording.stopped_at is None:
+            recording.stopped_at = at
+        recording.sha256 = sha256
+        recording.bytes = size
+        recording.save(update_fields=["stopped_at", "sha256", "bytes"])
+        if already_there(hearing.state, "stop"):
+            return
+        _move(hearing, _step(hearing, "stop"))
+        _audit(None, "recorder.stop", hearing, COURTROOM, at, sha256=recording.sha256)
+
+
+def _fill_from_journal(
+    recording_id: int, hearing: Hearing, media: Path, journal: Path
+) -> Recording:
+    """The recording's fields from a spool's journal and its stop record (an agent's verified
+    upload, or a stop a crashed process had finished): the media is complete here."""
+    records = Journal.read(journal)
+    stop = next(r for r in reversed(records) if r.get("type") == "stop")
+    runs = [r for r in records if r.get("type") == "run"]
+    recording = Recording.objects.select_for_update().get(pk=recording_id)
+    if recording.stopped_at is None:
+        recording.stopped_at = datetime.fromtimestamp(stop["at"], UTC)
+    recording.container = records[0].get("container", "mpegts")
+    recording.command = runs[0]["command"] if runs else []
+    recording.sha256 = stop["sha256"]
+    recording.bytes = stop["bytes"]
+    recording.duration_s = stop.get("duration_s")
+    recording.chain_head = stop["chain_head"]
+    recording.pieces = sum(1 for r in records if r.get("type") == "piece")
+    recording.media_path = str(media)
+    recording.spool_dir = str(media.parent)
+    recording.save()
+    _move(hearing, _step(hearing, "capture_end"), recording)
+    return recording
+
+
+def upload_verified(*, hearing: Hearing, media: Path, journal: Path, check: str) -> Recording:
+    """An agent's upload re-verified against its journal (``uploads.complete_upload``): the
+    recording is complete here, and sealed (R14)."""
+    with transaction.atomic():
+        hearing = _locked(hearing)
+        recording = _fill_from_journal(hearing.recording.pk, hearing, media, journal)
+        record(
+            actor=None,
+            action="recorder.upload_verified",
+            target=hearing,
+            payload={"sha256": recording.sha256, "bytes": recording.bytes, "check": check},
+        )
+    return seal_recording(recording)
+
+
+def seal_recording(recording: Recording) -> Recording:
+    """Seal a stopped recording (idempotent: a sealed one is answered as it stands)."""
+    recording = Recording.objects.get(pk=recording.pk)
+    if recording.state == Recording.State.SEALED:
+        return recording
+    return _seal(recording)
+
+
+def _seal(recording: Recording) -> Recording:
+    sealed = seal_stopped(recording)
+    recording_stopped.send(sender=Recording, recording=sealed)
+    return sealed
+
+
+# --- what the capture engines report ------------------------------------------------------------
 
 
 def handle_engine_event(hearing_id: int, event: EngineEvent) -> None:

@@ -4,7 +4,10 @@ A courtroom with an :class:`AgentRegistration` records on its own PC (``taspa re
 The server stays the source of truth for the hearing's state while the agent can reach it: the
 secretary's start/pause/resume/stop become queued commands. What the agent did while the link
 was down (a local start, marks, a pause, a stop, gaps) arrives later as events stamped with the
-time they happened and is applied here once each (ADR 0004; R6–R8, R11, R12, R19).
+time they happened and is applied here once each (ADR 0004; R6–R8, R11, R12, R19). This module
+is the protocol only: every state change is a call of ``recorder.actions`` with
+``origin="courtroom"``, so an agent's unlawful pause is refused and audited like the
+secretary's.
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ import hashlib
 import logging
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,19 +25,17 @@ from taspa.audit.actions import record
 from taspa.courts.actions import require
 from taspa.courts.models import Courtroom, Hearing, User
 from taspa.courts.policy import Action
-from taspa.errors import InvalidInput
+from taspa.errors import DomainError, InvalidInput
 from taspa.incidents.actions import open_incident
 from taspa.incidents.policy import IncidentKind
+from taspa.recorder import actions
 from taspa.recorder.events import EngineEvent, Gap
-from taspa.recorder.models import (
-    AgentCommand,
-    AgentEvent,
-    AgentRegistration,
-    Mark,
-    Pause,
-    Recording,
-)
-from taspa.recorder.policy import pause_reason_allowed
+from taspa.recorder.models import AgentEvent, AgentRegistration
+
+# Read helpers the agent's other readers (web, monitor) know by these names.
+from taspa.recorder.runtime import upload_dir as upload_dir
+from taspa.recorder.selectors import agent_of as agent_of
+from taspa.recorder.selectors import remote_levels as remote_levels
 
 log = logging.getLogger("taspa.recorder")
 AGENT_TOKEN_PREFIX = "tsa_"  # noqa: S105 — a visible marker, not a secret
@@ -49,11 +48,6 @@ def _digest(token: str) -> str:
 
 def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(float(epoch), UTC)
-
-
-def upload_dir(hearing_id: int) -> Path:
-    """Where an agent's spool for ``hearing_id`` is rebuilt on the server."""
-    return Path(settings.TASPA_SPOOL) / "uploads" / f"hearing-{hearing_id}"
 
 
 def register_agent(*, actor: User | None, courtroom: Courtroom) -> str:
@@ -88,20 +82,8 @@ def agent_for_token(token: str) -> AgentRegistration | None:
     )
 
 
-def agent_of(hearing: Hearing) -> AgentRegistration | None:
-    """The agent that captures ``hearing``'s courtroom, or None for capture in this process."""
-    return AgentRegistration.objects.filter(
-        courtroom_id=hearing.courtroom_id, revoked_at__isnull=True
-    ).first()
-
-
 def seen(agent: AgentRegistration) -> None:
     AgentRegistration.objects.filter(pk=agent.pk).update(last_seen_at=timezone.now())
-
-
-def queue_command(agent: AgentRegistration, hearing: Hearing, verb: str, **args: Any) -> None:
-    """Called inside the secretary's action: the command commits with the state change."""
-    AgentCommand.objects.create(agent=agent, hearing=hearing, verb=verb, args=args)
 
 
 def commands_after(agent: AgentRegistration, after: int) -> list[dict[str, Any]]:
@@ -124,20 +106,6 @@ def store_levels(agent: AgentRegistration, hearing_id: int | None, channels: lis
         levels_at=timezone.now(),
         last_seen_at=timezone.now(),
     )
-
-
-def remote_levels(hearing: Hearing, max_age_s: float = 3.0) -> dict[str, Any] | None:
-    agent = agent_of(hearing)
-    if agent is None or agent.levels_at is None or agent.levels.get("hearing") != hearing.pk:
-        return None
-    fresh = (timezone.now() - agent.levels_at).total_seconds() <= max_age_s
-    return {"recording": fresh, "channels": agent.levels.get("channels", []) if fresh else []}
-
-
-def mark_offset(recording: Recording, at: datetime) -> float:
-    """R12 on a remote recorder: the media timeline is wall time since the first sample, whose
-    time the agent reported when capture started."""
-    return max(0.0, (at - recording.started_at).total_seconds())
 
 
 # --- events from the agent ---------------------------------------------------------------------
@@ -189,7 +157,13 @@ def _apply(
         return
     handler = _HANDLERS.get(kind)
     if handler is not None:
-        handler(Hearing.objects.select_for_update().get(pk=hearing.pk), at, data)
+        try:
+            with transaction.atomic():
+                handler(Hearing.objects.get(pk=hearing.pk), at, data)
+        except DomainError as refusal:
+            # Refused by the same rules as the secretary's own commands (R6, R19), audited
+            # there; the event is kept as received, and the agent is told it arrived.
+            log.warning("agent %s: %s refused: %s", agent.pk, kind, refusal.detail)
     elif kind in ("gap", "source_lost", "disk_full"):
         _engine_event(hearing.pk, kind, at, data)  # in this transaction: once with the event
     else:
@@ -198,96 +172,51 @@ def _apply(
 
 def _engine_event(hearing_id: int, kind: str, at: datetime, data: dict) -> None:
     """The agent's gaps and source losses become incidents exactly as local ones do (R6, R19)."""
-    from taspa.recorder.actions import handle_engine_event
-
     gap = None
     if kind == "gap":
         gap = Gap(_when(data["gap_start"]), _when(data["gap_end"]), data.get("cause", ""))
-    handle_engine_event(hearing_id, EngineEvent(kind, at, data.get("detail", kind), gap))
-
-
-def _audit(hearing: Hearing, action: str, at: datetime, **payload: Any) -> None:
-    record(
-        actor=None,
-        action=action,
-        target=hearing,
-        payload={"via": "agent", "at": at.isoformat(), **payload},
-    )
-
-
-def _set_state(hearing: Hearing, state: str) -> None:
-    hearing.state = state
-    hearing.save(update_fields=["state"])
+    actions.handle_engine_event(hearing_id, EngineEvent(kind, at, data.get("detail", kind), gap))
 
 
 def _on_started(hearing: Hearing, at: datetime, data: dict) -> None:
-    """A start the server asked for is confirmed with the first sample's time; a start made at
-    the courtroom while the server was out of reach is entered now (R6: it did record)."""
     anchor = _when(data.get("anchor") or at.timestamp())
-    recording = Recording.objects.filter(hearing=hearing).first()
-    if recording is None:
-        recording = Recording.objects.create(
-            hearing=hearing, spool_dir=str(upload_dir(hearing.pk)), started_at=anchor
-        )
-        if hearing.state in (State.IDLE, State.PREFLIGHT):
-            _set_state(hearing, State.RECORDING)
-        _audit(hearing, "recorder.start", at, recording=recording.pk, origin="courtroom")
-        return
-    recording.started_at = anchor
-    recording.save(update_fields=["started_at"])
+    actions.agent_started(hearing=hearing, at=at, anchor=anchor)
 
 
 def _on_paused(hearing: Hearing, at: datetime, data: dict) -> None:
-    reason = data.get("reason", "")
-    if hearing.state != State.RECORDING or not pause_reason_allowed(reason):
-        return  # the server asked for this pause and holds it already
     announced = _when(data["announced_at"]) if data.get("announced_at") else at
-    Pause.objects.create(
-        recording=hearing.recording,
-        reason=reason,
+    actions.pause_recording(
+        actor=None,
+        hearing=hearing,
+        reason=str(data.get("reason", "")),
         announced_at=announced,
-        started_at=at,
-        requested_by=hearing.secretary,
+        origin=actions.COURTROOM,
+        at=at,
     )
-    _set_state(hearing, State.PAUSED)
-    _audit(hearing, "recorder.pause", at, reason=reason, origin="courtroom")
 
 
 def _on_resumed(hearing: Hearing, at: datetime, data: dict) -> None:
-    if hearing.state != State.PAUSED:
-        return
-    hearing.recording.pauses.filter(ended_at__isnull=True).update(ended_at=at)
-    _set_state(hearing, State.RECORDING)
-    _audit(hearing, "recorder.resume", at, origin="courtroom")
+    actions.resume_recording(actor=None, hearing=hearing, origin=actions.COURTROOM, at=at)
 
 
 def _on_stopped(hearing: Hearing, at: datetime, data: dict) -> None:
     """The agent's final digest; sealing waits until every byte is uploaded and re-verified."""
-    recording = hearing.recording
-    recording.pauses.filter(ended_at__isnull=True).update(ended_at=at)
-    if recording.stopped_at is None:
-        recording.stopped_at = at
-    recording.sha256 = data.get("sha256", "")
-    recording.bytes = data.get("bytes")
-    recording.save(update_fields=["stopped_at", "sha256", "bytes"])
-    if hearing.state in (State.RECORDING, State.PAUSED):
-        _set_state(hearing, State.STOPPED)
-        _audit(hearing, "recorder.stop", at, sha256=recording.sha256, origin="courtroom")
+    actions.agent_stopped(
+        hearing=hearing, at=at, sha256=str(data.get("sha256", "")), size=data.get("bytes")
+    )
 
 
 def _on_mark(hearing: Hearing, at: datetime, data: dict) -> None:
     """R12: a mark placed at the courtroom PC, with the offset its engine computed."""
-    if not hasattr(hearing, "recording"):
-        return
-    mark = Mark.objects.create(
-        recording=hearing.recording,
+    actions.add_mark(
+        actor=None,
+        hearing=hearing,
         speaker=str(data.get("speaker", ""))[:255] or "?",
         role=str(data.get("role", ""))[:64] or "?",
-        offset_s=float(data.get("offset_s", 0.0)),
         at=at,
-        created_by=hearing.secretary,
+        origin=actions.COURTROOM,
+        offset_s=float(data.get("offset_s", 0.0)),
     )
-    _audit(hearing, "recorder.mark", at, mark=mark.pk, offset_s=mark.offset_s, origin="courtroom")
 
 
 def _on_refused(hearing: Hearing, at: datetime, data: dict) -> None:

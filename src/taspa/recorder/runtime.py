@@ -1,8 +1,9 @@
 """The capture engines running in this process, one per hearing being recorded.
 
-The engine is the real I/O (ffmpeg + spool); the database says what the hearing's state is.
-After a restart of the server process, ``engine_for`` recovers the engine from its spool journal
-so a hearing that was recording goes on (store-and-forward, no audio thrown away).
+The engine is the real I/O (ffmpeg + spool); the database says what the hearing's state is,
+and ``recorder.lease`` which process owns the capture. After a crash of the owning process,
+another one (or the same after its restart) recovers the engine from its spool journal
+(``actions.recover_capture``) and registers it here with ``adopt``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ _lock = threading.Lock()
 
 def spool_dir_for(hearing_id: int) -> Path:
     return Path(settings.TASPA_SPOOL) / f"hearing-{hearing_id}"
+
+
+def upload_dir(hearing_id: int) -> Path:
+    """Where an agent's spool for ``hearing_id`` is rebuilt on the server."""
+    return Path(settings.TASPA_SPOOL) / "uploads" / f"hearing-{hearing_id}"
 
 
 def sources_of(courtroom: Any) -> list[Source]:
@@ -58,3 +64,15 @@ def engine_for(hearing_id: int) -> CaptureEngine | None:
 def forget(hearing_id: int) -> None:
     with _lock:
         _engines.pop(hearing_id, None)
+
+
+def adopt(hearing_id: int, engine: CaptureEngine) -> None:
+    """Register an engine recovered from its spool (``actions.recover_capture``)."""
+    with _lock:
+        _engines[hearing_id] = engine
+
+
+def hearings() -> list[int]:
+    """The hearings whose capture runs in this process."""
+    with _lock:
+        return list(_engines)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from taspa.courts.models import Hearing, User
 from taspa.courts.selectors import court_by_ref, visible_courts
 from taspa.incidents.policy import announcement_text
-from taspa.recorder.models import Preflight, Recording
+from taspa.recorder.models import AgentRegistration, Preflight, Recording
 
 FLOOR_DBFS = -120.0  # JSON has no -inf: silence reads as the meter's floor
 
@@ -23,12 +23,12 @@ def _db(value: float) -> float:
 
 
 def levels_answer(hearing_id: int) -> dict[str, Any]:
-    from taspa.recorder import remote, runtime  # the engine loads only where capture happens
+    from taspa.recorder import runtime  # the engine loads only where capture happens
 
     engine = runtime.engine_for(hearing_id)
     if engine is None:
         hearing = Hearing.objects.filter(pk=hearing_id).first()
-        far = remote.remote_levels(hearing) if hearing is not None else None
+        far = remote_levels(hearing) if hearing is not None else None
         if far is not None:
             return far
     channels = engine.levels() if engine is not None else []
@@ -237,3 +237,32 @@ def agent_checks(agent: Any, *, now: Any = None, reachable_s: float = 15.0) -> l
     for check in agent.preflight or []:
         checks.append({**check, "name": f"agent:{check.get('name', '?')}"})
     return checks
+
+
+# --- the lifecycle's reads: who captures a hearing ---------------------------------------------
+
+
+def agent_of(hearing: Hearing) -> AgentRegistration | None:
+    """The agent that captures ``hearing``'s courtroom, or None for capture in a server process."""
+    return AgentRegistration.objects.filter(
+        courtroom_id=hearing.courtroom_id, revoked_at__isnull=True
+    ).first()
+
+
+def remote_levels(hearing: Hearing, max_age_s: float = 3.0) -> dict[str, Any] | None:
+    """R11: the latest levels a courtroom agent measured, while they are fresh."""
+    agent = agent_of(hearing)
+    if agent is None or agent.levels_at is None or agent.levels.get("hearing") != hearing.pk:
+        return None
+    fresh = (timezone.now() - agent.levels_at).total_seconds() <= max_age_s
+    return {"recording": fresh, "channels": agent.levels.get("channels", []) if fresh else []}
+
+
+def capture_owner(hearing: Hearing) -> dict[str, Any] | None:
+    """Which server process owns the hearing's capture, and when it last said so."""
+    from taspa.recorder.models import CaptureLease
+
+    lease = CaptureLease.objects.filter(hearing=hearing).first()
+    if lease is None:
+        return None
+    return {"owner": lease.owner, "heartbeat_at": lease.heartbeat_at.isoformat()}

@@ -5,7 +5,8 @@ journal (``journal.jsonl``), with ``Content-Range: bytes START-END/*``. The serv
 chunk only at the offset it already holds, fsyncs it, and answers the new offset; after an
 outage the agent asks for the offsets and goes on from there. When the agent has stopped and
 everything is here, ``complete_upload`` re-verifies the journal's piece chain and the running
-SHA-256 against the uploaded bytes, and only then seals as for local capture (ADR 0004).
+SHA-256 against the uploaded bytes, and only then seals as for local capture (ADR 0004). The
+recording's state and fields are written by ``recorder.actions`` (``upload_verified``).
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
-from taspa.audit.actions import record
 from taspa.courts.models import Hearing
 from taspa.errors import Conflict, InvalidInput, PayloadTooLarge
+from taspa.recorder import actions
 from taspa.recorder.journal import JOURNAL_NAME, MEDIA_NAME, Journal, verify_pieces
 from taspa.recorder.models import Recording
-from taspa.recorder.remote import upload_dir
-from taspa.recorder.signals import recording_stopped
+from taspa.recorder.runtime import upload_dir
 
 FILES = {"media": MEDIA_NAME, "journal": JOURNAL_NAME}
 CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -163,43 +161,13 @@ def complete_upload(hearing: Hearing) -> Recording:
             for which in FILES:
                 _path(hearing, which).unlink(missing_ok=True)
         raise Conflict("upload_unverified", f"The upload does not verify: {verdict.detail}")
-    _fill(recording.pk, hearing, verdict)
-    return _seal(Recording.objects.get(pk=recording.pk))
-
-
-def _fill(recording_id: int, hearing: Hearing, verdict: UploadVerdict) -> None:
-    records = Journal.read(_path(hearing, "journal"))
-    stop = verdict.stop
-    runs = [r for r in records if r.get("type") == "run"]
-    with transaction.atomic():
-        recording = Recording.objects.select_for_update().get(pk=recording_id)
-        recording.state = Recording.State.STOPPED
-        recording.container = records[0].get("container", "mpegts")
-        recording.command = runs[0]["command"] if runs else []
-        recording.sha256 = stop["sha256"]
-        recording.bytes = stop["bytes"]
-        recording.duration_s = stop.get("duration_s")
-        recording.chain_head = stop["chain_head"]
-        recording.pieces = sum(1 for r in records if r.get("type") == "piece")
-        recording.media_path = str(_path(hearing, "media"))
-        recording.spool_dir = str(upload_dir(hearing.pk))
-        recording.save()
-        Hearing.objects.filter(pk=hearing.pk, state__in=["recording", "paused"]).update(
-            state=Hearing.State.STOPPED
-        )
-        record(
-            actor=None,
-            action="recorder.upload_verified",
-            target=hearing,
-            payload={"sha256": recording.sha256, "bytes": recording.bytes, "check": verdict.detail},
-        )
+    return actions.upload_verified(
+        hearing=hearing,
+        media=_path(hearing, "media"),
+        journal=_path(hearing, "journal"),
+        check=verdict.detail,
+    )
 
 
 def _seal(recording: Recording) -> Recording:
-    from taspa.recorder.actions import seal_stopped
-
-    if recording.state == Recording.State.SEALED:
-        return recording
-    sealed = seal_stopped(recording)
-    recording_stopped.send(sender=Recording, recording=sealed)
-    return sealed
+    return actions.seal_recording(recording)

@@ -2,6 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from taspa.jobs.runner import start_background
+from taspa.recorder.keeper import start_keeper
 from taspa.web.serving import parse_addr, serve
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         stop = start_background()
+        start_keeper()  # recovers in-server capture a crash left, then keeps its leases
         try:
             serve(host, port, log=self.stdout.write)
         finally:

@@ -10,4 +10,6 @@ application = BoundedViews(
     get_asgi_application(),
     slots=settings.TASPA_WEB_CONCURRENCY,
     wait_s=settings.TASPA_WEB_QUEUE_SECONDS,
+    # An overloaded server is still alive and says so: probes and scrapes never queue.
+    exempt=frozenset({"/healthz", "/readyz", "/metrics"}),
 )

@@ -25,13 +25,17 @@ BUSY_BODY = b'{"error": "busy", "detail": "The server is busy; try again in a fe
 class BoundedViews:
     """ASGI middleware: at most ``slots`` HTTP requests run their views at the same time."""
 
-    def __init__(self, app, *, slots: int, wait_s: float) -> None:
+    def __init__(
+        self, app, *, slots: int, wait_s: float, exempt: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.slots = asyncio.Semaphore(slots)
         self.wait_s = wait_s
+        # Paths that never wait for a slot: health probes and scrapes (taspa.ops).
+        self.exempt = exempt
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in self.exempt:
             await self.app(scope, receive, send)
             return
         try:

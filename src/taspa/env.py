@@ -63,3 +63,28 @@ def env_hhmm(name: str, default: str) -> tuple[int, int]:
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise SettingError(f"{name}={value!r}: expected HH:MM")
     return hours, minutes
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """A comma-separated list; empty items are dropped."""
+    return [item.strip() for item in (env_str(name, default) or "").split(",") if item.strip()]
+
+
+def require_settings(reason: str, names: tuple[str, ...]) -> None:
+    """Fail at start, naming each variable that ``reason`` needs and nobody set (STYLE 8)."""
+    missing = [name for name in names if env_str(name) is None]
+    if missing:
+        raise SettingError(
+            f"{reason} needs {', '.join(missing)} to be set (or {missing[0]}_FILE): "
+            "production never falls back to a default"
+        )
+
+
+def https_origins(hosts: list[str]) -> list[str]:
+    """``https://`` origins for host names (``.court.kz`` means every subdomain)."""
+    origins = []
+    for host in hosts:
+        if host == "*":
+            continue
+        origins.append(f"https://*{host}" if host.startswith(".") else f"https://{host}")
+    return origins

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from taspa.env import (
@@ -15,7 +16,10 @@ from taspa.env import (
     env_choice,
     env_hhmm,
     env_int,
+    env_list,
     env_str,
+    https_origins,
+    require_settings,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -38,12 +42,34 @@ def _home_secret(name: str, file_name: str) -> str:
 
 # Keys the audit chain's HMAC; kept outside the database so table edits cannot be re-chained.
 TASPA_AUDIT_KEY = _home_secret("TASPA_AUDIT_KEY", "audit_key")
-SECRET_KEY = _home_secret("TASPA_SECRET_KEY", "secret_key")
 DEBUG = env_bool("TASPA_DEBUG", False)
-ALLOWED_HOSTS = (env_str("TASPA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver") or "").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    origin for origin in (env_str("TASPA_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if origin
-]
+# Production is a server behind a TLS-terminating proxy (CONTRACT.md): TASPA_HTTPS=true. Then
+# nothing may fall back to a default: the secret key and the host names must be given.
+TASPA_HTTPS = env_bool("TASPA_HTTPS", False)
+if TASPA_HTTPS:
+    require_settings(
+        "TASPA_HTTPS=true",
+        ("TASPA_SECRET_KEY", "TASPA_ALLOWED_HOSTS"),
+    )
+    if DEBUG:
+        raise SettingError("TASPA_DEBUG=true cannot be used with TASPA_HTTPS=true (production)")
+SECRET_KEY = _home_secret("TASPA_SECRET_KEY", "secret_key")
+ALLOWED_HOSTS = env_list("TASPA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("TASPA_CSRF_TRUSTED_ORIGINS", "")
+if TASPA_HTTPS:
+    # Forms are posted from the host names the server answers to, through the proxy.
+    CSRF_TRUSTED_ORIGINS += https_origins(ALLOWED_HOSTS)
+    SECURE_SSL_REDIRECT = True
+    # The proxy (nginx) sets X-Forwarded-Proto; the server must listen only where the proxy
+    # reaches it (127.0.0.1 or a private network), or a client could claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes and Prometheus talk to each process directly over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("TASPA_HSTS_SECONDS", 31_536_000, minimum=3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 TASPA_ROLE = env_choice("TASPA_ROLE", ("court", "central"), "court")
 TASPA_COURT = env_str("TASPA_COURT")
@@ -58,10 +84,14 @@ TASPA_TRUST_ANCHORS = env_str("TASPA_TRUST_ANCHORS") or (
 TASPA_STORAGE = env_str("TASPA_STORAGE", f"file://{TASPA_HOME / 'blobs'}")
 TASPA_SPOOL = Path(env_str("TASPA_SPOOL", str(TASPA_HOME / "spool")) or "").resolve()
 TASPA_RETENTION_YEARS = env_int("TASPA_RETENTION_YEARS", 1, minimum=1)  # R24: never below 1
+# R24: an S3 bucket without object lock cannot enforce retention; accepted only when asked.
+TASPA_S3_WITHOUT_OBJECT_LOCK = env_bool("TASPA_S3_WITHOUT_OBJECT_LOCK", False)
 if not (TASPA_STORAGE.startswith("file://") or TASPA_STORAGE.startswith("s3://")):
     raise SettingError(f"TASPA_STORAGE={TASPA_STORAGE!r}: expected file://PATH or s3://BUCKET")
 
 INSTALLED_APPS = [
+    # First, so its ``createsuperuser`` (a system administrator) replaces Django's.
+    "taspa.ops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +113,7 @@ INSTALLED_APPS = [
     "taspa.replication",
     "taspa.retention",
     "taspa.access",
+    "taspa.evidence",
     "django_tasks",
     "django_tasks_db",
     "taspa.api",
@@ -90,7 +121,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: one log line and one latency observation per request, whatever answers it.
+    "taspa.ops.middleware.RequestLog",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,6 +179,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 TASPA_WEB_CONCURRENCY = env_int("TASPA_WEB_CONCURRENCY", 8, minimum=1)
 TASPA_WEB_QUEUE_SECONDS = env_int("TASPA_WEB_QUEUE_SECONDS", 10, minimum=1)
 
+# SIGTERM: how long the server finishes requests in flight (then closes the rest, e.g. event
+# streams) and a worker lets its running job finish (then puts it back in the queue).
+TASPA_SHUTDOWN_GRACE_SECONDS = env_int("TASPA_SHUTDOWN_GRACE_SECONDS", 30, minimum=0)
+
 # Background jobs: django-tasks with its database backend (no broker; SKIP LOCKED on PostgreSQL).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -194,6 +232,25 @@ WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# A strict Content-Security-Policy on every page (django-csp 4): the UI loads nothing from
+# elsewhere and has no inline script, style or event-handler attribute. ``blob:`` media is the
+# console's listening monitor (MediaSource).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -5,6 +5,7 @@ from django.urls import include, path
 from taspa.api.api import api
 
 urlpatterns = [
+    path("", include("taspa.ops.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -271,6 +271,18 @@ def bootstrap_system_admin(*, username: str, full_name: str, password: str) -> U
     return user
 
 
+def grant_console_system_admin(*, user: User) -> User:
+    """``taspa createsuperuser``: the superuser Django made from the server console becomes a
+    system administrator, so the API and the web both let them in (no actor exists yet)."""
+    with transaction.atomic():
+        _, created = RoleAssignment.objects.get_or_create(
+            user=user, role=Role.SYSTEM_ADMIN, court=None
+        )
+        if created:
+            record(actor=None, action="user.bootstrap_admin", target=user, payload={})
+    return user
+
+
 def assign_stand_in(*, actor: User, hearing: Hearing, secretary: User | None) -> Hearing:
     """R7: the court administrator names another secretary of the court to operate the
     recorder for this hearing (``None`` withdraws the assignment)."""

@@ -1,12 +1,13 @@
-"""Background work inside ``taspa serve``: a django-tasks database worker and the scheduler,
-each on a daemon thread. At scale, run ``taspa db_worker`` processes instead; the scheduler
-is safe to run in every process because claims are row-locked."""
+"""Background work inside ``taspa serve``: a job worker and the scheduler, each on a thread.
+At scale, run ``taspa serve --no-worker`` web processes and ``taspa worker`` processes; the
+scheduler runs in every one of them and is safe there, because a due run is claimed under a
+row lock (``taspa.jobs.actions.claim_due``) and so is every job (``taspa.jobs.worker``)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from dataclasses import dataclass
 
 from django.db import close_old_connections
 
@@ -27,34 +28,51 @@ def _scheduler(stop: threading.Event) -> None:
         stop.wait(SCHEDULER_INTERVAL_S)
 
 
-def _worker(stop: threading.Event) -> None:
-    from django.conf import settings
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    backend = settings.TASKS["default"]["BACKEND"]
-    if not backend.startswith("django_tasks_db"):
-        return  # the immediate backend runs tasks inline: nothing to poll
-    worker = Worker(
-        queue_names=["*"],
-        interval=1.0,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=f"serve-{os.getpid()}",
-        excluded_queue_names=[],
-    )
-    threading.Thread(
-        target=lambda: (stop.wait(), setattr(worker, "running", False)), daemon=True
-    ).start()
-    worker.run()
-
-
-def start_background() -> threading.Event:
-    """Start the worker and the scheduler; set the returned event to stop them."""
+def start_scheduler() -> threading.Event:
+    """The scheduler on a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    for target in (_worker, _scheduler):
-        threading.Thread(
-            target=target, args=(stop,), name=f"taspa-{target.__name__[1:]}", daemon=True
-        ).start()
+    threading.Thread(target=_scheduler, args=(stop,), name="taspa-scheduler", daemon=True).start()
     return stop
+
+
+@dataclass
+class Background:
+    scheduler: threading.Event
+    worker: object | None = None
+    thread: threading.Thread | None = None
+
+    def set(self) -> None:
+        """Stop claiming and scheduling, without waiting (the demo's Ctrl-C)."""
+        self.scheduler.set()
+        if self.worker is not None:
+            self.worker.stop()
+
+    def stop(self, grace_s: float = 30.0) -> None:
+        """Stop claiming; give the running job ``grace_s`` seconds, then release it."""
+        from taspa.jobs.worker import release
+
+        self.scheduler.set()
+        if self.worker is None or self.thread is None:
+            return
+        self.worker.stop()
+        self.thread.join(grace_s)
+        current = self.worker.current
+        if self.thread.is_alive() and current is not None:
+            release(current.pk, why="the server stopped before the job finished")
+
+
+def start_background(*, worker: bool = True) -> Background:
+    """The scheduler and, unless ``worker`` is false, a job worker thread."""
+    from django.conf import settings
+
+    from taspa.jobs.worker import Worker
+
+    background = Background(scheduler=start_scheduler())
+    # The immediate backend (tests) runs tasks inline: nothing to poll.
+    if worker and settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
+        background.worker = Worker(kind="serve")
+        background.thread = threading.Thread(
+            target=background.worker.run, name="taspa-worker", daemon=True
+        )
+        background.thread.start()
+    return background

@@ -18,4 +18,14 @@ def serve(host: str, port: int, *, log: Callable[[str], None] = print) -> None:
     from taspa.asgi import application
 
     log(f"Taspa is serving on http://{host}:{port}/ (Ctrl-C stops it)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="off")
+    from django.conf import settings
+
+    # SIGTERM: stop accepting, finish what is in flight for at most the grace period.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=settings.TASPA_SHUTDOWN_GRACE_SECONDS,
+    )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,17 +15,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-migrate", action="store_true", help="do not apply pending migrations first"
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="serve only: background jobs run in `taspa worker` processes",
+        )
 
-    def handle(self, *args, addr: str, no_migrate: bool, **options):
+    def handle(self, *args, addr: str, no_migrate: bool, no_worker: bool = False, **options):
         try:
             host, port = parse_addr(addr)
         except ValueError as error:
             raise CommandError(str(error), returncode=2) from error
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
-        stop = start_background()
+        # SIGTERM: uvicorn stops accepting and finishes the requests in flight; then the worker
+        # thread gets its grace period and its job, if unfinished, goes back to the queue.
+        background = start_background(worker=not no_worker)
         start_keeper()  # recovers in-server capture a crash left, then keeps its leases
         try:
             serve(host, port, log=self.stdout.write)
         finally:
-            stop.set()
+            background.stop(settings.TASPA_SHUTDOWN_GRACE_SECONDS)

@@ -40,6 +40,7 @@ def petition_data(hearing, **changes):
         "applicant_name": "Әсел Үмбетова",
         "address": "Алматы, Абай 1",
         "phone": "+7 700 000 00 00",
+        "undertakings_accepted": "on",
         "personal_data_warning_acknowledged": "on",
     }
     return data | changes
@@ -99,7 +100,59 @@ def test_r31_copy_needs_the_personal_data_undertaking(world, sealed_hearing):
     data = petition_data(hearing)
     del data["personal_data_warning_acknowledged"]
     page = portal.post("/access/portal/", data).content.decode()
-    assert "(R31)" in page and not Petition.objects.exists()
+    assert "A copy is given only to an applicant who has been warned." in page
+    assert not Petition.objects.exists()
+
+
+@pytest.mark.parametrize("missing", ["undertakings_accepted", "personal_data_warning_acknowledged"])
+def test_r31_appendix_online_form_refuses_a_copy_without_its_undertakings(
+    world, sealed_hearing, missing
+):
+    hearing = sealed_hearing("civil")
+    portal = signed_in(enter(world, hearing))
+    data = petition_data(hearing)
+    del data[missing]
+    answer = portal.post("/access/portal/", data, HTTP_ACCEPT_LANGUAGE="ru")
+    page = answer.content.decode()
+    assert answer.status_code == 200 and not Petition.objects.exists()
+    assert 'class="errorlist"' in page  # the message stands next to the box left unticked
+
+
+def test_r31_appendix_online_form_carries_the_undertakings_word_for_word(world, sealed_hearing):
+    """Appendix 2 (a civil case): «Обязуюсь: 1) использовать предоставляемую аудиозапись …»,
+    the warning «…предупрежден» and «…будет отформатирован и имеющаяся на нем информация будет
+    удалена», as the order words them; a criminal case adds Appendix 1's «аудио-, видеозаписи»."""
+    civil = sealed_hearing("civil")
+    participant = enter(world, civil)
+    portal = signed_in(participant)
+    portal.cookies["django_language"] = "ru"
+    page = " ".join(portal.get("/access/portal/").content.decode().split())
+    for words in (
+        "Обязуюсь:",
+        "использовать предоставляемую аудиозапись судебного заседания только в целях "
+        "судопроизводства, а также в целях установления фактических данных;",
+        "не допускать распространение персональных данных, если при этом нарушаются права и "
+        "свободы субъекта, а также затрагиваются законные интересы иных физических и (или) "
+        "юридических лиц.",
+        "Об установленной законом административной (статья 79 КоАП) и уголовной (статья 147 "
+        "УК РК) ответственности за нарушение конституционных прав граждан, а также за "
+        "нарушение Закона Республики Казахстан &quot;О персональных данных и их защите&quot; "
+        "предупрежден.",
+        "Материальный (электронный) носитель без каких-либо записей прилагается.",
+        "Проинформирован и согласен, что прилагаемый материальный (электронный) носитель будет "
+        "отформатирован и имеющаяся на нем информация будет удалена.",
+    ):
+        assert words in page, words
+    assert "аудио-, видеозаписи судебного заседания только" not in page  # no criminal case here
+    criminal = sealed_hearing("criminal")
+    HearingParticipant.objects.create(
+        hearing=criminal, name=participant.full_name, role="victim", user=participant
+    )
+    page = " ".join(portal.get("/access/portal/").content.decode().split())
+    assert (
+        "использовать предоставляемую аудио-, видеозаписи судебного заседания только в целях "
+        "судопроизводства" in page
+    )
 
 
 def test_r28_only_hearings_of_the_partys_own_cases_are_offered(world, sealed_hearing):

@@ -51,6 +51,7 @@ def test_participant_submits_a_copy_petition_and_downloads_the_copy(
     page.check("input[name='delivery'][value='online']")
     page.fill("#id_address", "Алматы қ., Абай даңғылы, 10")
     page.fill("#id_phone", "+7 701 555 01 02")
+    page.check("#id_undertakings_accepted")
     page.check("#id_personal_data_warning_acknowledged")
     page.click("#submit-petition")
     row = page.wait_for_selector("#my-petitions tr[data-state='open']")

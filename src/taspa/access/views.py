@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from taspa.access import actions, selectors
 from taspa.access.calendar import local_today
-from taspa.access.forms import PetitionForm
+from taspa.access.forms import PetitionForm, undertakings_texts
 from taspa.access.models import Petition
 from taspa.access.policy import PetitionKind
 from taspa.errors import DomainError
@@ -147,6 +147,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "hearings": hearings,
+        "undertakings": undertakings_texts(hearings.select_related("case")),
         "petitions": selectors.petitions_of_applicant(request.user),
         "today": local_today(),
         "now": timezone.now(),

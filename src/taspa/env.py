@@ -75,7 +75,7 @@ def require_settings(reason: str, names: tuple[str, ...]) -> None:
     missing = [name for name in names if env_str(name) is None]
     if missing:
         raise SettingError(
-            f"{reason} needs {', '.join(missing)} to be set (or {missing[0]}_FILE): "
+            f"{reason} needs {', '.join(missing)} to be set (a secret may come from NAME_FILE): "
             "production never falls back to a default"
         )
 

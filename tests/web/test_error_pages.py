@@ -1,0 +1,55 @@
+"""Error pages a person may meet (400, 403, CSRF 403, 404, 500) are the court's own pages in
+the user's language, with the way back — never Django's bare English pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, RequestFactory
+from django.utils import translation
+from django.views.defaults import server_error
+
+
+@pytest.fixture
+def secretary_ru(world) -> Client:
+    client = Client()
+    client.force_login(world.person("secretary"))
+    client.cookies["django_language"] = "ru"
+    return client
+
+
+def test_404_is_styled_in_the_users_language(secretary_ru):
+    answer = secretary_ru.get("/no/such/page/")
+    page = answer.content.decode()
+    assert answer.status_code == 404
+    assert "Страница не найдена" in page and 'lang="ru"' in page
+    assert 'href="/"' in page or "Назад к списку заседаний" in page
+    assert "Not Found" not in page and "The requested resource" not in page
+
+
+def test_404_in_kazakh(world):
+    client = Client()
+    client.force_login(world.person("secretary"))
+    client.cookies["django_language"] = "kk"
+    page = client.get("/no/such/page/").content.decode()
+    assert "Бет табылмады" in page and 'lang="kk"' in page
+
+
+def test_csrf_refusal_explains_and_saves_nothing(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.person("secretary"))
+    client.cookies["django_language"] = "ru"
+    hearing = world.hearing()
+    answer = client.post(f"/hearings/{hearing.pk}/console/start")
+    page = answer.content.decode()
+    assert answer.status_code == 403
+    assert "Форма устарела" in page and "CSRF verification failed" not in page
+    hearing.refresh_from_db()
+    assert hearing.state in ("idle", "preflight")
+
+
+def test_500_page_needs_no_database_and_speaks_the_language(rf: RequestFactory):
+    with translation.override("ru"):
+        answer = server_error(rf.get("/"))
+    page = answer.content.decode()
+    assert answer.status_code == 500
+    assert "Что-то пошло не так на сервере" in page and "Traceback" not in page

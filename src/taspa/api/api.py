@@ -121,6 +121,7 @@ def _register_routers() -> None:
     from taspa.api.users import router as users_router
     from taspa.courts.api import router as courts_router
     from taspa.custody.api import router as custody_router
+    from taspa.evidence.api import router as evidence_router
     from taspa.incidents.api import router as incidents_router
     from taspa.recorder.api import router as recorder_router
     from taspa.replication.api import router as replication_router
@@ -139,6 +140,7 @@ def _register_routers() -> None:
         replication_router,
         retention_router,
         access_router,
+        evidence_router,
     )
     for router in routers:
         api.add_router("", router)

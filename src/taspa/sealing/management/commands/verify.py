@@ -39,10 +39,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ca", help="PEM file of trusted CA certificates (default: TASPA_TRUST_ANCHORS)"
         )
+        parser.add_argument(
+            "--evidence", help="RFC 4998 evidence record (default: <media>.ers beside it, if any)"
+        )
+        parser.add_argument(
+            "--as-of", help="check the evidence record as of this date (YYYY-MM-DD; default now)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             checks = checks_for(Path(options["path"]), options["ca"])
+            from taspa.evidence.verify import cli_checks  # RFC 4998 records (issue 15)
+
+            checks += cli_checks(
+                options["path"], options["evidence"], options["as_of"], options["ca"]
+            )
         except UnreadableInput as error:
             raise CommandError(f"unreadable input: {error}", returncode=2) from None
         width = max(len(check.name) for check in checks)

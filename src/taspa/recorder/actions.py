@@ -173,8 +173,10 @@ def _relay(actor: User, hearing: Hearing, verb: str, **args: Any) -> int:
         time.sleep(0.05)
     outcome = command.outcome
     if "error" in outcome:
-        error = DomainError(outcome["error"], outcome.get("detail", ""))
-        error.status = int(outcome.get("status", 409))
+        status = int(outcome.get("status", 409))
+        kind = {409: Conflict, 503: OwnerUnavailable}.get(status, DomainError)
+        error = kind(outcome["error"], outcome.get("detail", ""))
+        error.status = status  # as the owner answered: 422 refusal, 403, 404 ...
         raise error
     return int(outcome["id"])
 

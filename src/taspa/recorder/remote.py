@@ -157,9 +157,8 @@ def _apply(
         return
     handler = _HANDLERS.get(kind)
     if handler is not None:
-        try:
-            with transaction.atomic():
-                handler(Hearing.objects.get(pk=hearing.pk), at, data)
+        try:  # no savepoint: a refusal's audit event is kept with the event itself
+            handler(Hearing.objects.get(pk=hearing.pk), at, data)
         except DomainError as refusal:
             # Refused by the same rules as the secretary's own commands (R6, R19), audited
             # there; the event is kept as received, and the agent is told it arrived.

@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from sealed_factory import flip_stored_byte
+
+from taspa.incidents.models import Incident
+from taspa.recorder.models import Recording
+from taspa.replication import court as court_side
 from taspa.replication.client import Fault, HttpCentral
 from taspa.replication.court import Progress, replicate
 from taspa.replication.models import Outgoing, ReplicationRun
 from taspa.retention.actions import set_judgment_effective
+from taspa.sealing.layout import SealedRecording
+from taspa.storage.store import get_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +56,7 @@ def test_r23_replicated_recordings_are_byte_identical_at_the_centre(
         item = held[recording.file_name]
         assert item["sha256"] == recording.sha256 and item["court"] == "court-a"
         media = centre_media(central, central.admin_token, item["id"])
-        assert media == Path(recording.media_path).read_bytes()
+        assert media == get_store().open(recording.sha256).read()
     # The centre verified what it holds with its own trust anchors.
     checks = central.query(
         "import json; from taspa.replication.models import Replica;"
@@ -124,13 +131,25 @@ def test_r23_broken_transfers_resume_from_the_verified_offset_20_times(
     assert ReplicationRun.objects.count() == 21
 
 
-def test_r23_tampered_replica_is_refused_and_alarmed(make_sealed, central):
+def test_r20_court_refuses_to_send_a_replica_over_wrong_bytes(make_sealed, central):
+    """The court hashes what it sends: bytes that fail their sealed digest are not sent, the
+    recording is marked failed with an incident, and the centre holds nothing of it."""
+    recording = make_sealed(size=3_000_000)
+    flip_stored_byte(recording.sha256, 2_900_000)  # bit rot or tampering after sealing
+    result = replicate(central=HttpCentral(central.url, central.court_token()))
+    assert (result.sent, result.failed) == (0, 1)
+    assert "fixity_failed" in result.errors[0]
+    assert held_at_centre(central) == []
+    assert Recording.objects.get(pk=recording.pk).fixity_ok is False
+    assert Incident.objects.filter(hearing=recording.hearing, kind="fixity_failed").count() == 1
+
+
+def test_r23_tampered_replica_is_refused_and_alarmed(make_sealed, central, monkeypatch):
+    """The centre's own check, on a court that does not check what it sends."""
     recording = make_sealed(size=200_000)
-    media = Path(recording.media_path)
-    data = bytearray(media.read_bytes())
-    data[1000] ^= 0xFF  # bit rot or tampering after sealing
-    media.chmod(0o644)
-    media.write_bytes(bytes(data))
+    flip_stored_byte(recording.sha256, 1000)  # bit rot or tampering after sealing
+    monkeypatch.setattr(court_side, "require_servable", lambda r, store=None: SealedRecording.of(r))
+    monkeypatch.setattr(court_side, "verified_chunks", _unchecked)
     result = replicate(central=HttpCentral(central.url, central.court_token()))
     assert (result.sent, result.failed) == (0, 1)
     assert "replica_not_verified" in result.errors[0]
@@ -170,3 +189,9 @@ def test_r23_taspa_replicate_shows_progress(make_sealed, central, settings, caps
     assert f"{recording.file_name} media:" in out and "100%" in out
     assert "done: 1 acknowledged, 0 failed" in out
     assert [i["sha256"] for i in held_at_centre(central)] == [recording.sha256]
+
+
+def _unchecked(recording, kind, store=None):
+    with get_store().open(SealedRecording.of(recording).digest(kind)) as stream:
+        while chunk := stream.read(1 << 20):
+            yield chunk

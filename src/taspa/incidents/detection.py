@@ -40,16 +40,28 @@ def unrecorded_after() -> timedelta:
     return timedelta(hours=float(getattr(settings, "TASPA_UNRECORDED_AFTER_H", 12)))
 
 
+def _levels(recording: Recording) -> list:
+    """The media's levels: the sealed bytes from the store (checked as they are copied), or,
+    before the seal, the captured file in the spool."""
+    if recording.state == Recording.State.SEALED:
+        from taspa.sealing.reading import checked_copy
+
+        with checked_copy(recording, ["media"]) as sealed:
+            return media_levels(sealed.media)
+    path = Path(recording.media_path) if recording.media_path else None
+    return media_levels(path) if path is not None and path.is_file() else []
+
+
 def coverage_facts(recording: Recording) -> tuple[CoverageFacts, dict]:
     """Measure ``recording``: expected seconds (start to stop less lawful pauses, R6), the
     seconds of audio its media holds and the loudest block on any channel."""
     stopped = recording.stopped_at or timezone.now()
     pauses = [(p.started_at, p.ended_at) for p in recording.pauses.all()]
     expected = expected_seconds(recording.started_at, stopped, pauses)
-    extra: dict = {"media": recording.media_path}
+    extra: dict = {"media": recording.file_name or "spool"}
     try:
-        tracks = media_levels(Path(recording.media_path)) if recording.media_path else []
-    except AnalysisError as error:
+        tracks = _levels(recording)
+    except AnalysisError as error:  # a refused (damaged) original raises: checked again later
         extra["error"] = str(error)
         tracks = []
     extra["tracks"] = [

@@ -10,6 +10,7 @@ presigns, resuming at the first part S3 does not hold.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -37,7 +38,9 @@ from taspa.replication.policy import (
     missing_parts,
     part_span,
 )
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.layout import SealedRecording
+from taspa.sealing.reading import SealedBytesRefused, require_servable, verified_chunks
+from taspa.storage.store import BlobStore, get_store
 
 PLAN_BATCH = 1000
 PARTS_PER_PRESIGN = 4  # S3 parts read, hashed and presigned together (4 x 8 MiB in memory)
@@ -187,22 +190,14 @@ def _retention(recording: Recording) -> dict[str, Any] | None:
     return retention_summary(recording)
 
 
-def _file_of(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
-
-
-def files_of(recording: Recording) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """kind -> (path, {sha256, bytes}); the media's digest is the one sealed, not re-read."""
-    sealed = SealedFiles.beside(Path(recording.media_path))
-    files = {"media": (sealed.media, {"sha256": recording.sha256, "bytes": recording.bytes})}
-    for kind in FILE_KINDS[1:]:
-        path = getattr(sealed, kind)
-        if path.exists():
-            files[kind] = (path, _file_of(path))
+def files_of(recording: Recording, store: BlobStore | None = None) -> dict[str, dict[str, Any]]:
+    """kind -> {sha256, bytes} of every sealed blob (``SealedRecording``), from the store."""
+    store = store or get_store()
+    sealed = require_servable(recording, store)  # 409 fixity_failed: a damaged one is not sent
+    files = {}
+    for kind, digest in sealed.blobs().items():
+        size = sealed.bytes if kind == "media" else store.size(digest)
+        files[kind] = {"sha256": digest, "bytes": size}
     return files
 
 
@@ -213,73 +208,85 @@ def _audit_head() -> dict[str, Any]:
 
 def _upload(
     central: Central,
+    recording: Recording,
     replica: int,
     kind: str,
-    path: Path,
     spec: dict[str, Any],
     offset: int,
     progress: ProgressFn,
 ) -> int:
-    """Send one file from the centre's verified ``offset``; returns the bytes sent."""
-    total, sent, stalls = int(spec["bytes"]), 0, 0
-    progress(Progress(path.name, kind, offset, total, resumed_from=offset))
-    with open(path, "rb") as stream:
-        while offset < total:
-            stream.seek(offset)
-            data = stream.read(min(CHUNK_BYTES, total - offset))
+    """Send one blob from the centre's verified ``offset``; returns the bytes sent. The blob is
+    read from the start and hashed as it goes (the part the centre holds is hashed, not sent):
+    wrong bytes raise ``SealedBytesRefused`` before the last chunk goes out (R19, R20)."""
+    total, sent, position = int(spec["bytes"]), 0, 0
+    name = _name(recording, kind)
+    progress(Progress(name, kind, offset, total, resumed_from=offset))
+    pending = bytearray()
+    for chunk in verified_chunks(recording, kind):
+        start, position = position, position + len(chunk)
+        if position > offset:  # what the centre holds is hashed here, not sent again
+            pending += chunk[max(offset + len(pending) - start, 0) :]
+        while len(pending) >= CHUNK_BYTES or (position >= total and pending):
+            data = bytes(pending[:CHUNK_BYTES])
+            del pending[:CHUNK_BYTES]
             answer = central.put_chunk(replica, kind, offset, data, total)
-            stalls = 0 if answer["offset"] > offset else stalls + 1
-            if stalls > 3:
+            if answer["offset"] != offset + len(data):  # the centre holds another length
                 raise CentralError(409, answer.get("error", "stalled"), answer.get("detail", ""))
-            sent += len(data) if answer["offset"] > offset else 0
-            offset = answer["offset"]
-            progress(Progress(path.name, kind, offset, total))
+            sent, offset = sent + len(data), answer["offset"]
+            progress(Progress(name, kind, offset, total))
     return sent
+
+
+def _name(recording: Recording, kind: str) -> str:
+    return SealedRecording.of(recording).name(kind)
 
 
 def _upload_parts(
     central: Central,
+    recording: Recording,
     replica: int,
     kind: str,
-    path: Path,
     spec: dict[str, Any],
     progress: ProgressFn,
 ) -> int:
-    """Send one file as S3 multipart parts: the parts S3 lacks, each hashed, presigned by the
-    centre with its SHA-256 and ``PUT`` straight to S3, which checks it; returns bytes sent."""
+    """Send one blob as S3 multipart parts: the parts S3 lacks, each hashed, presigned by the
+    centre with its SHA-256 and ``PUT`` straight to S3, which checks it; returns bytes sent.
+    Before that the whole blob is re-hashed here: wrong bytes are refused, never sent."""
+    store = get_store()
+    for _ in verified_chunks(recording, kind, store):
+        pass
     state = central.parts(replica, kind)
     total, size = int(spec["bytes"]), int(state["part_size"])
     held = {int(p["number"]): int(p["bytes"]) for p in state["parts"]}
     todo = missing_parts(held, total, size)
     done = total - sum(part_span(number, total, size)[1] for number in todo)
-    progress(Progress(path.name, kind, done, total, resumed_from=done))
+    name = _name(recording, kind)
+    progress(Progress(name, kind, done, total, resumed_from=done))
     sent = 0
-    with open(path, "rb") as stream:
-        for first in range(0, len(todo), PARTS_PER_PRESIGN):
-            data = {}
-            for number in todo[first : first + PARTS_PER_PRESIGN]:
-                start, length = part_span(number, total, size)
-                stream.seek(start)
-                data[number] = stream.read(length)
-            wanted = [
-                {"number": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
-                for n, d in data.items()
-            ]
-            for part in central.presign(replica, kind, wanted)["parts"]:
-                body = data[int(part["number"])]
-                central.put_part(part["url"], part["headers"], body)
-                sent, done = sent + len(body), done + len(body)
-                progress(Progress(path.name, kind, done, total))
+    for first in range(0, len(todo), PARTS_PER_PRESIGN):
+        data = {}
+        for number in todo[first : first + PARTS_PER_PRESIGN]:
+            start, length = part_span(number, total, size)
+            with contextlib.closing(store.open_range(spec["sha256"], start, start + length)) as part:
+                data[number] = part.read()
+        wanted = [
+            {"number": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
+            for n, d in data.items()
+        ]
+        for part in central.presign(replica, kind, wanted)["parts"]:
+            body = data[int(part["number"])]
+            central.put_part(part["url"], part["headers"], body)
+            sent, done = sent + len(body), done + len(body)
+            progress(Progress(name, kind, done, total))
     return sent
 
 
 def offer_of(recording: Recording, version: int) -> dict[str, Any]:
-    files = files_of(recording)
     return {
         "court": recording.hearing.case.court.code,
         "source_id": recording.pk,
         "file_name": recording.file_name,
-        "files": {kind: spec for kind, (_, spec) in files.items()},
+        "files": files_of(recording),
         "metadata": metadata_of(recording),
         "metadata_version": version,
         "audit_head": _audit_head(),
@@ -296,20 +303,25 @@ def send_one(outgoing: Outgoing, central: Central, progress: ProgressFn) -> int:
     Outgoing.objects.filter(pk=outgoing.pk).update(
         state=OutgoingState.IN_FLIGHT, attempts=F("attempts") + 1
     )
-    if not Path(recording.media_path).is_file():
-        raise CentralError(0, "files_gone", f"{recording.media_path} is not on this server")
-    files = files_of(recording)
-    answer = central.offer(offer_of(recording, version))
+    try:
+        offer = offer_of(recording, version)
+    except SealedBytesRefused as error:
+        raise CentralError(0, error.code, error.detail) from None
+    files = offer["files"]
+    answer = central.offer(offer)
     Outgoing.objects.filter(pk=outgoing.pk).update(remote_id=answer["id"])
     sent = 0
     if answer["state"] != "acknowledged":
         s3 = answer.get("s3") or {}  # a centre whose store is S3 presigns part uploads
-        for kind, (path, spec) in files.items():
-            if kind in s3:
-                sent += _upload_parts(central, answer["id"], kind, path, spec, progress)
-                continue
-            offset = int(answer["offsets"].get(kind, 0))
-            sent += _upload(central, answer["id"], kind, path, spec, offset, progress)
+        try:
+            for kind, spec in files.items():
+                if kind in s3:
+                    sent += _upload_parts(central, recording, answer["id"], kind, spec, progress)
+                    continue
+                offset = int(answer["offsets"].get(kind, 0))
+                sent += _upload(central, recording, answer["id"], kind, spec, offset, progress)
+        except SealedBytesRefused as error:  # nothing is committed at the centre
+            raise CentralError(0, error.code, error.detail) from None
         central.commit(answer["id"])
     _acknowledged(outgoing, version, sent)
     return sent

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from taspa.courts.models import User
 from taspa.recorder.models import Recording
+from taspa.sealing.reading import SealedBytesRefused, checked_copy
 from taspa.web.playback import PlaybackFiles, make_playback_files, store_verdict
 
 
@@ -28,9 +28,11 @@ def prepare_playback(recording: Recording) -> PlaybackFiles:
     """Derive the playback files of a sealed recording once, and check its signature once.
     Derived files are no court record: the sealed original stays the evidence (ADR 0008)."""
     names = microphone_names(recording)
-    files = make_playback_files(
-        Path(recording.media_path), recording.pk, names, recording.duration_s
-    )
+    files = PlaybackFiles.of(recording.pk)
+    if not files.ready:
+        # Derived from the sealed bytes as the store holds them, checked as they are copied.
+        with checked_copy(recording, ["media"]) as sealed:
+            files = make_playback_files(sealed.media, recording.pk, names, recording.duration_s)
     if not files.verdict.exists():
         verify_now(recording)
     return files
@@ -40,10 +42,15 @@ def verify_now(recording: Recording) -> dict[str, Any]:
     """Run the full verification of the sealed files (R14, R19) and keep its verdict."""
     from taspa.sealing.verify import UnreadableInput, verify_recording
 
-    try:
-        checks = verify_recording(recording.media_path)
-    except UnreadableInput as error:
-        from taspa.sealing.verify import Check
+    from taspa.sealing.verify import Check
 
+    try:
+        # The files a user would download (media, signatures, manifest, journal), from the
+        # store; a blob that fails its digest is a failed check, and an incident (R19, R20).
+        with checked_copy(recording) as sealed:
+            checks = verify_recording(sealed.media)
+    except SealedBytesRefused as error:
+        checks = [Check(name="stored_bytes", ok=False, detail=error.detail)]
+    except UnreadableInput as error:
         checks = [Check(name="readable", ok=False, detail=str(error))]
     return store_verdict(PlaybackFiles.of(recording.pk), checks)

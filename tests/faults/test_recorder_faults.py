@@ -89,6 +89,7 @@ def test_r19_fifty_kills_of_ffmpeg_each_lose_under_1_s_and_each_is_an_incident(
             kill_and_wait(engine, k)
         time.sleep(0.6)
     finally:
+        hearing.refresh_from_db()  # the actions read the hearing's state from the instance
         recording = actions.stop_recording(actor=secretary, hearing=hearing)
 
     gaps = engine.gaps

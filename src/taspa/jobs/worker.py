@@ -217,9 +217,12 @@ class Worker:
             db_result.set_failed(error)
         finally:
             self.jobs_run += 1
-        task_finished.send(
-            sender=type(db_result.task.get_backend()), task_result=db_result.task_result
-        )
+        try:
+            sender = type(db_result.task.get_backend())
+        except Exception:  # the job's code cannot even be imported: its failure is recorded
+            log.exception("job %s: task %s cannot be loaded", db_result.pk, db_result.task_path)
+            return
+        task_finished.send(sender=sender, task_result=db_result.task_result)
 
 
 def _main_thread() -> bool:

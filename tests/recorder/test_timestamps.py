@@ -16,6 +16,7 @@ import pytest
 
 from taspa.recorder import policy
 from taspa.recorder.engine import CaptureEngine, EngineEvent, Source
+from taspa.recorder.journal import MEDIA_NAME
 from taspa.recorder.timestamps import PesWatch, parse_input_jumps
 
 
@@ -180,3 +181,34 @@ def test_every_audio_track_is_stamped_from_its_sample_count() -> None:
     assert graph.count("asetpts='N/SR/TB") == 2
     assert "[0:a:0]asetpts" in graph and graph.count("arealtime") == 1  # the paced one only
     assert cmd[cmd.index("-output_ts_offset") + 1] == "30.000000"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_r19_a_looping_courtroom_source_is_an_incident_naming_the_track(world, tmp_path) -> None:
+    """Through the recorder's actions, as a hearing is recorded: one incident per jumping
+    track, saying which microphone it was; the recording itself has no timestamp fault."""
+    from taspa.incidents.models import Incident
+    from taspa.recorder import actions
+
+    wav = _tone(tmp_path / "loop.wav", 1.0, 500)
+    room = world.rooms["a"]
+    room.sources = [
+        {"kind": "audio", "format": "lavfi", "input": looping(wav, with_tone=True),
+         "label": "Судья"},
+        {"kind": "audio", "format": "lavfi", "input": "sine=frequency=660:sample_rate=48000",
+         "label": "Стороны"},
+    ]  # fmt: skip
+    room.save()
+    hearing = world.hearing(court="a")
+    secretary = world.person("secretary")
+    actions.start_recording(actor=secretary, hearing=hearing)
+    time.sleep(4.0)
+    hearing.refresh_from_db()
+    recording = actions.stop_recording(actor=secretary, hearing=hearing)
+    faults = Incident.objects.filter(hearing=hearing, kind="timestamp_fault")
+    assert [i.detail.split(":")[0] for i in faults] == ["track 1 (Судья)"]
+    assert not Incident.objects.filter(hearing=hearing, kind="capture_gap").exists()
+    media = Path(recording.spool_dir) / MEDIA_NAME  # no EDS key here: it stays in the spool
+    assert media.is_file() and timestamp_complaints(media) == 0
+    assert played_seconds(media, 0) == pytest.approx(recording.duration_s, abs=0.5)

@@ -16,6 +16,7 @@ class IncidentKind(enum.StrEnum):
     SIGNING_FAILED = "signing_failed"  # R14 could not be done automatically
     NOT_RECORDED = "not_recorded"  # R17: it turned out the hearing was not recorded
     FIXITY_FAILED = "fixity_failed"  # R19, R20: a stored recording no longer matches its hash
+    TIMESTAMP_FAULT = "timestamp_fault"  # R19: a track's clock jumped (repaired or restarted)
 
 
 # Kinds a person may report by hand; the others come from the recorder itself.

@@ -53,6 +53,11 @@ KIND_TITLES: Mapping[str, Mapping[str, str]] = {
         "ru": "Судебное заседание фактически не записано",
         "en": "The hearing was not actually recorded",
     },
+    "timestamp_fault": {
+        "kk": "Жазба көзінің уақыт белгілері ретсіз келді",
+        "ru": "Нарушен порядок временных меток источника записи",
+        "en": "A capture source's timestamps were out of order",
+    },
 }
 
 ROLE_TITLES: Mapping[str, Mapping[str, str]] = {

@@ -780,6 +780,7 @@ def _incident_for(hearing_id: int, event: EngineEvent) -> None:
         "gap": IncidentKind.CAPTURE_GAP,
         "source_lost": IncidentKind.SOURCE_LOST,
         "disk_full": IncidentKind.DISK_FULL,
+        "timestamps": IncidentKind.TIMESTAMP_FAULT,
     }
     kind = kinds.get(event.kind)
     if kind is None:

@@ -6,12 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from pypdf import PdfReader
 
 from taspa.access.actions import send_reminders
 from taspa.access.calendar import local_today
 from taspa.access.models import Petition
 from taspa.audit.models import AuditEvent
+from taspa.recorder.models import Recording
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +117,11 @@ def test_r28_online_petition_needs_the_courts_link_to_the_case(world, api_as, st
         f"/cases/{hearing.case_id}/parties", {"user": party.username, "role": "representative"}
     )
     assert link.status_code == 201
+    not_recorded = online.post("/petitions", body(hearing))
+    assert not_recorded.status_code == 422
+    assert not_recorded.json()["error"] == "hearing_not_recorded"
+    assert not Petition.objects.filter(hearing=hearing).exists()
+    Recording.objects.create(hearing=hearing, spool_dir="", started_at=timezone.now())
     data = online.post("/petitions", body(hearing, received_at="2020-01-01")).json()
     assert data["channel"] == "online" and data["applicant"]["role"] == "representative"
     assert data["received_at"] == local_today().isoformat()  # online: the day it was sent
@@ -269,3 +276,27 @@ def test_r29_review_medium_must_be_of_the_case(world, staff):
     missing = staff.post(f"{url}/review-held", {"medium": 999999})
     assert missing.status_code == 404 and missing.json()["error"] == "medium_not_found"
     assert staff.post(f"{url}/medium-check", {"intact": True}).status_code == 409
+
+
+def test_r34_staff_answer_a_petition_that_cannot_be_met_with_its_reason(world, staff, api_as):
+    """A paper petition about a hearing that was never recorded (R17) is answered with a refusal
+    and its reason within R34's term: it leaves the list of those due, and says why."""
+    hearing = world.hearing(kind="criminal")
+    petition = staff.post("/petitions", body(hearing, received_at="2024-01-10")).json()
+    url = f"/petitions/{petition['id']}"
+    assert staff.post(f"{url}/refuse", {"reason": "   "}).json()["error"] == "reason_missing"
+    assert staff.post(f"{url}/refuse", {"reason": "x" * 2001}).status_code == 422
+    assert staff.post(f"{url}/refuse", {"reason": "a\u0000b"}).status_code == 422
+    outsider = api_as(world.person("secretary", "b"))
+    assert outsider.post(f"{url}/refuse", {"reason": "no"}).status_code == 404
+    reason = "Заседание не записывалось: оборудование неисправно, акт № 3."
+    answer = staff.post(f"{url}/refuse", {"reason": reason})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["state"] == "refused" and answer.json()["refusal"]["reason"] == reason
+    assert petition["id"] not in [
+        p["id"] for p in staff.get("/petitions?due=overdue").json()["items"]
+    ]
+    again = staff.post(f"{url}/refuse", {"reason": reason})
+    assert again.status_code == 409 and again.json()["error"] == "petition_not_open"
+    assert staff.post(f"{url}/fulfil").status_code in (409, 422)
+    assert AuditEvent.objects.filter(action="access.petition_answered_refused").count() == 1

@@ -87,7 +87,8 @@ def test_r32_closed_hearing_copy_is_refused_with_the_offer_of_a_review(world, se
     hearing = sealed_hearing("civil", closed=True)
     portal = signed_in(enter(world, hearing))
     page = portal.post("/access/portal/", petition_data(hearing)).content.decode()
-    assert 'id="petition-refused"' in page and "(R32)" in page and 'id="ask-review"' in page
+    assert 'id="petition-refused"' in page and 'id="ask-review"' in page
+    assert "reviewed in court instead" in page and "R32" not in page  # no rule ids to citizens
     assert not Petition.objects.exists()
     answer = portal.post("/access/portal/", petition_data(hearing, kind="review"))
     assert answer.status_code == 302

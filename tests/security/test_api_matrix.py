@@ -388,6 +388,10 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("POST", "/petitions/{petition_id}/receipt"): Cell(
         staff(Action.HANDLE_PETITIONS) | PARTY, c("/petitions/{s.copy_petition.pk}/receipt", {})
     ),
+    ("POST", "/petitions/{petition_id}/refuse"): Cell(
+        staff(Action.HANDLE_PETITIONS),
+        c("/petitions/{s.copy_petition.pk}/refuse", {"reason": "matrix"}),
+    ),
     ("POST", "/petitions/{petition_id}/review-held"): Cell(
         staff(Action.HANDLE_PETITIONS),
         c("/petitions/{s.review_petition.pk}/review-held", {}),

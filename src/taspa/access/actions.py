@@ -26,6 +26,7 @@ from taspa.access.policy import (
     applicant_role,
     decide_petition,
     due_date,
+    recording_refusal,
     review_step_refusal,
 )
 from taspa.audit.actions import record
@@ -159,6 +160,11 @@ def register_petition(
     refusal = acknowledgement_refusal(kind, personal_data_warning_acknowledged)
     if refusal is not None:
         _refuse(actor, hearing, refusal, payload)
+    refusal = recording_refusal(
+        recorded=selectors.has_recording(hearing), online=channel.channel == Petition.Channel.ONLINE
+    )
+    if refusal is not None:
+        _refuse(actor, hearing, refusal, payload)
     due = due_date(case_kind, received_at, calendar_for(received_at, received_at))
     with transaction.atomic():
         petition = Petition.objects.create(
@@ -237,6 +243,36 @@ def fulfil_petition(
             payload={"starts_at": slot.starts_at.isoformat(), "place": slot.place},
         )
     return Petition.objects.get(pk=petition.pk)
+
+
+REFUSAL_REASON_MAX = 2000
+
+
+def refuse_petition(*, actor: User, petition: Petition, reason: str) -> Petition:
+    """Answer an open petition the court cannot meet (no recording, the applicant is not who
+    they said, …) with the reason: the answer counts for R34's term, and the petition leaves
+    the list of those due. Nothing was issued, so nothing is withdrawn."""
+    require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason_missing", "Give the reason for the refusal.")
+    if len(reason) > REFUSAL_REASON_MAX or "\x00" in reason:
+        raise InvalidInput("reason_invalid", f"At most {REFUSAL_REASON_MAX} characters of text.")
+    with transaction.atomic():
+        petition = _locked(petition)
+        if petition.state != Petition.State.OPEN:
+            raise Conflict("petition_not_open", "This petition has already been answered.")
+        petition.state = Petition.State.REFUSED
+        petition.refused_at = timezone.now()
+        petition.refusal_reason = reason
+        petition.save(update_fields=["state", "refused_at", "refusal_reason"])
+        record(
+            actor=actor,
+            action="access.petition_answered_refused",
+            target=petition,
+            payload={"reason": reason, "due_date": str(petition.due_date or "")},
+        )
+    return petition
 
 
 def _mark_fulfilled(petition: Petition) -> None:

@@ -55,6 +55,10 @@ class MediumCheckIn(Schema):
     intact: bool
 
 
+class RefuseIn(Schema):
+    reason: str = Field(max_length=2000)
+
+
 class ReviewHeldIn(Schema):
     medium: Id | None = None
 
@@ -145,6 +149,15 @@ def receipt(request: HttpRequest, petition_id: Id, payload: ReceiptIn):
     )
     petition = Petition.objects.get(pk=petition_id)
     return Status(201, selectors.petition_answer(petition, local_today()))
+
+
+@router.post("/petitions/{petition_id}/refuse")
+def refuse(request: HttpRequest, petition_id: Id, payload: RefuseIn):
+    """Answer a petition the court cannot meet, with the reason (R34: the answer is on time)."""
+    petition = actions.refuse_petition(
+        actor=request.user, petition=_petition(request, petition_id), reason=payload.reason
+    )
+    return selectors.petition_answer(petition, local_today())
 
 
 @router.post("/petitions/{petition_id}/review-held")

@@ -67,6 +67,7 @@ class Petition(models.Model):
         OPEN = "open", _("open")
         FULFILLED = "fulfilled", _("fulfilled")
         CLOSED = "closed", _("closed: receipt signed")
+        REFUSED = "refused", _("answered with a refusal")
 
     hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="petitions")
     kind = models.CharField(_("kind"), max_length=8, choices=_choices(PetitionKind))
@@ -93,6 +94,9 @@ class Petition(models.Model):
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # R34: a petition the court cannot meet is answered within its term with the reason.
+    refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for the refusal"), blank=True)
     reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -31,6 +31,12 @@ from datetime import date, timedelta
 from taspa.courts.policy import CaseKind  # pure as well (no Django)
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a refusal's explanation for the translation catalogue (``makemessages`` knows this
+    name) while this module stays pure; pages translate it where they show it."""
+    return message
+
+
 class PetitionKind(enum.StrEnum):
     REVIEW = "review"  # R28: listen to / view the recording in court
     COPY = "copy"  # R31: a copy on a medium or through the information service
@@ -122,22 +128,28 @@ def decide_petition(
         return _refuse(
             "R28",
             "disciplinary_case_no_access",
-            "Chapter 4 grants review and copies only in civil, administrative, criminal and "
-            "administrative-offence proceedings; a disciplinary body requests the recording "
-            "from the court (R2).",
+            gettext_noop(
+                "Review and copies are given only in civil, administrative, criminal and "
+                "administrative-offence proceedings; a disciplinary body requests the recording "
+                "from the court."
+            ),
         )
     if role == ApplicantRole.OTHER:
         return _refuse(
             "R28",
             "applicant_not_entitled",
-            "Only persons taking part in the case and their representatives may petition (R28).",
+            gettext_noop(
+                "Only persons taking part in the case and their representatives may petition."
+            ),
         )
     if role == ApplicantRole.OFFENCE_PERSON and case_kind != CaseKind.ADMIN_OFFENCE:
         return _refuse(
             "R28",
             "applicant_role_not_in_case_kind",
-            "A person against whom an administrative-offence case is brought petitions only in "
-            "such a case (R28).",
+            gettext_noop(
+                "A person against whom an administrative-offence case is brought petitions only "
+                "in such a case."
+            ),
         )
     if kind == PetitionKind.REVIEW:
         return Decision(True, "R32" if closed else "R28")
@@ -145,8 +157,10 @@ def decide_petition(
         return _refuse(
             "R32",
             "closed_hearing_no_copy",
-            "The hearing was held in closed session: no copy is given; the recording may be "
-            "reviewed in court instead (R32).",
+            gettext_noop(
+                "The hearing was held in closed session: no copy is given; the recording may be "
+                "reviewed in court instead."
+            ),
             offer=PetitionKind.REVIEW,
         )
     media, form = COPY_MEDIA[case_kind]
@@ -161,8 +175,12 @@ def acknowledgement_refusal(kind: PetitionKind, acknowledged: bool) -> Decision 
         return _refuse(
             "R31",
             "personal_data_warning_not_acknowledged",
-            "The applicant must acknowledge the warning about liability for misusing personal "
-            "data (КоАП art. 79, УК art. 147) and use the copy only for the purposes of R2.",
+            gettext_noop(
+                "The applicant must acknowledge the warning about liability for misusing personal "
+                "data (article 79 of the Code of Administrative Offences, article 147 of the "
+                "Criminal Code) and use the copy only for legal proceedings and for establishing "
+                "factual data."
+            ),
         )
     return None
 
@@ -293,3 +311,19 @@ def next_review_step(*, held: bool, medium_checked: bool) -> ReviewStep:
     if not held:
         return ReviewStep.HELD
     return ReviewStep.RECEIPT if medium_checked else ReviewStep.MEDIUM_CHECKED
+
+
+def recording_refusal(*, recorded: bool, online: bool) -> Decision | None:
+    """A review or a copy needs a recording (R28, R31). A participant asking online about a
+    hearing that has none is told so at once, instead of a petition that can never be met; a
+    paper petition is registered as it came and answered by ``refuse_petition`` (R34)."""
+    if online and not recorded:
+        return _refuse(
+            "R17",
+            "hearing_not_recorded",
+            gettext_noop(
+                "This hearing has no recording, so there is nothing to review or copy; the "
+                "minutes of the hearing say why it was not recorded."
+            ),
+        )
+    return None

@@ -116,6 +116,9 @@ def petition_answer(petition: Petition, today: date) -> dict[str, Any]:
         "personal_data_warning_acknowledged": petition.personal_data_warning_acknowledged,
         "medium_formatting_consent": petition.medium_formatting_consent,
         "state": petition.state,
+        "refusal": {"reason": petition.refusal_reason, "at": petition.refused_at.isoformat()}
+        if petition.refused_at
+        else None,
     }
     return answer | _fulfilment(petition)
 
@@ -194,3 +197,10 @@ def reviews_in_progress(user: User) -> list[dict[str, Any]]:
         }
         for p in rows
     ]
+
+
+def has_recording(hearing: Hearing) -> bool:
+    """Whether the hearing was (or is being) recorded: a review or a copy can then be given."""
+    from taspa.recorder.models import Recording
+
+    return Recording.objects.filter(hearing=hearing).exists()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("petitions/", views.petitions, name="petitions"),
     path("petitions/<int:petition_id>/fulfil", views.fulfil, name="fulfil"),
+    path("petitions/<int:petition_id>/refuse", views.refuse, name="refuse"),
     path("petitions/<int:petition_id>/review", views.review_step, name="review_step"),
     path("portal/", views.portal, name="portal"),
     path("portal/<int:petition_id>/receipt", views.receipt, name="receipt"),

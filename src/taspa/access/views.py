@@ -56,6 +56,24 @@ def petitions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def refuse(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Staff: answer a petition that cannot be met, with its reason (R34)."""
+    petition = _visible(request, petition_id)
+    try:
+        actions.refuse_petition(
+            actor=request.user, petition=petition, reason=request.POST.get("reason", "")
+        )
+    except DomainError as refusal:
+        messages.error(request, f"№ {petition.pk}: {_(refusal.detail)}")
+    else:
+        messages.success(
+            request, _("Petition № %(id)s: answered with a refusal.") % {"id": petition.pk}
+        )
+    return redirect(f"{reverse('access:petitions')}?due={request.POST.get('due', 'all')}")
+
+
+@login_required
+@require_POST
 def review_step(request: HttpRequest, petition_id: int) -> HttpResponse:
     """Staff: the review took place (R28), the medium is intact or not (R29), the applicant
     signed the mark on paper (R35) — each through the action the API calls, in that order."""
@@ -72,7 +90,7 @@ def review_step(request: HttpRequest, petition_id: int) -> HttpResponse:
         else:
             raise Http404
     except DomainError as refusal:
-        messages.error(request, f"№ {petition.pk}: {refusal.detail}")
+        messages.error(request, f"№ {petition.pk}: {_(refusal.detail)}")
     else:
         messages.success(request, _("Petition № %(id)s: saved.") % {"id": petition.pk})
     return redirect("access:petitions")
@@ -93,7 +111,7 @@ def fulfil(request: HttpRequest, petition_id: int) -> HttpResponse:
     try:
         actions.fulfil_petition(actor=request.user, petition=petition)
     except DomainError as refusal:
-        messages.error(request, f"№ {petition.pk}: {refusal.detail}")
+        messages.error(request, f"№ {petition.pk}: {_(refusal.detail)}")
     else:
         done = _("copy issued") if petition.kind == PetitionKind.COPY else _("review booked")
         messages.success(request, f"№ {petition.pk}: {done}")
@@ -122,10 +140,10 @@ def _register(request: HttpRequest, form: PetitionForm) -> Petition | None:
             medium_formatting_consent=data["medium_formatting_consent"],
         )
     except actions.PetitionRefused as refusal:
-        form.add_error(None, f"{refusal.detail} ({refusal.rule})")
+        form.add_error(None, _(refusal.detail))
         form.offer = refusal.offer.value if refusal.offer else None
     except DomainError as refusal:
-        form.add_error(None, refusal.detail)
+        form.add_error(None, _(refusal.detail))
     return None
 
 
@@ -163,7 +181,7 @@ def receipt(request: HttpRequest, petition_id: int) -> HttpResponse:
     try:
         actions.record_receipt(actor=request.user, petition=petition)
     except DomainError as refusal:
-        messages.error(request, refusal.detail)
+        messages.error(request, _(refusal.detail))
     else:
         messages.success(
             request, _("Your receipt mark is on petition № %(id)s.") % {"id": petition.pk}

@@ -131,7 +131,9 @@ def test_r6_r19_a_restart_after_a_break_stays_a_visible_gap(tmp_path: Path) -> N
     assert times[-1] == pytest.approx(result.duration_s, abs=0.5)
 
 
-def _ts(tmp_path: Path, name: str, *, seconds: float, video: bool = False) -> bytes:
+def _ts(
+    tmp_path: Path, name: str, *, seconds: float, video: bool = False, offset: float = 0.0
+) -> bytes:
     out = tmp_path / name
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=duration={seconds}"]
     if video:
@@ -139,7 +141,8 @@ def _ts(tmp_path: Path, name: str, *, seconds: float, video: bool = False) -> by
     cmd += ["-c:a", "libopus", "-ar", "48000"]
     if video:
         cmd += ["-c:v", "libx264", "-preset", "ultrafast"]
-    cmd += ["-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", str(out)]
+    cmd += ["-output_ts_offset", str(offset), "-f", "mpegts", "-muxdelay", "0"]
+    cmd += ["-muxpreload", "0", str(out)]
     subprocess.run(cmd, check=True, timeout=60)
     return out.read_bytes()
 
@@ -156,6 +159,18 @@ def test_r19_a_track_whose_clock_restarts_is_caught_at_its_first_packet(tmp_path
     # Nothing before the faulty packet is a fault: storing clip[:cut] keeps the file clean.
     assert PesWatch(tracks=2).check(clip[: fault.packet * 188], now=0.0) is None
     assert "track" in fault.describe("judge")
+
+
+def test_r19_a_hole_in_one_track_is_reported_but_does_not_break_playback(tmp_path: Path) -> None:
+    """A camera that froze for 8 s: its next frame jumps ahead; players show a hole."""
+    first = _ts(tmp_path, "a.ts", seconds=2.0)
+    later = _ts(tmp_path, "b.ts", seconds=2.0, offset=10.0)
+    watch = PesWatch(tracks=1, ahead_s=1e9)
+    assert watch.check(first, now=0.0) is None
+    fault = watch.check(later, now=0.0)
+    assert fault is not None and fault.kind == "jump" and not fault.breaks_playback
+    assert fault.current_s - fault.previous_s > 7.5
+    assert watch.check(later, now=0.0, start=fault.packet + 1) is None
 
 
 def test_r19_a_source_that_runs_ahead_of_the_clock_is_caught(tmp_path: Path) -> None:

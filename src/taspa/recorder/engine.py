@@ -433,7 +433,7 @@ class CaptureEngine:
         now = time.time()
         # R19: a packet whose timestamps break its track's order never reaches the spool; the
         # run is restarted (a visible gap) instead of sealing a file players stop playing.
-        fault = run.pes.check(packets, now) if run.pes is not None else None
+        fault = self._pes_fault(run, packets, now)
         if fault is not None:
             packets = packets[: fault.packet * TS_PACKET]
         with self._lock:
@@ -458,6 +458,18 @@ class CaptureEngine:
             self._emit("timestamps", run.fault)  # after the lock: the restart must not wait
             return False
         return True
+
+    def _pes_fault(self, run: _Run, packets: bytes, now: float) -> TimestampFault | None:
+        """The first fault that breaks playback; a track's jump ahead is only reported."""
+        start = 0
+        while run.pes is not None and (fault := run.pes.check(packets, now, start)) is not None:
+            if fault.breaks_playback:
+                return fault
+            if fault.track not in run.jumped:
+                run.jumped.add(fault.track)
+                self._emit("timestamps", fault.describe(self._tracks[fault.track]))
+            start = fault.packet + 1
+        return None
 
     def _timestamp_fault(self, run: _Run, fault: TimestampFault) -> None:
         detail = fault.describe(self._tracks[fault.track])

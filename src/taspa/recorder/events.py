@@ -67,4 +67,5 @@ class RunState:
     retiring: bool = False
     fault: str | None = None  # a timestamp fault in its output: restart it (timestamps.py)
     pes: PesWatch | None = None
+    jumped: set[int] = field(default_factory=set)  # tracks whose jump ahead was reported
     threads: list[threading.Thread] = field(default_factory=list)

@@ -32,13 +32,19 @@ _MARK = re.compile(rb"^(-?\d+\.\d+)\n(?:\s*Last message repeated (\d+) times\n)?
 @dataclass(frozen=True)
 class TimestampFault:
     """A track's timestamps misbehaved in ffmpeg's output: ``packet`` is the index, in the
-    chunk given to ``PesWatch.check``, of the first packet not to store."""
+    chunk given to ``PesWatch.check``, of the faulty packet. Out of order (``backwards``) or
+    faster than real time (``ahead``) breaks playback: nothing from it on may be stored. A
+    ``jump`` ahead is a hole in one track (a camera that froze), which players handle."""
 
     track: int
     kind: str  # "backwards" | "jump" | "ahead"
     previous_s: float
     current_s: float
     packet: int
+
+    @property
+    def breaks_playback(self) -> bool:
+        return self.kind != "jump"
 
     def describe(self, name: str) -> str:
         what = {
@@ -71,10 +77,11 @@ class PesWatch:
     calibrate_s: float = 2.0
     _state: dict[int, _Track] = field(default_factory=dict)
 
-    def check(self, packets: bytes, now: float) -> TimestampFault | None:
-        """The first fault in ``packets`` (whole TS packets), or ``None``."""
+    def check(self, packets: bytes, now: float, start: int = 0) -> TimestampFault | None:
+        """The first fault in ``packets`` (whole TS packets) from packet ``start`` on, or
+        ``None``."""
         flags = packets[1::TS_PACKET].translate(_PUSI_ONLY)
-        k = flags.find(1)
+        k = flags.find(1, start)
         while k >= 0:
             fault = self._packet(packets, k, now)
             if fault is not None:

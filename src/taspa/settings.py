@@ -114,7 +114,6 @@ INSTALLED_APPS = [
     "taspa.retention",
     "taspa.access",
     "taspa.evidence",
-    "taspa.evidence",
     "django_tasks",
     "django_tasks_db",
     "taspa.api",

@@ -53,3 +53,9 @@ def test_500_page_needs_no_database_and_speaks_the_language(rf: RequestFactory):
     page = answer.content.decode()
     assert answer.status_code == 500
     assert "Что-то пошло не так на сервере" in page and "Traceback" not in page
+
+
+def test_order_p5_every_page_names_the_text_of_the_rules_it_follows(secretary_ru):
+    page = " ".join(secretary_ru.get("/").content.decode().split())
+    assert "приказ от 24.11.2015 № 6001-15-7-6/486" in page
+    assert "в редакции от 03.06.2025 с изменением от 17.03.2026 № 1" in page

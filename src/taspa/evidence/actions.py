@@ -163,8 +163,8 @@ def _build_tree(actor, court_id, day, batch, timestamper) -> EvidenceTree | None
         digests.append(_put(der, recording.sha256 if recording else None))
     with transaction.atomic():
         ids = [recording.pk for recording in batch]
-        locked = Recording.objects.select_for_update().filter(pk__in=ids, evidence__isnull=True)
-        if len(list(locked)) != len(ids):
+        list(Recording.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        if EvidenceRecord.objects.filter(recording_id__in=ids).exists():
             return None  # a concurrent run covered them first: one record per recording
         tree = EvidenceTree.objects.create(
             court_id=court_id,

@@ -27,6 +27,7 @@ BENCHMARKS = {
     "copy": ("Audio-only copy package vs `ffmpeg -vn -c:a copy`", []),
     "replication": ("Replication court → centre on loopback vs `rsync` to an rsync daemon", []),
     "scale": ("Hearing-list API and retention sweep with 1M and 10M recordings in PostgreSQL", []),
+    "evidence": ("Evidence records (RFC 4998): build for 10,000 recordings, verify one", []),
 }
 
 

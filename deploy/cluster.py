@@ -593,7 +593,9 @@ daemon off;
 pid {root}/nginx.pid;
 events {{ worker_connections 512; }}
 http {{
-  access_log {cluster.dir}/logs/nginx-access.log;
+  log_format upstream '$time_iso8601 $request_method $uri $status $upstream_addr '
+                      '$upstream_status $request_time';
+  access_log {cluster.dir}/logs/nginx-access.log upstream;
   client_body_temp_path {root}/body;
   proxy_temp_path {root}/proxy;
   fastcgi_temp_path {root}/fastcgi;

@@ -17,7 +17,7 @@ from taspa.recorder.models import Recording
 from taspa.retention import archive, transfer
 from taspa.retention.actions import set_judgment_effective
 from taspa.retention.models import RecordingRetention
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.layout import SealedRecording
 from taspa.storage.store import RetentionActive, StorageError, get_store
 
 EFFECTIVE = date(2024, 3, 1)
@@ -78,15 +78,13 @@ def _moved(recording) -> bool:
 
 def test_r27_a_day_before_kept_the_day_after_moved(world, make_sealed):
     recording = make_sealed()
-    files = SealedFiles.beside(Path(recording.media_path))
     set_judgment_effective(actor=world.admin, case=recording.hearing.case, effective_on=EFFECTIVE)
     assert transfer.sweep(today=UNTIL - timedelta(days=1)).items == []
     assert transfer.sweep(today=UNTIL).items == []  # R24: the whole last day still on the server
-    assert files.media.exists() and get_store().exists(recording.sha256)
+    assert get_store().exists(recording.sha256)
     result = transfer.sweep(today=UNTIL + timedelta(days=1))
     assert [i.outcome for i in result.items] == ["moved"] and _moved(recording)
-    assert not files.media.exists() and not files.signature.exists()
-    assert not get_store().exists(recording.sha256)
+    assert not any(map(get_store().exists, SealedRecording.of(recording).blobs().values()))
     row = RecordingRetention.objects.get(recording=recording)
     assert row.archive_location.startswith("file://") and row.archive_digest
     certificate = AuditEvent.objects.get(action="retention.delete").payload
@@ -136,7 +134,7 @@ def test_r27_dry_run_lists_without_moving(world, make_sealed, capsys, api_as):
     call_command("retention", "run", "--dry-run")
     out = capsys.readouterr().out
     assert recording.file_name in out and "would move" in out and "dry run: 1" in out
-    assert not _moved(recording) and Path(recording.media_path).exists()
+    assert not _moved(recording) and get_store().exists(recording.sha256)
     due = api_as(world.person("archivist")).get("/retention/due").json()
     assert [i["file_name"] for i in due["items"]] == [recording.file_name]
     call_command("retention", "run")
@@ -154,7 +152,7 @@ def test_r27_archive_write_failure_deletes_nothing(world, make_sealed, monkeypat
     monkeypatch.setattr(archive, "archive_store", BrokenArchive)
     result = transfer.sweep(today=UNTIL + timedelta(days=1))
     assert result.items[0].outcome.startswith("failed") and result.failed == 1
-    assert Path(recording.media_path).exists() and get_store().exists(recording.sha256)
+    assert get_store().exists(recording.sha256)
     assert RecordingRetention.objects.get(recording=recording).disposition == "on_server"
 
 

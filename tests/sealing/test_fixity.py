@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from taspa.courts.models import Hearing
 from taspa.incidents.models import Incident
 from taspa.recorder import actions as recorder
 from taspa.recorder.models import Recording
@@ -39,6 +40,7 @@ def sealed(world, settings, tmp_path):
         hearing = world.hearing(court="a")
         recorder.start_recording(actor=secretary, hearing=hearing)
         time.sleep(seconds)
+        hearing = Hearing.objects.get(pk=hearing.pk)
         recordings.append(recorder.stop_recording(actor=secretary, hearing=hearing))
     return recordings
 

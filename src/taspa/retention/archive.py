@@ -25,7 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from taspa.recorder.models import Recording
 from taspa.recorder.selectors import recording_detail
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.reading import write_sealed
 from taspa.sealing.verify import Check, UnreadableInput, verify_recording
 from taspa.storage.store import BlobStore, StorageError, store_from_url
 
@@ -52,12 +52,6 @@ class Package:
     bytes: int
 
 
-def _sealed_paths(recording: Recording) -> list[Path]:
-    files = SealedFiles.beside(Path(recording.media_path))
-    paths = [files.media, files.signature, files.manifest, files.manifest_signature]
-    return paths + ([files.journal] if files.journal.exists() else [])
-
-
 def _tar(bag: Path, target: Path) -> None:
     """A reproducible tar: sorted names, no owners, zero times."""
 
@@ -75,14 +69,12 @@ def _tar(bag: Path, target: Path) -> None:
 
 
 def build_package(recording: Recording, staging: Path) -> Package:
-    """The recording's bag, tarred in ``staging``. The media is hard-linked, not copied."""
+    """The recording's bag, tarred in ``staging``. The sealed files come from the blob store,
+    each hashed as it is copied: bytes that fail their digest refuse the package
+    (``SealedBytesRefused``, with an incident) and nothing goes to the archive (R19, R27)."""
     bag = staging / Path(recording.file_name).stem
     bag.mkdir(parents=True)
-    for path in _sealed_paths(recording):
-        try:
-            os.link(path, bag / path.name)
-        except OSError:
-            shutil.copyfile(path, bag / path.name)
+    write_sealed(recording, bag)
     detail = recording_detail(recording)
     (bag / "metadata.json").write_text(
         json.dumps(detail, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1, sort_keys=True)

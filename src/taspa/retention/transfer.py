@@ -19,11 +19,11 @@ from taspa.recorder.models import Recording
 from taspa.retention import archive
 from taspa.retention.models import RecordingRetention
 from taspa.retention.policy import Disposition
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.layout import SealedRecording
+from taspa.sealing.reading import SealedBytesRefused
 from taspa.storage.store import BlobNotFound, StorageError, get_store
 
 log = logging.getLogger("taspa.retention")
-DIGEST_FIELDS = ("sha256", "signature_digest", "manifest_digest", "manifest_signature_digest")
 BATCH = 200
 
 
@@ -45,7 +45,10 @@ def _archive(row: RecordingRetention, recording: Recording) -> RecordingRetentio
     """Package, write to the archive, verify it there, and only then record it archived."""
     store = archive.archive_store()
     with tempfile.TemporaryDirectory(prefix="taspa-archive-") as staging:
-        package = archive.build_package(recording, Path(staging))
+        try:
+            package = archive.build_package(recording, Path(staging))
+        except SealedBytesRefused as error:
+            raise ArchiveFailed(f"not archived: {error.detail}") from error
         try:
             store.put_file(package.path, expected_sha256=package.sha256)
         except StorageError as error:
@@ -75,23 +78,14 @@ def _archive(row: RecordingRetention, recording: Recording) -> RecordingRetentio
 
 
 def _delete_from_server(recording: Recording, reason: str) -> list[str]:
-    """Remove the blobs and the sealed files; what is already gone is skipped (a rerun)."""
+    """Remove the recording's blobs; what is already gone is skipped (a rerun)."""
     store, removed = get_store(), []
-    for digest in filter(None, (getattr(recording, name) for name in DIGEST_FIELDS)):
+    for digest in SealedRecording.of(recording).blobs().values():
         try:
             store.delete(digest, reason=reason)
             removed.append(digest)
         except BlobNotFound:
             continue
-    files = SealedFiles.beside(Path(recording.media_path))
-    for path in (
-        files.media,
-        files.signature,
-        files.manifest,
-        files.manifest_signature,
-        files.journal,
-    ):
-        path.unlink(missing_ok=True)
     return removed
 
 

@@ -168,6 +168,7 @@ def write_sealed(
     nothing of it is left there and ``SealedBytesRefused`` is raised (with an incident)."""
     store = store or get_store()
     sealed = require_servable(recording, store)
+    Path(directory).mkdir(parents=True, exist_ok=True)
     files = sealed.files_in(directory)
     blobs = sealed.blobs()
     done: list[Path] = []

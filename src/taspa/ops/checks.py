@@ -79,3 +79,29 @@ def readiness() -> list[Check]:
         _timed("blob_store", _blob_store),
         _timed("spool", _spool),
     ]
+
+
+class UnlockedBucket(Exception):
+    """The S3 bucket has no object lock and nobody said that is acceptable."""
+
+
+def refuse_unlocked_bucket() -> None:
+    """At the start of ``taspa serve`` and ``taspa worker``: an S3 bucket without object lock
+    cannot keep recordings write-once (R24), so Taspa does not start on one unless
+    ``TASPA_S3_WITHOUT_OBJECT_LOCK=true``. A store that cannot be reached is not refused here:
+    ``/readyz`` reports it, and the process serves once it answers."""
+    if not settings.TASPA_STORAGE.startswith("s3://") or settings.TASPA_S3_WITHOUT_OBJECT_LOCK:
+        return
+    from taspa.storage.store import get_store
+
+    store = get_store()
+    try:
+        locked = store.object_lock
+    except Exception:  # unreachable now: readiness says so
+        return
+    if not locked:
+        raise UnlockedBucket(
+            f"TASPA_STORAGE={settings.TASPA_STORAGE}: the bucket has no object lock, so "
+            "recordings would not be write-once (R24); create it with object lock, or set "
+            "TASPA_S3_WITHOUT_OBJECT_LOCK=true to accept that"
+        )

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from taspa.jobs.runner import start_scheduler
 from taspa.jobs.worker import Worker
+from taspa.ops.checks import UnlockedBucket, refuse_unlocked_bucket
 from taspa.recorder.keeper import start_keeper
 
 
@@ -37,6 +38,10 @@ class Command(BaseCommand):
             raise CommandError("TASKS uses no database backend: there is no queue to work on.")
         if grace < 0 or interval <= 0:
             raise CommandError("--grace must be ≥ 0 and --interval > 0", returncode=2)
+        try:
+            refuse_unlocked_bucket()
+        except UnlockedBucket as error:
+            raise CommandError(str(error), returncode=2) from error
         worker = Worker(interval_s=interval, grace_s=grace, max_jobs=options["max_jobs"])
         worker.install_signals()
         start_keeper()  # in-server capture a crash left is recovered here too

@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from taspa.jobs.runner import start_background
+from taspa.ops.checks import UnlockedBucket, refuse_unlocked_bucket
 from taspa.recorder.keeper import start_keeper
 from taspa.web.serving import parse_addr, serve
 
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         try:
             host, port = parse_addr(addr)
         except ValueError as error:
+            raise CommandError(str(error), returncode=2) from error
+        try:
+            refuse_unlocked_bucket()
+        except UnlockedBucket as error:
             raise CommandError(str(error), returncode=2) from error
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)

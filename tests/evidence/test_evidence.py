@@ -13,6 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 from evidence_kit import GROUP, download, flip_byte, sealed_recording
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.codec.der import encoder as der_encoder
+from pyasn1_alt_modules import rfc4998
 
 from taspa.audit.models import AuditEvent
 from taspa.evidence import ers
@@ -64,8 +67,12 @@ def test_r14_evidence_build_one_tree_per_court_each_recording_verifies(
     assert set(trees) == {"court-a", "court-b"} and trees["court-a"].recordings == 3
     for recording in day_of_recordings:
         files = download(recording, tmp_path / f"r{recording.pk}")
-        checks = checks_of(record_bytes(recording), files, pki)
+        record = record_bytes(recording)
+        checks = checks_of(record, files, pki)
         assert set(checks) == set(CHECK_NAMES) and not failed(checks), checks
+        # Canonical DER: pyasn1's RFC 4998 module reads it and writes it back unchanged.
+        value, rest = der_decoder.decode(record, asn1Spec=rfc4998.EvidenceRecord())
+        assert not rest and der_encoder.encode(value) == record
     # The audit chain head is a leaf of the same tree, with its own record.
     tree = trees["court-a"]
     audit_record = Path(tmp_path / "audit.ers")

@@ -193,9 +193,9 @@ def main() -> None:
     spool.mkdir()
     try:
         recording, anchors = seal_court_recording(args.mib * MiB, spool)
-        from taspa.sealing.layout import SealedFiles
+        from taspa.sealing.reading import write_sealed
 
-        sealed = SealedFiles.beside(Path(recording.media_path))
+        sealed = write_sealed(recording, work / "sealed")  # rsync's source: the same files
         files = [sealed.media, sealed.signature, sealed.manifest, sealed.manifest_signature]
         taspa = statistics.median(replicate_once(anchors, work) for _ in range(args.runs))
         rsync = statistics.median(rsync_once(files, work) for _ in range(args.runs))

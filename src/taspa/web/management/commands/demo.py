@@ -3,7 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from taspa.demo import DEMO_PASSWORD, install_demo_keys, record_demo_hearing, seed_demo
 from taspa.jobs.runner import start_background
+from taspa.sealing.reading import checked_copy
 from taspa.sealing.verify import verify_recording
+from taspa.storage.store import get_store
 from taspa.web.serving import serve
 
 
@@ -32,8 +34,10 @@ class Command(BaseCommand):
         out(f"Recording: {recording.file_name}")
         out(f"SHA-256:   {recording.sha256}")
         out(f"Signed by: {recording.signer_subject}")
-        out(f"Stored at: {recording.media_path}")
-        checks = verify_recording(recording.media_path, trust_anchors=anchors)
+        out(f"Stored at: {get_store()!r} sha256/{recording.sha256}")
+        # Verified as a user would: the files the API serves, taken from the blob store.
+        with checked_copy(recording) as files:
+            checks = verify_recording(files.media, trust_anchors=anchors)
         for check in checks:
             out(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
         failed = [check.name for check in checks if not check.ok]

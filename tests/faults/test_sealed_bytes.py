@@ -1,0 +1,237 @@
+"""R19, R20 (issue 13): the bytes served are the bytes sealed, or the request is refused.
+
+Every reader of a sealed recording takes its bytes from the blob store by digest. Behind
+Taspa's back the store's content-addressed files are swapped with another hearing's, deleted,
+or have a byte flipped; the API, copies and the archive then serve exactly the sealed bytes or
+refuse with 409 ``fixity_failed`` and an incident — never a 500, never another hearing's
+audio, never a copy signed over wrong bytes. The old attack on the named files under
+``TASPA_HOME/recordings`` has nothing left to act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from taspa.access.copies import copies_dir
+from taspa.access.models import Copy
+from taspa.courts.models import Hearing
+from taspa.incidents.models import Incident
+from taspa.recorder import actions as recorder
+from taspa.recorder.models import Recording
+from taspa.retention import archive
+from taspa.sealing import democa
+from taspa.sealing.actions import register_signing_key
+from taspa.sealing.fixity import run_fixity
+from taspa.sealing.reading import SealedBytesRefused, write_sealed
+from taspa.sealing.verify import verify_recording
+from taspa.storage.store import get_store
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def secretary(world, settings, tmp_path):
+    settings.TASPA_HOME = tmp_path / "home"
+    settings.TASPA_HOME.mkdir()
+    settings.TASPA_STORAGE = f"file://{tmp_path / 'blobs'}"
+    ca = democa.create_ca("Sealed Bytes CA")
+    (tmp_path / "ca.pem").write_bytes(ca.pem)
+    settings.TASPA_TRUST_ANCHORS = str(tmp_path / "ca.pem")
+    person = world.person("secretary")
+    register_signing_key(
+        actor=world.admin,
+        user=person,
+        p12=democa.issue_p12(ca, common_name="Secretary", password="pw"),
+        password="pw",
+    )
+    return person
+
+
+@pytest.fixture
+def two(world, secretary) -> list[Recording]:
+    """Two hearings recorded and sealed in the server, of different lengths."""
+    recordings = []
+    for seconds in (1.2, 2.4):
+        hearing = world.hearing(court="a", kind="civil")
+        recorder.start_recording(actor=secretary, hearing=hearing)
+        time.sleep(seconds)
+        hearing = Hearing.objects.get(pk=hearing.pk)
+        recordings.append(recorder.stop_recording(actor=secretary, hearing=hearing))
+    assert all(r.state == Recording.State.SEALED for r in recordings)
+    return recordings
+
+
+@pytest.fixture
+def staff(world, api_as, secretary):
+    return api_as(secretary)
+
+
+def blob_path(digest: str) -> Path:
+    return get_store().path(digest)
+
+
+def writable(path: Path) -> Path:
+    os.chmod(path, 0o644)
+    return path
+
+
+def media(staff, recording: Recording, byte_range: str | None = None):
+    headers = staff.headers | ({"Range": byte_range} if byte_range else {})
+    return staff.client.get(f"/api/v1/recordings/{recording.pk}/media", headers=headers)
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def sealed_bytes(recording: Recording) -> bytes:
+    """What the store held when sealed (read before any attack): its digest is the sealed one."""
+    data = get_store().open(recording.sha256).read()
+    assert hashlib.sha256(data).hexdigest() == recording.sha256
+    return data
+
+
+def refused(response) -> bool:
+    return response.status_code == 409 and response.json()["error"] == "fixity_failed"
+
+
+def incidents(recording: Recording) -> int:
+    return Incident.objects.filter(hearing=recording.hearing, kind="fixity_failed").count()
+
+
+def petition_copy(staff, recording: Recording):
+    petition = staff.post(
+        "/petitions",
+        {
+            "hearing": recording.hearing_id,
+            "kind": "copy",
+            "applicant": {"name": "Әсел Үмбетова", "role": "plaintiff", "address": "", "phone": ""},
+            "delivery": "online",
+            "personal_data_warning_acknowledged": True,
+        },
+    ).json()
+    return staff.post(f"/petitions/{petition['id']}/fulfil")
+
+
+def test_r19_no_named_files_and_the_old_swap_has_no_effect(two, staff, tmp_path):
+    one, other = two
+    assert not (Path(settings.TASPA_HOME) / "recordings").exists()  # nothing to swap there
+    # The old attack: another hearing's bytes put where the named file used to be.
+    named = Path(settings.TASPA_HOME) / "recordings" / "court-a" / one.file_name
+    named.parent.mkdir(parents=True)
+    named.write_bytes(sealed_bytes(other))
+    whole = media(staff, one)
+    assert whole.status_code == 200 and body(whole) == sealed_bytes(one)
+    part = media(staff, one, "bytes=188-5000")
+    assert part.status_code == 206 and body(part) == sealed_bytes(one)[188:5001]
+    assert staff.get(f"/recordings/{one.pk}/signature").content == (
+        get_store().open(one.signature_digest).read()
+    )
+    # What a user downloads verifies.
+    files = write_sealed(one, tmp_path / "download")
+    assert all(c.ok for c in verify_recording(files.media))
+
+
+def test_r19_swapped_blob_is_refused_with_an_incident_never_served(two, staff):
+    """Hearing 2's stored bytes moved over hearing 1's content-addressed file (and its .p7s):
+    neither the media nor a copy of hearing 1 ever carries hearing 2's audio."""
+    one, other = two
+    target = writable(blob_path(one.sha256))
+    target.write_bytes(sealed_bytes(other))
+    writable(blob_path(one.signature_digest)).write_bytes(
+        get_store().open(other.signature_digest).read()
+    )
+    assert refused(media(staff, one))
+    assert incidents(one) == 1
+    assert refused(media(staff, one, "bytes=0-187"))  # now marked failed: refused outright
+    assert refused(staff.get(f"/recordings/{one.pk}/signature"))
+    assert refused(staff.get(f"/recordings/{one.pk}/manifest"))
+    assert incidents(one) == 1  # one incident for the discovery, not one per request
+    answer = petition_copy(staff, one)
+    assert refused(answer) and not Copy.objects.exists() and not list(copies_dir().glob("*.zip"))
+    assert run_fixity().failed == 1
+    # The other hearing is untouched and still served.
+    assert body(media(staff, other)) == sealed_bytes(other)
+
+
+def test_r20_deleted_blob_is_refused_with_409_never_500(two, staff):
+    one, other = two
+    blob_path(one.sha256).unlink()
+    for path in ("/media", "/signature", "/manifest", "/manifest/signature"):
+        answer = staff.client.get(f"/api/v1/recordings/{one.pk}{path}", headers=staff.headers)
+        assert refused(answer), (path, answer.status_code)
+    assert incidents(one) == 1
+    # Only the signature's blob gone: its endpoint refuses, with its own incident.
+    blob_path(other.signature_digest).unlink()
+    assert refused(staff.get(f"/recordings/{other.pk}/signature"))
+    assert incidents(other) == 1
+    assert refused(media(staff, other))  # marked failed: nothing of it is served
+
+
+def test_r20_flipped_byte_whole_download_never_completes(two, staff):
+    """Same size, one byte flipped: the cheap checks pass, the hash as it streams does not; the
+    response is cut before its last chunk, the recording is marked failed, an incident opened."""
+    one, _ = two
+    good = sealed_bytes(one)
+    path = writable(blob_path(one.sha256))
+    data = bytearray(good)
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    answer = media(staff, one)
+    assert answer.status_code == 200
+    with pytest.raises(SealedBytesRefused):
+        body(answer)
+    assert incidents(one) == 1
+    assert Recording.objects.get(pk=one.pk).fixity_ok is False
+    assert refused(media(staff, one))
+
+
+def test_r20_flipped_byte_range_is_checked_piece_by_piece(two, staff):
+    """A Range is checked against the sealed journal's pieces: bytes away from the flip are
+    served exactly; a range over it is cut before the damaged piece goes out."""
+    one, _ = two
+    good = sealed_bytes(one)
+    flip = len(good) - 1000
+    path = writable(blob_path(one.sha256))
+    data = bytearray(good)
+    data[flip] ^= 0xFF
+    path.write_bytes(bytes(data))
+    early = media(staff, one, "bytes=0-999")
+    assert early.status_code == 206 and body(early) == good[:1000]
+    late = media(staff, one, f"bytes={flip - 10}-{flip + 10}")
+    assert late.status_code == 206
+    with pytest.raises(SealedBytesRefused):
+        body(late)
+    assert incidents(one) == 1
+    assert refused(media(staff, one, "bytes=0-999"))
+
+
+def test_r31_copy_is_never_signed_over_wrong_bytes(two, staff):
+    """A flipped byte that no check has seen yet: the copy hashes the original as it copies it
+    and refuses before signing; no copy, no zip, one incident."""
+    one, other = two
+    path = writable(blob_path(one.sha256))
+    data = bytearray(sealed_bytes(one))
+    data[500] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert Recording.objects.get(pk=one.pk).fixity_ok is None  # not yet seen by fixity
+    answer = petition_copy(staff, one)
+    assert refused(answer), answer.content
+    assert not Copy.objects.exists() and not list(copies_dir().glob("*.zip"))
+    assert incidents(one) == 1
+    good = petition_copy(staff, other)  # the intact hearing's copy is made and verifies
+    assert good.status_code == 200, good.content
+
+
+def test_r27_archive_package_is_refused_over_wrong_bytes(two, tmp_path):
+    one, _ = two
+    writable(blob_path(one.manifest_digest)).write_bytes(b'{"format":"forged"}')
+    with pytest.raises(SealedBytesRefused):
+        archive.build_package(Recording.objects.get(pk=one.pk), tmp_path / "staging")
+    assert incidents(one) == 1

@@ -180,18 +180,22 @@ def record_demo_hearing(world: DemoWorld, *, seconds: float = 6.0, log=print):
     """R6–R14 in miniature: start, speaker marks, one recess, stop, seal."""
     from taspa.recorder import actions as recorder
 
-    secretary, hearing = world.secretary, world.hearing
-    recorder.run_preflight(actor=secretary, hearing=hearing)
-    recorder.start_recording(actor=secretary, hearing=hearing)
+    secretary, pk = world.secretary, world.hearing.pk
+
+    def hearing() -> Hearing:
+        return Hearing.objects.get(pk=pk)  # each action reads the hearing's current state
+
+    recorder.run_preflight(actor=secretary, hearing=hearing())
+    recorder.start_recording(actor=secretary, hearing=hearing())
     log("Recording the demo hearing…")
     time.sleep(seconds / 3)
-    recorder.add_mark(actor=secretary, hearing=hearing, speaker=str(world.judge), role="судья")
+    recorder.add_mark(actor=secretary, hearing=hearing(), speaker=str(world.judge), role="судья")
     time.sleep(seconds / 3)
-    recorder.pause_recording(actor=secretary, hearing=hearing, reason="recess")
+    recorder.pause_recording(actor=secretary, hearing=hearing(), reason="recess")
     time.sleep(1.0)
-    recorder.resume_recording(actor=secretary, hearing=hearing)
+    recorder.resume_recording(actor=secretary, hearing=hearing())
     recorder.add_mark(
-        actor=secretary, hearing=hearing, speaker="Дәулет Ғалымұлы Үсенов", role="истец"
+        actor=secretary, hearing=hearing(), speaker="Дәулет Ғалымұлы Үсенов", role="истец"
     )
     time.sleep(seconds / 3)
-    return recorder.stop_recording(actor=secretary, hearing=hearing)
+    return recorder.stop_recording(actor=secretary, hearing=hearing())

@@ -1,15 +1,21 @@
-"""``GET /recordings/{id}/evidence`` (CONTRACT.md): the recording's RFC 4998 record."""
+"""``GET /recordings/{id}/evidence`` (CONTRACT.md): the recording's RFC 4998 record; the
+centre's witness of each court's audit head and evidence roots (issue 15)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from typing import Any
 
-from taspa.api.types import Id
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from pydantic import Field
+
+from taspa.api.types import MAX_ID, Id
 from taspa.courts.selectors import visible_hearings
 from taspa.errors import NotFound
 from taspa.evidence.selectors import record_bytes
+from taspa.evidence.witness import witness_head, witnessed
 from taspa.recorder.models import Recording
+from taspa.replication.central import peer_of
 
 router = Router(tags=["evidence"])
 CONTENT_TYPE = "application/evidence-record"
@@ -34,3 +40,24 @@ def evidence(request: HttpRequest, recording_id: Id):
     name = (recording.file_name or f"recording-{recording.pk}") + ".ers"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+class WitnessIn(Schema):
+    seq: int = Field(ge=0, le=MAX_ID)
+    hash: str = Field(min_length=64, max_length=64)
+    roots: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+
+
+@router.post("/replication/witness")
+def witness(request: HttpRequest, payload: WitnessIn):
+    """At the centre (a court's replication credential): keep the court's audit head and
+    evidence roots; answer with the centre's signed receipt (issue 15)."""
+    return witness_head(
+        peer=peer_of(request.user), seq=payload.seq, chain_hash=payload.hash, roots=payload.roots
+    )
+
+
+@router.get("/replication/witness")
+def witnessed_heads(request: HttpRequest):
+    """At the centre: every audit head and evidence root witnessed for the caller's court."""
+    return witnessed(peer_of(request.user))

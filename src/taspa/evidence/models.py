@@ -27,6 +27,8 @@ class EvidenceTree(models.Model):
     renew_by = models.DateTimeField(_("renew by"), null=True, blank=True)
     built_at = models.DateTimeField(_("built at"), default=timezone.now)
     renewed_at = models.DateTimeField(_("last renewed at"), null=True, blank=True)
+    # When the centre's signed receipt for this root came back (witness.send_witness).
+    witnessed_at = models.DateTimeField(_("witnessed by the centre at"), null=True, blank=True)
 
     class Meta:
         ordering = ["day", "id"]
@@ -53,3 +55,42 @@ class EvidenceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"evidence record of recording {self.recording_id}"
+
+
+class WitnessedRoot(models.Model):
+    """Centre side: a court's evidence-tree root as received (append-only, one per tree)."""
+
+    court = models.ForeignKey("courts.Court", models.PROTECT, related_name="+")
+    tree = models.PositiveBigIntegerField(_("the court's tree id"))
+    day = models.DateField(_("day"))
+    root = models.CharField(_("root (hex)"), max_length=128)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("witnessed evidence root")
+        verbose_name_plural = _("witnessed evidence roots")
+        constraints = [
+            models.UniqueConstraint(fields=["court", "tree"], name="one_witnessed_root_per_tree")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.court_id} tree {self.tree}"
+
+
+class WitnessReceipt(models.Model):
+    """Court side: the centre's signed receipt for the audit head (and roots) it was sent."""
+
+    seq = models.PositiveBigIntegerField(_("audit head sequence number"))
+    hash = models.CharField(_("audit head hash"), max_length=64)
+    body = models.JSONField(_("receipt"))
+    centre_key = models.CharField(_("centre's Ed25519 key (hex)"), max_length=64)
+    signature = models.CharField(_("signature (hex)"), max_length=128)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("witness receipt")
+        verbose_name_plural = _("witness receipts")
+
+    def __str__(self) -> str:
+        return f"receipt for audit head #{self.seq}"

@@ -60,6 +60,10 @@ class Central(Protocol):
 
     def put_part(self, url: str, headers: dict[str, str], data: bytes) -> str: ...
 
+    def witness(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def witnessed(self) -> dict[str, Any]: ...
+
 
 class HttpCentral:
     """The centre at ``base_url`` (e.g. ``https://centre.example/``), with a court token."""
@@ -116,6 +120,14 @@ class HttpCentral:
 
     def commit(self, replica: int) -> dict[str, Any]:
         return self._json("POST", f"/replication/replicas/{replica}/commit")
+
+    def witness(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The audit head and new evidence roots; the centre's signed receipt (issue 15)."""
+        return self._json("POST", "/replication/witness", body)
+
+    def witnessed(self) -> dict[str, Any]:
+        """Every audit head and evidence root the centre witnessed for this court."""
+        return self._request("GET", "/replication/witness")
 
     def parts(self, replica: int, kind: str) -> dict[str, Any]:
         """S3 centres: the parts S3 holds of one file."""

@@ -386,6 +386,9 @@ def replicate(
             if isinstance(error, TransferBroken):
                 broken = True
                 break
+    from taspa.evidence.witness import witness_run  # issue 15: the centre witnesses the head
+
+    errors += witness_run(central)
     result = RunResult(sent, failed, total_bytes, broken, errors)
     _finish(run, result)
     return result

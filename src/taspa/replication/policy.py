@@ -61,6 +61,7 @@ class Transport(enum.StrEnum):
 class AlarmKind(enum.StrEnum):
     SILENT = "silent"  # no contact for more than SILENCE_ALARM_AFTER
     REFUSED = "refused"  # a replica whose hash or signature did not verify
+    REWOUND = "rewound"  # a court's audit head went backwards or disagrees (issue 15)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,11 @@ def test_r14_taspa_verify_checks_the_record_beside_the_media_or_given(
     code, out = run_verify(files.media, pki.ca_pem, "--evidence", str(given))
     assert code == 0, out
     assert all(f"OK   {name}" in out for name in CHECK_NAMES), out
+    far = (timezone.now() + timedelta(days=800)).date().isoformat()
+    code, out = run_verify(files.media, pki.ca_pem, "--evidence", str(given), "--as-of", far)
+    assert code == 1 and "FAIL evidence_validity" in out and "expired" in out, out
+    code, out = run_verify(files.media, pki.ca_pem, "--evidence", str(given), "--as-of", "soon")
+    assert code == 2
     record_beside(files.media).write_bytes(record_bytes(recording))
     flip_byte(files.media, 1000)
     code, out = run_verify(files.media, pki.ca_pem)

@@ -80,7 +80,7 @@ def _roots(value: Any) -> list[dict[str, Any]]:
             tree, day, root = int(item["tree"]), date.fromisoformat(item["day"]), item["root"]
         except (KeyError, TypeError, ValueError):
             raise InvalidInput("invalid_roots", "each root needs tree, day and root.") from None
-        if not isinstance(root, str) or not _HEX.match(root) or tree < 1:
+        if not isinstance(root, str) or not _HEX.match(root) or not 1 <= tree < 2**63:
             raise InvalidInput("invalid_roots", f"tree {tree}: root is not a hex digest.")
         out.append({"tree": tree, "day": day.isoformat(), "root": root})
     return out

@@ -86,8 +86,8 @@ def seal_court_recording(size: int, spool: Path):
 
     from taspa.courts import actions
     from taspa.courts.actions import RoleGrant
-    from taspa.recorder.models import Recording
     from taspa.recorder.actions import seal_stopped
+    from taspa.recorder.models import Recording
     from taspa.sealing import democa
     from taspa.sealing.actions import register_signing_key
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from taspa.recorder.models import Mark, Pause, Recording
 from taspa.recorder.actions import seal_stopped
+from taspa.recorder.models import Mark, Pause, Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 

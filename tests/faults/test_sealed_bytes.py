@@ -268,9 +268,10 @@ def _get(url: str, token: str, byte_range: str | None = None) -> tuple[int, byte
     import urllib.request
 
     headers = {"Authorization": f"Bearer {token}"} | ({"Range": byte_range} if byte_range else {})
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http://127.0.0.1 only)
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
-            return r.status, r.read()
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 

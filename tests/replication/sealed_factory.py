@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from taspa.recorder.models import Recording
 from taspa.recorder.actions import seal_stopped
+from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 

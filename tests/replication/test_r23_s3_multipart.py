@@ -4,21 +4,20 @@ the centre completes, re-hashes and verifies before it copies the object to its 
 
 import hashlib
 import uuid
-from pathlib import Path
 
 import pytest
 from central_server import CentralServer
-from sealed_factory import flip_stored_byte
 from django.conf import settings
 from django.utils import timezone
+from sealed_factory import flip_stored_byte
 
-from taspa.replication.client import CentralError, Fault, HttpCentral
 from taspa.replication import court as court_side
+from taspa.replication.client import CentralError, Fault, HttpCentral
 from taspa.replication.court import Progress, replicate
-from taspa.storage.store import get_store
 from taspa.replication.models import Outgoing
 from taspa.retention.actions import set_judgment_effective
 from taspa.retention.policy import add_years, store_retention_moment
+from taspa.storage.store import get_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

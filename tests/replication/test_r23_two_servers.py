@@ -6,10 +6,8 @@ import hashlib
 import random
 import urllib.request
 from datetime import date
-from pathlib import Path
 
 import pytest
-
 from sealed_factory import flip_stored_byte
 
 from taspa.incidents.models import Incident

@@ -4,7 +4,6 @@ run, archive-then-delete with the archive copy verified, and a crash between the
 import importlib
 import tarfile
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from django.apps import apps

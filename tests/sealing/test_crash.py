@@ -11,12 +11,12 @@ from __future__ import annotations
 import shutil
 import time
 from datetime import timedelta
-from pathlib import Path
 from io import StringIO
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 

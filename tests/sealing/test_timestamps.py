@@ -14,14 +14,14 @@ from django.core.management.base import CommandError
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from sealkit import LocalTsa, openssl_verify, seal
 
-from taspa.courts.models import Hearing
 from taspa.audit.models import AuditEvent
+from taspa.courts.models import Hearing
 from taspa.recorder import actions as recorder
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
-from taspa.sealing.reading import write_sealed
 from taspa.sealing.models import PendingTimestamp
+from taspa.sealing.reading import write_sealed
 from taspa.sealing.timestamp_queue import run_timestamps
 from taspa.sealing.timestamps import (
     TimestampUnavailable,

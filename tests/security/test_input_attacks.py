@@ -32,7 +32,7 @@ from taspa.recorder.remote import upload_dir
 from taspa.recorder.uploads import MAX_CHUNK
 from taspa.replication.central import enrol_court
 from taspa.replication.policy import CHUNK_BYTES, content_digest
-from taspa.sealing.layout import SealedFiles
+from taspa.sealing.layout import SealedRecording
 from taspa.sealing.models import SigningKey
 from taspa.storage.store import get_store
 
@@ -176,8 +176,8 @@ def test_r20_case_number_cannot_steer_a_sealed_file_out_of_the_store(scene: Scen
     )
     sealed = seal_stopped(recording)
     assert "/" not in sealed.file_name and ".." not in sealed.file_name
-    for path in vars(SealedFiles.beside(sealed.media_path)).values():
-        assert Path(path).resolve().is_relative_to(scene.home.resolve()), path
+    assert SealedRecording.of(sealed).complete  # its bytes are blobs, named by digest only
+    assert not (scene.home / "recordings").exists()
     assert not Path("/tmp/evil").exists()
 
 
@@ -464,17 +464,14 @@ def test_r19_upload_with_a_wrong_sha256_is_not_sealed(scene: Scene):
     assert not (upload_dir(hearing.pk) / "recording.ts").exists()  # the agent sends it again
 
 
-def _files(sealed: SealedFiles) -> dict[str, bytes]:
-    paths = {name: Path(path) for name, path in vars(sealed).items()}
-    return {name: path.read_bytes() for name, path in paths.items() if path.is_file()}
+def _stored(recording: Recording) -> dict[str, bytes]:
+    blobs = SealedRecording.of(recording).blobs()
+    return {kind: get_store().open(digest).read() for kind, digest in blobs.items()}
 
 
 def test_r19_nothing_appends_to_a_sealed_recording(scene: Scene):
-    """The sealed recording's courtroom agent cannot add a byte to it, and its files stay."""
-    sealed = SealedFiles.beside(scene.recording.media_path)
-    before = {
-        name: Path(path).read_bytes() for name, path in vars(sealed).items() if Path(path).is_file()
-    }
+    """The sealed recording's courtroom agent cannot add a byte to it, and its blobs stay."""
+    before = _stored(scene.recording)
     hearing = scene.sealed_hearing
     for which in ("media", "journal"):
         answer = _agent_put(scene, hearing.pk, which, b"evil", "bytes 0-3/*")
@@ -483,10 +480,7 @@ def test_r19_nothing_appends_to_a_sealed_recording(scene: Scene):
         f"/api/v1/agent/courtrooms/{scene.room.pk}/uploads/{hearing.pk}/complete"
     )
     assert complete.status_code < 500
-    after = {
-        name: Path(path).read_bytes() for name, path in vars(sealed).items() if Path(path).is_file()
-    }
-    assert after == before
+    assert _stored(Recording.objects.get(pk=scene.recording.pk)) == before
     assert Recording.objects.get(pk=scene.recording.pk).sha256 == scene.recording.sha256
 
 

@@ -19,11 +19,12 @@ from django.utils import timezone
 from taspa.courts.models import Courtroom, Hearing
 from taspa.recorder import actions, monitor, remote, runtime
 from taspa.recorder.engine import CaptureEngine, Source
-from taspa.recorder.journal import JOURNAL_NAME, MEDIA_NAME, Journal
+from taspa.recorder.journal import MEDIA_NAME, Journal
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 from taspa.sealing.hashing import sha256_file
+from taspa.sealing.reading import write_sealed
 from taspa.sealing.verify import verify_recording
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -165,10 +166,11 @@ def test_r11_monitor_plays_the_live_capture_and_ends_with_the_recording(world, h
     # The record is the capture's own file, untouched: its hash is the engine's running hash.
     recording = Recording.objects.get(hearing=hearing)
     assert recording.state == Recording.State.SEALED
-    assert sha256_file(Path(recording.media_path)).sha256 == recording.sha256
-    journal = Journal.read(Path(recording.spool_dir) / JOURNAL_NAME)
+    files = write_sealed(recording, tmp_path / "sealed")  # from the store, hash-checked
+    assert sha256_file(files.media).sha256 == recording.sha256
+    journal = Journal.read(files.journal)
     assert journal[-1]["type"] == "stop" and journal[-1]["sha256"] == recording.sha256
-    checks = verify_recording(Path(recording.media_path))
+    checks = verify_recording(files.media)
     assert checks and all(check.ok for check in checks), [c for c in checks if not c.ok]
 
 

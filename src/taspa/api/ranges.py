@@ -53,7 +53,7 @@ def ranged_file_response(request: HttpRequest, path: Path, content_type: str) ->
     return response
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """``(start, end)`` half-open for a satisfiable single range, ``None`` for no (or an
     ignored) Range header, ``False`` for a range outside the file (416)."""
     match = _RANGE.match(header.strip())

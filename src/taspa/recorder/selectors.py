@@ -1,4 +1,4 @@
-"""Reads of the recorder: levels, preflight answers, recordings, their marks, pauses and incidents."""
+"""Reads of the recorder: levels, preflight answers, recordings, their marks, pauses, incidents."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +31,6 @@ from taspa.replication.client import Central, CentralError, HttpCentral, Transfe
 from taspa.replication.models import Outgoing, ReplicationRun
 from taspa.replication.policy import (
     CHUNK_BYTES,
-    FILE_KINDS,
     REPLICATED_INSTANCES,
     OutgoingState,
     missing_parts,
@@ -267,7 +265,9 @@ def _upload_parts(
         data = {}
         for number in todo[first : first + PARTS_PER_PRESIGN]:
             start, length = part_span(number, total, size)
-            with contextlib.closing(store.open_range(spec["sha256"], start, start + length)) as part:
+            with contextlib.closing(
+                store.open_range(spec["sha256"], start, start + length)
+            ) as part:
                 data[number] = part.read()
         wanted = [
             {"number": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}

@@ -72,7 +72,8 @@ def _hearing(court: Court, case: Case, hearing: dict[str, Any]) -> Hearing:
 def mirror_recording(
     court: Court, metadata: dict[str, Any], files: SealedFiles, digests: dict[str, str]
 ) -> Recording:
-    """A sealed Recording row for a verified replica whose files lie at ``files``."""
+    """A sealed Recording row for a verified replica whose blobs are in the store as
+    ``digests`` (kind -> digest); the centre serves them from there like a court does."""
     case = mirror_case(court, metadata["case"])
     hearing = _hearing(court, case, metadata["hearing"])
     rec = metadata["recording"]
@@ -89,10 +90,10 @@ def mirror_recording(
         duration_s=rec.get("duration_s"),
         chain_head=rec.get("chain_head") or "",
         pieces=rec.get("pieces"),
-        media_path=str(files.media),
         signature_digest=digests.get("signature", ""),
         manifest_digest=digests.get("manifest", ""),
         manifest_signature_digest=digests.get("manifest_signature", ""),
+        journal_digest=digests.get("journal", ""),
         signer_subject=rec.get("signer_subject") or "",
         sealed_at=_when(rec.get("sealed_at")),
         stored_at=timezone.now(),

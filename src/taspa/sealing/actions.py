@@ -293,8 +293,10 @@ def seal(recording: Any) -> SealedRecording:
     )
     store = get_store()
     _adopt_media(store, recording)
-    journal = Path(recording.spool_dir or ".") / JOURNAL_NAME
-    journal_digest = _put_bytes(store, journal.read_bytes()) if recording.spool_dir and journal.is_file() else ""
+    journal = Path(recording.spool_dir) / JOURNAL_NAME if recording.spool_dir else None
+    journal_digest = (
+        _put_bytes(store, journal.read_bytes()) if journal and journal.is_file() else ""
+    )
     manifest_digest = _put_bytes(store, signed.manifest)
     manifest_signature_digest = _put_bytes(store, signed.manifest_signature)
     # Last: the media signature, the seal itself.

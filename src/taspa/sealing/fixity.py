@@ -50,9 +50,13 @@ def check_recording(recording: Recording, store: BlobStore | None = None) -> lis
             fixity_checked_at=timezone.now(), fixity_ok=not bad
         )
         if bad:
-            _report(recording, {name: r.status.value for name, r in bad.items()}, "; ".join(
-                f"{name}: {r.status.value} {r.detail}".strip() for name, r in bad.items()
-            ))
+            _report(
+                recording,
+                {name: r.status.value for name, r in bad.items()},
+                "; ".join(
+                    f"{name}: {r.status.value} {r.detail}".strip() for name, r in bad.items()
+                ),
+            )
     return list(results.values())
 
 

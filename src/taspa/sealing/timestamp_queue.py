@@ -37,7 +37,6 @@ from taspa.sealing.timestamps import (
     configured_timestamper,
     configured_tsa_url,
     has_timestamp,
-    signature_value,
 )
 from taspa.storage.store import BlobStore, get_store
 

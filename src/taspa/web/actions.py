@@ -40,9 +40,7 @@ def prepare_playback(recording: Recording) -> PlaybackFiles:
 
 def verify_now(recording: Recording) -> dict[str, Any]:
     """Run the full verification of the sealed files (R14, R19) and keep its verdict."""
-    from taspa.sealing.verify import UnreadableInput, verify_recording
-
-    from taspa.sealing.verify import Check
+    from taspa.sealing.verify import Check, UnreadableInput, verify_recording
 
     try:
         # The files a user would download (media, signatures, manifest, journal), from the

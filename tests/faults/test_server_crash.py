@@ -324,6 +324,14 @@ def _postgres_env(home: Path) -> dict[str, str]:
     return clean_env(home) | {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + name}
 
 
+def _drop_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    url, name = os.environ["DATABASE_URL"], env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def ffmpeg_of(*servers: Server) -> list[int]:
     """The parent pid of every capturing ffmpeg these servers run (one entry per ffmpeg)."""
     parents = {s.process.pid for s in servers if s.process is not None}
@@ -409,3 +417,4 @@ def test_r19_two_servers_one_hearing_commands_reach_the_owner_and_one_ffmpeg_run
     finally:
         a.stop()
         b.stop()
+        _drop_database(env)

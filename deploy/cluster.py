@@ -457,6 +457,17 @@ class Cluster:
                 check=True, capture_output=True, timeout=60,
             )  # fmt: skip
 
+    def psql(self, sql: str, database: str = "taspa") -> str:
+        """Run one SQL statement with psql; its unaligned output (``a|b`` rows)."""
+        done = subprocess.run(
+            [str(pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.ports["postgres"]),
+             "-U", "taspa", "-d", database, "-Atc", sql],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise ClusterError(f"psql: {done.stderr}")
+        return done.stdout.strip()
+
     def restart_postgres(self) -> float:
         """An immediate stop (like a crash: no checkpoint, clients cut) and a start; seconds."""
         began = time.monotonic()

@@ -5,7 +5,10 @@ engine appends whole 188-byte packets to the spool's media file, keeps its SHA-2
 fsyncs and journals a chained piece about every second, and restarts ffmpeg within two seconds
 when it dies or its sources stall. A restart continues the media timeline at wall-clock time
 (``-output_ts_offset``), so a break in the record is a timestamp gap in the file and a "gap"
-event, never silence. Design and measurements: docs/adr/0001-capture-container.md.
+event, never silence. Every track's timestamps are checked as the packets arrive
+(``timestamps.py``): audio is stamped from its sample count in ffmpeg (``policy.sample_clock``),
+an input whose own clock jumped is reported by track, and a packet out of order never reaches
+the spool (the run restarts instead). Design and measurements: docs/adr/0001-capture-container.md.
 """
 
 from __future__ import annotations

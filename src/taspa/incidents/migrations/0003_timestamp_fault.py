@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0002_notices_acts_checks'),
+        ("incidents", "0002_notices_acts_checks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='kind',
-            field=models.CharField(choices=[('recording_impossible', 'recording_impossible'), ('preflight_failed', 'preflight_failed'), ('capture_gap', 'capture_gap'), ('source_lost', 'source_lost'), ('disk_full', 'disk_full'), ('signing_failed', 'signing_failed'), ('not_recorded', 'not_recorded'), ('fixity_failed', 'fixity_failed'), ('timestamp_fault', 'timestamp_fault')], max_length=32, verbose_name='kind'),
+            model_name="incident",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("recording_impossible", "recording_impossible"),
+                    ("preflight_failed", "preflight_failed"),
+                    ("capture_gap", "capture_gap"),
+                    ("source_lost", "source_lost"),
+                    ("disk_full", "disk_full"),
+                    ("signing_failed", "signing_failed"),
+                    ("not_recorded", "not_recorded"),
+                    ("fixity_failed", "fixity_failed"),
+                    ("timestamp_fault", "timestamp_fault"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]

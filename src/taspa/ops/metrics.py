@@ -24,8 +24,8 @@ from prometheus_client.registry import Collector
 
 REQUEST_SECONDS = Histogram(
     "taspa_request_duration_seconds",
-    "Time from a request's arrival to its response's start, by view.",
-    ["method", "view", "status"],
+    "Time from a request's arrival to its response's start, by URL pattern.",
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 JOBS = Counter(

@@ -52,7 +52,9 @@ def _finish(request: HttpRequest, response: HttpResponseBase, started: float) ->
     seconds = time.monotonic() - started
     match = getattr(request, "resolver_match", None)
     view = match.view_name if match is not None and match.view_name else "unmatched"
-    REQUEST_SECONDS.labels(request.method or "", view, str(response.status_code)).observe(seconds)
+    # The URL pattern, not the path: one series per route, whatever the ids in it.
+    route = "/" + match.route if match is not None and match.route else "unmatched"
+    REQUEST_SECONDS.labels(request.method or "", route, str(response.status_code)).observe(seconds)
     log.info(
         json.dumps(
             {

@@ -23,6 +23,7 @@ def record_for(hearing, secretary, seconds: float) -> Recording:
     try:
         time.sleep(seconds)
     finally:
+        hearing.refresh_from_db()  # the actions read the hearing's state from the instance
         stopped = recorder.stop_recording(actor=secretary, hearing=hearing)
         runtime.forget(hearing.pk)
     return stopped

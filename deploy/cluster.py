@@ -534,7 +534,7 @@ class Cluster:
                     log = tail(self.dir / "logs" / "s3.log")
                     raise ClusterError(f"S3 gateway not ready: {error}\n{log}") from error
                 time.sleep(0.2)
-        for bucket in (BUCKET, CENTRAL_BUCKET):
+        for bucket in (BUCKET, CENTRAL_BUCKET) if self.central else (BUCKET,):
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -652,21 +652,51 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="boot the cluster under DIR and return")
     up.add_argument("dir", type=Path)
     up.add_argument("--no-central", action="store_true", help="no regional centre")
-    down = sub.add_parser("down", help="stop the cluster under DIR")
-    down.add_argument("dir", type=Path)
+    for verb, text in (("status", "which processes are up"), ("down", "stop everything")):
+        sub.add_parser(verb, help=text).add_argument("dir", type=Path)
+    for verb, text in (("kill", "SIGKILL one process group"), ("start", "start one again")):
+        one = sub.add_parser(verb, help=text)
+        one.add_argument("dir", type=Path)
+        one.add_argument("name", help=f"one of {', '.join(RESTARTABLE)}")
     args = parser.parse_args(argv)
     if args.verb == "up":
         cluster = Cluster(dir=args.dir.resolve(), central=not args.no_central).up()
-        print(f"court:   {cluster.url}/  (trust {cluster.ca_file})")
-        if cluster.central:
-            print(f"centre:  {cluster.central_url}/")
-        print(f"database: {cluster.database_url}")
-        print(f"S3:      {cluster.s3_endpoint} buckets {BUCKET}, {CENTRAL_BUCKET}")
-        print(f"processes (process group ids): {json.dumps(cluster.groups)}")
+        print(describe(cluster))
         print(f"booted in {cluster.timings['boot s']} s; `deploy/cluster down {args.dir}` stops it")
         return 0
-    Cluster.load(args.dir).down()
+    cluster = Cluster.load(args.dir)
+    if args.verb == "status":
+        print(describe(cluster))
+        down = [name for name in cluster.groups if not cluster.alive(name)]
+        return 1 if down else 0
+    if args.verb in ("kill", "start"):
+        if args.name not in RESTARTABLE:
+            parser.error(f"{args.name!r}: expected one of {', '.join(RESTARTABLE)}")
+        if args.verb == "kill":
+            cluster.kill(args.name)
+        else:
+            cluster.start(args.name)
+        return 0
+    cluster.down()
     return 0
+
+
+RESTARTABLE = (*WEB, *WORKERS, *VOLUMES, "central")
+
+
+def describe(cluster: Cluster) -> str:
+    lines = [f"court:    {cluster.url}/  (clients trust {cluster.ca_file})"]
+    if cluster.central:
+        lines.append(f"centre:   {cluster.central_url}/")
+    lines.append(f"database: {cluster.database_url}")
+    buckets = f"{BUCKET}, {CENTRAL_BUCKET}" if cluster.central else BUCKET
+    lines.append(f"S3:       {cluster.s3_endpoint} (buckets {buckets}, object lock)")
+    lines.append(f"logs:     {cluster.dir / 'logs'}")
+    for name, group in cluster.groups.items():
+        state = "up" if cluster.alive(name) else "DOWN"
+        lines.append(f"  {name:<9} process group {group:<8} {state}")
+    lines.append(f"a process's environment: Cluster.load({str(cluster.dir)!r}).env('web1')")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def test_r31_civil_copy_is_audio_only_and_byte_identical(sealed_hearing, staff, 
     assert audio_packets_md5(media) == audio_packets_md5(original)  # no re-encoding
     manifest = json.loads(next((bag / "data" / "copy").glob("*.manifest.json")).read_bytes())
     assert manifest["copy"]["petition"] == copy.petition_id
+    assert str(tmp_path) not in json.dumps(manifest)  # no server path in what the party gets
     assert manifest["copy"]["source"]["sha256"] == Recording.objects.get(hearing=hearing).sha256
     assert (bag / "data" / "marks.json").is_file()
     checks = verify_copy_package(copies_dir() / copy.file_name)

@@ -133,6 +133,8 @@ def test_r19_no_named_files_and_the_old_swap_has_no_effect(two, staff, tmp_path)
     assert staff.get(f"/recordings/{one.pk}/signature").content == (
         get_store().open(one.signature_digest).read()
     )
+    manifest = staff.get(f"/recordings/{one.pk}/manifest").content
+    assert str(tmp_path).encode() not in manifest and b"media_path" not in manifest
     # What a user downloads verifies.
     files = write_sealed(one, tmp_path / "download")
     assert all(c.ok for c in verify_recording(files.media))

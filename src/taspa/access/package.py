@@ -78,7 +78,9 @@ def _copy_media(source: Path, media: Media, target_dir: Path) -> tuple[Path, lis
     done = run_tool(command, timeout=FFMPEG_TIMEOUT_S)
     if not done.ok:
         raise RuntimeError(f"ffmpeg could not extract the audio: {done.stderr.strip()[:300]}")
-    return target, ["ffmpeg", *command[1:-1], target.name]
+    # Provenance names the files, never where they lay on the server.
+    recorded = [source.name if part == str(source) else part for part in command[1:-1]]
+    return target, ["ffmpeg", *recorded, target.name]
 
 
 def _copy_manifest(

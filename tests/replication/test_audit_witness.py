@@ -109,7 +109,7 @@ def test_r14_the_days_evidence_roots_go_to_the_centre_with_the_head(
         "print(json.dumps(list(WitnessedRoot.objects.values('tree', 'root'))))"
     )
     assert held == [{"tree": tree.pk, "root": tree.root}]
-    assert peer.witnessed()["roots"] == [sent]
+    assert HttpCentral(central.url, central.court_token()).witnessed()["roots"] == [sent]
     replicate(central=peer)  # the next run: the head again, the root not twice
     assert WitnessReceipt.objects.order_by("id").last().body["roots"] == []
 

@@ -246,12 +246,17 @@ def check_against_central(central: Any) -> CentralVerdict:
 def witness_run(central: Any) -> list[str]:
     """``send_witness`` as one step of a replication run: its failure is the run's error line
     (the head goes with the next run), never the end of the run."""
-    from taspa.replication.client import CentralError
+    from taspa.replication.client import CentralError, TransferBroken
 
-    try:
-        send_witness(central)
-    except (CentralError, WitnessError) as error:
-        return [f"audit head not witnessed: {error}"]
+    for attempt in (1, 2):
+        try:
+            send_witness(central)
+            return []
+        except TransferBroken as error:  # an idle keep-alive connection the centre closed
+            if attempt == 2:
+                return [f"audit head not witnessed: {error}"]
+        except (CentralError, WitnessError) as error:
+            return [f"audit head not witnessed: {error}"]
     return []
 
 

@@ -349,6 +349,13 @@ def test_r20_a_second_web_process_serves_the_sealed_bytes_from_s3(
         assert status == 200 and hashlib.sha256(manifest).hexdigest() == found["manifest"]
         assert json.loads(manifest)["file"]["sha256"] == found["sha256"]
         assert not (second / "recordings").exists() and not (second / "blobs").exists()
+        # Someone with the bucket's keys overwrites the object (a new version on top of ours):
+        # the second server refuses it, for every process of the court.
+        s3_client.put_object(Bucket=locked_bucket, Key=key, Body=stored[:-188])
+        status, answer = _get(f"{base}/media", found["token"], "bytes=0-187")
+        assert status == 409 and json.loads(answer)["error"] == "fixity_failed"
+        status, answer = _get(f"{base}/signature", found["token"])
+        assert status == 409 and json.loads(answer)["error"] == "fixity_failed"
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -85,11 +87,30 @@ def ranged_stream_response(
         response["Content-Range"] = f"bytes */{size}"
         return response
     start, end = span or (0, size)
+    content = chunks(start, end)
+    if isinstance(request, ASGIRequest):
+        # Under ASGI Django would read a synchronous iterator whole into memory before sending
+        # it (a multi-GB recording); step through it chunk by chunk instead.
+        content = _one_chunk_at_a_time(content)
     response = StreamingHttpResponse(
-        chunks(start, end), status=206 if span else 200, content_type=content_type
+        content, status=206 if span else 200, content_type=content_type
     )
     if span:
         response["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     response["Content-Length"] = str(end - start)
     response["Accept-Ranges"] = "bytes"
     return response
+
+
+async def _one_chunk_at_a_time(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The chunks of a synchronous iterator, each read in the request's sync thread (it may
+    touch the database: a refusal is recorded there) as the client takes them."""
+    done = object()
+    step = sync_to_async(next, thread_sensitive=True)
+    try:
+        while (chunk := await step(chunks, done)) is not done:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            await sync_to_async(close, thread_sensitive=True)()

@@ -269,3 +269,27 @@ def test_r12_offline_page_plays_the_copy_and_jumps_to_a_mark(world, sealed, moun
             browser.close()
     assert 3.5 < duration < 4.5 and playing
     assert [m.split("\t")[1] for m in marks] == ["Ерлан Сәтбаев", "Әсел Үмбетова"]
+
+
+@pytest.fixture
+def private_store(settings, tmp_path):
+    settings.TASPA_STORAGE = f"file://{tmp_path / 'blobs'}"  # this test damages its blobs
+
+
+def test_r20_medium_is_never_written_from_wrong_stored_bytes(private_store, world, sealed, mount):
+    """A byte flipped in the store behind Taspa's back: the medium write hashes each file as it
+    writes it, refuses (409 fixity_failed), leaves no bag, and an incident says why."""
+    from taspa.incidents.models import Incident
+    from taspa.storage.store import get_store
+
+    blob = get_store().path(sealed.sha256)
+    blob.chmod(0o644)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    with pytest.raises(DomainError) as refused:
+        write_medium(actor=world.person("secretary"), recording=sealed, mount=mount)
+    assert refused.value.code == "fixity_failed" and refused.value.status == 409
+    assert os.listdir(mount) == []
+    assert Medium.objects.get().valid is False and not InventoryEntry.objects.exists()
+    assert Incident.objects.filter(hearing=sealed.hearing, kind="fixity_failed").count() == 1

@@ -34,16 +34,28 @@ def test_pages_work_under_the_csp_without_violations(page, server, sign_in):  # 
 
     sign_in("secretary")
     collect()
+    # The console: preflight and start (htmx), live meters (EventSource), the listening monitor
+    # (MediaSource on a blob: URL), a mark by keyboard, stop.
     page.goto(f"/hearings/{server.hearing_id}/console")
-    page.wait_for_selector("#btn-preflight")
-    page.click("#btn-preflight")  # htmx: a POST and a swap
+    page.click("#btn-preflight")
     page.wait_for_selector("details.preflight[open] ul.checks li")
-    page.wait_for_selector("ol.timeline, .timeline", state="attached")  # polled partials
+    page.click("#btn-start")
+    page.wait_for_selector("#meters .meter[data-rms]")
+    page.click("#btn-listen")
+    page.wait_for_selector("#monitor[data-state='on']")
+    page.wait_for_function("() => document.getElementById('monitor-audio').currentTime > 0.5")
+    page.keyboard.press("1")
+    page.wait_for_selector(".controls .notice", state="attached")
     collect()
-    page.goto("/")
-    page.click("table.list a[href^='/recordings/']")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#btn-stop")
+    page.wait_for_selector("#open-playback", timeout=60_000)
+    page.click("#open-playback")
+    # Playback: the waveform (peaks.js on canvas) and playing from a mark.
     page.wait_for_selector("#player[data-waveform='ready']", timeout=60_000)
     assert page.locator("#zoomview canvas").count() > 0
+    page.locator("button.jump").first.click()
+    page.wait_for_function("() => !document.getElementById('audio').paused")
     collect()
     page.goto("/dashboard/")
     collect()

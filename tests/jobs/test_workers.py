@@ -4,6 +4,7 @@ queue, and a worker killed outright loses nothing either."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -104,6 +105,15 @@ def test_two_workers_run_every_job_of_one_queue_exactly_once(home):
     assert all(done[f"done {n}"] == 1 and done[f"start {n}"] == 1 for n in range(40))
     pids = {line.split()[2] for line in notes.read_text().splitlines()}
     assert len(pids) == 2, "both workers took jobs"
+    # One structured log line per job (taspa.jobs), from whichever worker ran it.
+    lines = [
+        json.loads(line.split("taspa.jobs: ", 1)[1])
+        for line in (home / "workers.log").read_text().splitlines()
+        if 'taspa.jobs: {"event": "job"' in line
+    ]
+    assert sorted(line["args"][0] for line in lines) == list(range(40))
+    assert {line["status"] for line in lines} == {"successful"}
+    assert all(line["task"] == "probe" and line["duration_ms"] >= 50 for line in lines)
 
 
 def test_sigterm_mid_job_lets_the_job_finish_then_the_worker_exits(home):

@@ -14,12 +14,14 @@ digest (R6, R13, R14, R19, R20, R23).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -120,6 +122,25 @@ class Court:
 
     def hearing(self, hearing: int) -> dict[str, Any]:
         return self.json("GET", f"/hearings/{hearing}")
+
+
+class Watcher(threading.Thread):
+    """A secretary's screen refreshing the hearing through the proxy every 0.25 s."""
+
+    def __init__(self, cluster: Cluster, token: str, hearing: int) -> None:
+        super().__init__(daemon=True)
+        self.court, self.hearing = Court(cluster, token), hearing
+        self.answers: list[tuple[float, int]] = []  # (monotonic time, HTTP status or 0)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            status, _ = self.court.call("GET", f"/hearings/{self.hearing}")
+            self.answers.append((time.monotonic(), status))
+            self.done.wait(0.25)
+
+    def failed(self) -> list[tuple[float, int]]:
+        return [(at, status) for at, status in self.answers if status != 200]
 
 
 class Agent:
@@ -293,6 +314,15 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
     first, second = world["hearings"]
     court = Court(cluster, world["secretary_token"])
     agent = Agent(tmp_path / "courtroom-pc", cluster, world["courtroom"], world["agent_token"])
+    # HTTPS as the browser sees it: HSTS through the proxy; a web process reached without
+    # the proxy's X-Forwarded-Proto sends the browser to HTTPS.
+    with urllib.request.urlopen(f"{cluster.url}/healthz", context=court.tls) as answer:  # noqa: S310
+        assert "max-age=" in answer.headers["Strict-Transport-Security"]
+    plain = http.client.HTTPConnection("127.0.0.1", cluster.ports["web1"], timeout=10)
+    plain.request("GET", "/")
+    redirect = plain.getresponse()
+    assert redirect.status == 301 and redirect.headers["Location"].startswith("https://")
+    plain.close()
     agent.start()
     try:
         # 1. A whole hearing through the proxy, sealed and verified.
@@ -308,6 +338,8 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
         # mid-way: its worker is the one killed.
         record_hearing(court, agent, second)
         t0 = time.monotonic()
+        watcher = Watcher(cluster, world["secretary_token"], second)
+        watcher.start()
         killed: dict[str, float] = {}
         os.killpg(cluster.groups["central"], signal.SIGSTOP)
         try:
@@ -325,9 +357,11 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
             killed["volume2"] = time.monotonic() - t0
             # The secretary's screen keeps working through the other web process.
             assert court.hearing(second)["state"] == "recording"
-            killed["postgres (immediate stop, then start)"] = time.monotonic() - t0
+            pg_down = time.monotonic()
+            killed["postgres (immediate stop, then start)"] = pg_down - t0
             figure("recovery: postgres down and up again, s",
                    round(cluster.restart_postgres(), 1))  # fmt: skip
+            pg_up = time.monotonic()
         finally:
             os.killpg(cluster.groups["central"], signal.SIGCONT)
         for name, at in killed.items():
@@ -350,6 +384,16 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
         figure("metrics during hearing 2 (excerpt of web1's /metrics)", metrics_excerpt(cluster))
         time.sleep(2)
         began = time.monotonic()
+        watcher.done.set()
+        watcher.join(timeout=40)
+        # Through the kills the screen kept answering; only requests that met PostgreSQL
+        # down (or their connection cut by its immediate stop) may have failed.
+        failed = watcher.failed()
+        when = [(round(at - t0, 1), status) for at, status in failed]
+        figure("secretary's screen during the faults: requests, failed (s, status)",
+               f"{len(watcher.answers)}, {when}")  # fmt: skip
+        assert len(watcher.answers) > 10
+        assert [f for f in failed if not pg_down - 0.5 <= f[0] <= pg_up + 5] == []
         stop_and_seal(court, agent, second, timeout=120)
         wall = time.monotonic() - t0
         figure("hearing 2: stop to sealed, s", round(time.monotonic() - began, 1))

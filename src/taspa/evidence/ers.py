@@ -231,7 +231,8 @@ def decode(data: bytes) -> Record:
     try:
         value, rest = der_decoder.decode(data, asn1Spec=rfc4998.EvidenceRecord())
     except (PyAsn1Error, ValueError, TypeError, IndexError) as error:
-        raise MalformedRecord(f"not a DER EvidenceRecord: {error}") from None
+        why = str(error).strip() or type(error).__name__
+        raise MalformedRecord(f"not a DER EvidenceRecord: {why}") from None
     if rest:
         raise MalformedRecord(f"{len(rest)} bytes after the EvidenceRecord")
     if int(value["version"]) != 1:

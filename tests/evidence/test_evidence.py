@@ -180,12 +180,23 @@ def test_r14_tsa_down_or_unset_builds_nothing_and_the_job_says_so(
     assert not EvidenceTree.objects.exists() and not EvidenceRecord.objects.exists()
 
 
-def test_r14_scheduled_job_covers_past_days_not_today(court, day_of_recordings):
+def gauge(client) -> float:
+    text = client.get("/metrics").content.decode()
+    (line,) = [x for x in text.splitlines() if x.startswith("taspa_evidence_uncovered_recordings")]
+    return float(line.split()[-1])
+
+
+def test_r14_scheduled_job_covers_past_days_not_today(court, day_of_recordings, tsa, client):
     yesterday = timezone.now() - timedelta(days=1)
     Recording.objects.filter(pk__in=[r.pk for r in day_of_recordings[:2]]).update(
         sealed_at=yesterday
     )
+    assert gauge(client) == 2
+    tsa.stop()  # a TSA that is down: the job says so, the gauge shows what waits
+    assert build_job().startswith("the TSA failed") and gauge(client) == 2
+    tsa.start()
     assert build_job() == "1 evidence trees over 2 recordings"
+    assert gauge(client) == 0
     assert EvidenceTree.objects.get().day == timezone.localdate(yesterday)
     assert build_job() == "0 evidence trees over 0 recordings"
 

@@ -94,6 +94,13 @@ class DatabaseCollector(Collector):
         yield _gauge(
             "taspa_jobs_running", "Background jobs a worker is running now.", figures.jobs_running
         )
+        from taspa.evidence.selectors import uncovered_recordings  # issue 15
+
+        yield _gauge(
+            "taspa_evidence_uncovered_recordings",
+            "Sealed recordings of past days without an evidence record yet (RFC 4998).",
+            uncovered_recordings(),
+        )
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

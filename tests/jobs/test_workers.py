@@ -21,9 +21,11 @@ pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env | {
         "TASPA_HOME": str(home),
         "DJANGO_SETTINGS_MODULE": "taspa.settings",
@@ -39,7 +41,7 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def enqueue(home: Path, count: int, seconds: float) -> Path:
+def enqueue(home: Path, count: int, seconds: float, database_url: str | None = None) -> Path:
     notes = home / "notes.txt"
     subprocess.run(
         [
@@ -51,17 +53,17 @@ def enqueue(home: Path, count: int, seconds: float) -> Path:
             str(notes),
             str(seconds),
         ],
-        env=_env(home),
+        env=_env(home, database_url),
         check=True,
     )
     return notes
 
 
-def worker(home: Path, *args: str) -> subprocess.Popen:
+def worker(home: Path, *args: str, database_url: str | None = None) -> subprocess.Popen:
     log = (home / "workers.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "taspa", "worker", "--interval", "0.2", "--no-scheduler", *args],
-        env=_env(home),
+        env=_env(home, database_url),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -19,6 +19,7 @@ import secrets
 import signal
 import socket
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import (
@@ -99,7 +100,7 @@ class Worker:
         self.stopping = threading.Event()
         self.current: Any = None
         self.jobs_run = 0
-        self._orphan: Any = None
+        self._unrecorded: tuple[Any, Outcome] | None = None
 
     # -- stopping ------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -141,9 +142,7 @@ class Worker:
                 break
             try:
                 close_old_connections()
-                if self._orphan is not None:
-                    release(self._orphan, why="the database was lost during the job")
-                    self._orphan = None
+                self._record()  # an outcome the database could not take before
                 result = self._claim()
                 backoff = 1.0
             except (OperationalError, InterfaceError) as error:
@@ -159,12 +158,11 @@ class Worker:
             try:
                 self._run(result)
             except (OperationalError, InterfaceError) as error:
-                # Lost the database while recording the outcome: the job goes back to the
-                # queue once the database answers again (jobs are idempotent).
+                # Lost the database while recording the outcome: written once it answers.
                 log.warning(
-                    "worker %s: database lost in job %s (%s)", self.worker_id, result.pk, error
+                    "worker %s: database lost after job %s (%s)", self.worker_id, result.pk, error
                 )
-                self._orphan = result.pk
+        self._safely(self._record)  # the last outcome, if the database refused it before
         log.info("worker %s stopped after %d jobs", self.worker_id, self.jobs_run)
 
     def _safely(self, function) -> None:
@@ -190,7 +188,7 @@ class Worker:
             raise
 
     def _run(self, db_result: Any) -> None:
-        from django_tasks_db.compat import task_finished, task_started
+        from django_tasks_db.compat import task_started
 
         self.current = db_result
         try:
@@ -206,23 +204,53 @@ class Worker:
                 self.current = None
                 if _main_thread():
                     signal.setitimer(signal.ITIMER_REAL, 0)
-            db_result.set_successful(value)
         except JobReleased as why:
             close_old_connections()
             release(db_result.pk, why=str(why))
             self.stopping.set()
             return
+        except (OperationalError, InterfaceError) as error:
+            # The database went away under the job: not the job's fault; run it again later.
+            outcome = Outcome("release", error)
         except Exception as error:
             log.warning("job %s failed: %s", db_result.pk, error)
-            db_result.set_failed(error)
+            outcome = Outcome("failed", error)
+        else:
+            outcome = Outcome("successful", value)
         finally:
             self.jobs_run += 1
+        self._unrecorded = (db_result, outcome)
+        self._record()
+
+    def _record(self) -> None:
+        """Write the finished job's outcome; if the database is gone, this is retried once it
+        answers again (the job is not run a second time for a lost connection)."""
+        from django_tasks_db.compat import task_finished
+
+        if self._unrecorded is None:
+            return
+        db_result, outcome = self._unrecorded
+        if outcome.kind == "release":
+            release(db_result.pk, why=f"the database was lost during the job: {outcome.value}")
+            self._unrecorded = None
+            return
+        if outcome.kind == "successful":
+            db_result.set_successful(outcome.value)
+        else:
+            db_result.set_failed(outcome.value)
+        self._unrecorded = None
         try:
             sender = type(db_result.task.get_backend())
         except Exception:  # the job's code cannot even be imported: its failure is recorded
             log.exception("job %s: task %s cannot be loaded", db_result.pk, db_result.task_path)
             return
         task_finished.send(sender=sender, task_result=db_result.task_result)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # successful | failed | release
+    value: Any
 
 
 def _main_thread() -> bool:

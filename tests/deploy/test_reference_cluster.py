@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root: deploy/
 from deploy.cluster import WEB, WORKERS, Cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]

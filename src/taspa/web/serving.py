@@ -12,16 +12,31 @@ def parse_addr(addr: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def serve(host: str, port: int, *, log: Callable[[str], None] = print) -> None:
+def serve(
+    host: str,
+    port: int,
+    *,
+    log: Callable[[str], None] = print,
+    after: Callable[[], None] | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT: stop accepting, finish what is in flight for at most
+    ``TASPA_SHUTDOWN_GRACE_SECONDS``, run ``after`` (the worker's hand-over), then exit."""
+    import asyncio
+
     import uvicorn
+    from django.conf import settings
 
     from taspa.asgi import application
 
-    log(f"Taspa is serving on http://{host}:{port}/ (Ctrl-C stops it)")
-    from django.conf import settings
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            await super().shutdown(sockets)
+            # Before uvicorn re-raises the signal, which ends the process at once.
+            if after is not None:
+                await asyncio.to_thread(after)
 
-    # SIGTERM: stop accepting, finish what is in flight for at most the grace period.
-    uvicorn.run(
+    log(f"Taspa is serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    config = uvicorn.Config(
         application,
         host=host,
         port=port,
@@ -29,3 +44,4 @@ def serve(host: str, port: int, *, log: Callable[[str], None] = print) -> None:
         lifespan="off",
         timeout_graceful_shutdown=settings.TASPA_SHUTDOWN_GRACE_SECONDS,
     )
+    Server(config).run()

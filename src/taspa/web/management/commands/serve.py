@@ -37,7 +37,11 @@ class Command(BaseCommand):
         # thread gets its grace period and its job, if unfinished, goes back to the queue.
         background = start_background(worker=not no_worker)
         start_keeper()  # recovers in-server capture a crash left, then keeps its leases
-        try:
-            serve(host, port, log=self.stdout.write)
-        finally:
+
+        def hand_over() -> None:
             background.stop(settings.TASPA_SHUTDOWN_GRACE_SECONDS)
+
+        try:
+            serve(host, port, log=self.stdout.write, after=hand_over)
+        finally:
+            hand_over()  # stopped otherwise than by a signal (idempotent)

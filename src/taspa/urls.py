@@ -13,3 +13,7 @@ urlpatterns = [
     path("access/", include("taspa.access.urls")),
     path("", include("taspa.web.urls")),
 ]
+
+# Unhandled errors: 503 with Retry-After while the database is down, else the court's 500 page
+# (the JSON error shape under /api/).
+handler500 = "taspa.web.views.errors.server_error"

@@ -394,6 +394,9 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
                f"{len(watcher.answers)}, {when}")  # fmt: skip
         assert len(watcher.answers) > 10
         assert [f for f in failed if not pg_down - 0.5 <= f[0] <= pg_up + 5] == []
+        # ...and those were told the outage is temporary (503 Retry-After, or the proxy's 502),
+        # never a server error.
+        assert [f for f in failed if f[1] == 500] == []
         stop_and_seal(court, agent, second, timeout=120)
         wall = time.monotonic() - t0
         figure("hearing 2: stop to sealed, s", round(time.monotonic() - began, 1))

@@ -3,6 +3,8 @@ the user's language, with the way back — never Django's bare English pages."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client, RequestFactory
 from django.utils import translation
@@ -59,3 +61,26 @@ def test_order_p5_every_page_names_the_text_of_the_rules_it_follows(secretary_ru
     page = " ".join(secretary_ru.get("/").content.decode().split())
     assert "приказ от 24.11.2015 № 6001-15-7-6/486" in page
     assert "в редакции от 03.06.2025 с изменением от 17.03.2026 № 1" in page
+
+
+def test_database_outage_is_503_with_retry_after_never_500(rf: RequestFactory):
+    """While PostgreSQL restarts every request fails alike: a temporary outage (503 with
+    Retry-After, so the proxy and the client try again), in the contract's shape on the API."""
+    from django.db import OperationalError
+
+    from taspa.web.views.errors import server_error as taspa_server_error
+
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        api = taspa_server_error(rf.get("/api/v1/hearings/1"))
+        page = taspa_server_error(rf.get("/hearings/1/console"))
+    assert api.status_code == 503 and api["Retry-After"]
+    assert json.loads(api.content)["error"] == "database_unavailable"
+    assert page.status_code == 503 and b"Traceback" not in page.content
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        bug = taspa_server_error(rf.get("/api/v1/hearings/1"))
+    assert bug.status_code == 500 and json.loads(bug.content)["error"] == "server_error"
+    assert "Retry-After" not in bug

@@ -79,6 +79,7 @@ class Scene:
     destruction_act: DestructionAct
     review_petition: Petition  # open, applicant: party, a review booked
     open_petition: Petition  # open, applicant: party, nothing booked yet
+    unanswered_petition: Petition  # open copy petition on paper, to be answered with a refusal
     copy_petition: Petition  # fulfilled, applicant: party, with a copy
     copy: Copy
     users: dict[str, User] = field(default_factory=dict)
@@ -306,6 +307,19 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
         rule="R28",
         registered_by=users["party"],
     )
+    unanswered = Petition.objects.create(
+        hearing=sealed,
+        kind="copy",
+        channel=Petition.Channel.PAPER,
+        applicant_name="Әсел Үмбетова",
+        applicant_role="participant",
+        applicant_user=users["party"],
+        delivery="online",
+        received_at=today,
+        due_date=today + timedelta(days=5),
+        rule="R30",
+        registered_by=secretary,
+    )
 
     peaks = PlaybackFiles.of(recording.pk).root
     peaks.mkdir(parents=True)
@@ -330,6 +344,7 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
         destruction_act=destruction,
         review_petition=review,
         open_petition=open_petition,
+        unanswered_petition=unanswered,
         copy_petition=copy_petition,
         copy=copy,
         users=users,

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from security.scene import HUMANS, Scene
 from security.test_api_matrix import OPERATOR, PARTY, SIGNED_IN, VIEW, staff
-from taspa.access.models import Petition, Receipt
+from taspa.access.models import Petition, Receipt, ReviewSlot
 from taspa.courts import actions as court_actions
 from taspa.courts.models import Hearing
 from taspa.courts.policy import Action
@@ -118,6 +118,22 @@ PAGES: dict[str, Page] = {
         "post",
         lambda s: reverse("access:fulfil", args=[s.open_petition.pk]),
         effect=_fulfilled,
+    ),
+    # R34: staff answer a petition that cannot be met, with the reason.
+    "access:refuse": Page(
+        staff(Action.HANDLE_PETITIONS),
+        "post",
+        lambda s: reverse("access:refuse", args=[s.unanswered_petition.pk]),
+        {"reason": "matrix"},
+        effect=lambda s: Petition.objects.get(pk=s.unanswered_petition.pk).state,
+    ),
+    # R28, R29, R35: the review held, its medium checked, in that order (by staff only).
+    "access:review_step": Page(
+        staff(Action.HANDLE_PETITIONS),
+        "post",
+        lambda s: reverse("access:review_step", args=[s.review_petition.pk]),
+        {"step": "held"},
+        effect=lambda s: ReviewSlot.objects.get(petition=s.review_petition).held_at,
     ),
     "access:portal": Page(SIGNED_IN, "get", lambda s: reverse("access:portal")),
     # R28: only a person the court linked to the case petitions online.

@@ -220,6 +220,8 @@ def fulfil_petition(
     """Fulfil: book the review (R28) or issue the copy package (R31). A second call returns
     what the first one made: nothing issued is ever altered."""
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
+    if petition.state == Petition.State.REFUSED:
+        raise Conflict("petition_refused", "This petition was answered with a refusal.")
     if petition.kind == PetitionKind.COPY:
         from taspa.access.copies import issue_copy  # ffmpeg and bagit only where copies are made
 

@@ -22,3 +22,19 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} next {self.next_run_at:%Y-%m-%d %H:%M}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running worker says it is alive every few seconds, so a job it holds can be given to
+    another worker once it has been silent too long — on any machine (``worker.release_orphans``).
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} @ {self.beat_at:%H:%M:%S}"

@@ -6,8 +6,9 @@ database backend as the queue (STYLE 6), with Taspa's rules for stopping and cra
 - SIGTERM (or SIGINT) stops claiming. The running job gets ``grace_s`` seconds to finish; if it
   has not, it is interrupted (its transaction rolls back) and *released*: put back in the queue
   for another worker. Jobs are idempotent, so a released job that is run again gives one outcome.
-- A worker killed outright leaves its job "running". A worker that starts on the same machine
-  releases such jobs once their process is gone (worker ids carry host name and pid).
+- A worker killed outright leaves its job "running". Every worker writes a heartbeat every
+  ``HEARTBEAT_S``; any worker, on any machine, releases a running job whose worker has been
+  silent for ``SILENT_AFTER_S`` (and, at once, one whose process on this machine is gone).
 - A lost database connection is retried with a back-off instead of ending the worker.
 """
 
@@ -19,7 +20,9 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import (
@@ -32,6 +35,9 @@ from django.db import (
 
 log = logging.getLogger("taspa.jobs")
 RECONNECT_MAX_S = 30.0
+HEARTBEAT_S = 5.0
+SILENT_AFTER_S = 60.0  # well past a heartbeat missed under load or a database restart
+ORPHAN_SCAN_S = 15.0
 
 
 class JobReleased(BaseException):
@@ -65,18 +71,60 @@ def release(result_id: Any, *, why: str) -> bool:
     return bool(released)
 
 
+def beat(worker: str) -> None:
+    """This worker is alive now."""
+    from django.utils import timezone
+
+    from taspa.jobs.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update_or_create(worker_id=worker, defaults={"beat_at": timezone.now()})
+
+
+def forget(worker: str) -> None:
+    from taspa.jobs.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.filter(worker_id=worker).delete()
+
+
+def _silent(worker: str, started_at: Any, now: Any) -> bool:
+    """No heartbeat from ``worker`` for ``SILENT_AFTER_S``. A worker beats before it claims,
+    so one with no heartbeat at all (its row cleaned away, or an older release's) is judged by
+    how long its job has been running."""
+    from taspa.jobs.models import WorkerHeartbeat
+
+    beat_at = (
+        WorkerHeartbeat.objects.filter(worker_id=worker).values_list("beat_at", flat=True).first()
+    )
+    last_sign = beat_at or started_at
+    return last_sign is not None and (now - last_sign).total_seconds() > SILENT_AFTER_S
+
+
 def release_orphans() -> list[str]:
-    """Release the running jobs of workers on this machine whose process no longer exists."""
+    """Release the running jobs whose worker is gone: its process on this machine no longer
+    exists, or it has not beaten its heartbeat for ``SILENT_AFTER_S`` (on any machine)."""
+    from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    host = socket.gethostname()
+    from taspa.jobs.models import WorkerHeartbeat
+
+    host, now = socket.gethostname(), timezone.now()
     released = []
-    for row in DBTaskResult.objects.running().only("id", "worker_ids"):
-        last = (row.worker_ids or [""])[-1].split(":")
-        if len(last) >= 2 and last[0] == host and last[1].isdigit():
-            pid = int(last[1])
-            if pid != os.getpid() and not _pid_alive(pid) and release(row.pk, why="worker gone"):
-                released.append(str(row.pk))
+    for row in DBTaskResult.objects.running().only("id", "worker_ids", "started_at"):
+        worker = (row.worker_ids or [""])[-1]
+        last = worker.split(":")
+        gone_here = (
+            len(last) >= 2
+            and last[0] == host
+            and last[1].isdigit()
+            and int(last[1]) != os.getpid()
+            and not _pid_alive(int(last[1]))
+        )
+        silent = not gone_here and _silent(worker, row.started_at, now)
+        why = "worker gone" if gone_here else "worker silent" if silent else ""
+        if why and release(row.pk, why=why):
+            released.append(str(row.pk))
+    stale = now - timedelta(seconds=SILENT_AFTER_S * 10)
+    WorkerHeartbeat.objects.filter(beat_at__lt=stale).delete()  # workers long gone
     return released
 
 
@@ -133,11 +181,27 @@ class Worker:
         self.stopping.set()
 
     # -- the loop ------------------------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        """A thread of its own: a job that runs for minutes must not look like a dead worker."""
+        while not self.stopping.wait(HEARTBEAT_S):
+            try:
+                beat(self.worker_id)
+            except DatabaseError as error:
+                log.warning("worker %s: heartbeat failed: %s", self.worker_id, error)
+            finally:
+                connections.close_all()
+
     def run(self) -> None:
         log.info("worker %s started", self.worker_id)
         backoff = 1.0
+        self._safely(lambda: beat(self.worker_id))
+        threading.Thread(target=self._heartbeat, name="worker-heartbeat", daemon=True).start()
         self._safely(release_orphans)
+        scanned = time.monotonic()
         while not self.stopping.is_set():
+            if time.monotonic() - scanned > ORPHAN_SCAN_S:
+                self._safely(release_orphans)
+                scanned = time.monotonic()
             if self.max_jobs is not None and self.jobs_run >= self.max_jobs:
                 break
             try:
@@ -163,6 +227,7 @@ class Worker:
                     "worker %s: database lost after job %s (%s)", self.worker_id, result.pk, error
                 )
         self._safely(self._record)  # the last outcome, if the database refused it before
+        self._safely(lambda: forget(self.worker_id))
         log.info("worker %s stopped after %d jobs", self.worker_id, self.jobs_run)
 
     def _safely(self, function) -> None:

@@ -126,6 +126,8 @@ def seal_court_recording(size: int, spool: Path):
             digest.update(block)
             out.write(block)
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing, state="stopped", spool_dir=str(spool), started_at=now - timedelta(hours=1),
         stopped_at=now, container="mpegts", sha256=digest.hexdigest(), bytes=size,

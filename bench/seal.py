@@ -127,6 +127,8 @@ def stopped_recording(world, result: dict):
 
     hearing = world.hearing_factory()
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     return Recording.objects.create(
         hearing=hearing,
         state=Recording.State.STOPPED,

@@ -75,6 +75,8 @@ def sealed_hearing(world, home, court_ca, av_media, tmp_path):
         media.write_bytes(av_media.read_bytes())
         digest = sha256_file(media)
         now = timezone.now()
+        # the hearing stands where a stop leaves it: stopped, not yet sealed
+        type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
         recording = Recording.objects.create(
             hearing=hearing,
             state=Recording.State.STOPPED,

@@ -65,6 +65,8 @@ def sealed(world, custody_ca, trusted, tmp_path, settings) -> Recording:
     make_ts(media)
     data = media.read_bytes()
     started = timezone.now() - timedelta(seconds=10)
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing,
         spool_dir=str(spool),

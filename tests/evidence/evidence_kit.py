@@ -75,6 +75,8 @@ def sealed_recording(world, spool: Path, court: str = "a", size: int = 200_000) 
     media = directory / "capture.ts"
     media.write_bytes(data)
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing,
         state=Recording.State.STOPPED,

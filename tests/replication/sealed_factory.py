@@ -60,6 +60,8 @@ def sealed_recording(
     media = directory / "capture.ts"
     media.write_bytes(data)
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing,
         state=Recording.State.STOPPED,

@@ -247,6 +247,8 @@ def downloaded(world, settings, tmp_path, api_as) -> tuple[Path, Path, Path]:
     )  # fmt: skip
     digest = sha256_file(media)
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing, state=Recording.State.STOPPED, spool_dir=str(spool),
         started_at=now - timedelta(seconds=2), stopped_at=now, container="mpegts",

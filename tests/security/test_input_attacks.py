@@ -162,6 +162,8 @@ def test_r20_case_number_cannot_steer_a_sealed_file_out_of_the_store(scene: Scen
     media = spool / "capture.ts"
     media.write_bytes(b"\x47" * 1880)
     now = timezone.now()
+    # the hearing stands where a stop leaves it: stopped, not yet sealed
+    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing,
         state=Recording.State.STOPPED,

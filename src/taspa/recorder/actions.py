@@ -136,6 +136,8 @@ def _capture_for(hearing: Hearing) -> CaptureEngine | None:
     engine, recovered here first when its owner is gone. ``None`` for an agent's courtroom or a
     hearing that is not live (the action's own state check then answers). Raises ``_Elsewhere``
     when another live process owns it: the command goes to that owner."""
+    # The state as it is now, not as the caller's instance last saw it (a page, a thread).
+    hearing.refresh_from_db(fields=["state"])
     if hearing.state not in LIVE_HEARING_STATES or selectors.agent_of(hearing) is not None:
         return None
     engine = runtime.engine_for(hearing.pk)
@@ -819,9 +821,9 @@ def seal_stopped(recording: Recording) -> Recording:
     """
     from taspa.sealing.actions import SigningUnavailable, release_spool_media, seal
 
-    recording = Recording.objects.select_related(
-        "hearing__case__court", "hearing__secretary"
-    ).get(pk=recording.pk)
+    recording = Recording.objects.select_related("hearing__case__court", "hearing__secretary").get(
+        pk=recording.pk
+    )
     if recording.state == Recording.State.SEALED:
         return recording
     try:
@@ -849,7 +851,8 @@ def mark_sealed(recording: Recording, sealed: SealedRecording) -> Recording:
         recording = Recording.objects.select_for_update().get(pk=recording.pk)
         if recording.state == Recording.State.SEALED:
             return recording  # a concurrent or earlier run got here first: one seal event
-        hearing = Hearing.objects.select_related("secretary").get(pk=recording.hearing_id)
+        hearing = _locked(recording.hearing)
+        step = _step(hearing, "sealed")  # stopped → sealed, by the one lifecycle table
         recording.file_name = sealed.file_name
         recording.signature_digest = sealed.signature
         recording.manifest_digest = sealed.manifest
@@ -858,9 +861,8 @@ def mark_sealed(recording: Recording, sealed: SealedRecording) -> Recording:
         recording.signed_by = hearing.secretary
         recording.signer_subject = sealed.signer_subject
         recording.sealed_at = recording.stored_at = timezone.now()
-        recording.state = Recording.State.SEALED
         recording.save()
-        Hearing.objects.filter(pk=hearing.pk).update(state=Hearing.State.SEALED)
+        _move(hearing, step, recording)
         transaction.on_commit(lambda: recording_sealed.send(sender=Recording, recording=recording))
         record(
             actor=None,

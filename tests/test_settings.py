@@ -13,3 +13,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Tasks run inline in tests, so a test sees a job's outcome at once.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared-cache memory database: threads that write beside a request
+    # (capture events, the capture keeper) then wait on the busy timeout as in production,
+    # instead of failing at once with "database table is locked".
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["TASPA_HOME"], "test.sqlite3")
+    }

@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -115,12 +116,17 @@ def levels_stream(request: HttpRequest, hearing_id: Id, seconds: float = 3600.0)
     hearing = visible_hearing(request, hearing_id)
 
     async def events():
+        # R11 wherever the capture runs (this process, another web process, the courtroom PC):
+        # the stream lasts while the hearing is live, and says so when levels stop arriving.
         deadline = asyncio.get_running_loop().time() + min(seconds, 6 * 3600)
         while asyncio.get_running_loop().time() < deadline:
-            if runtime.engine_for(hearing.pk) is None:
+            if runtime.engine_for(hearing.pk) is None and not await sync_to_async(
+                selectors.hearing_is_live
+            )(hearing.pk):
                 yield "event: end\ndata: {}\n\n"
                 return
-            yield f"data: {json.dumps(selectors.levels_answer(hearing.pk))}\n\n"
+            answer = await sync_to_async(selectors.levels_answer)(hearing.pk)
+            yield f"data: {json.dumps(answer)}\n\n"
             await asyncio.sleep(0.2)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")

@@ -2,9 +2,10 @@
 ``taspa worker``) that keeps in-server capture alive across crashes (R6, R19).
 
 Every ``COMMAND_POLL_S`` it carries out the commands other processes queued for the hearings it
-owns; every ``lease.HEARTBEAT_S`` it renews its leases; and at start and every
-``RECOVERY_S`` it takes over each live hearing whose owner is gone (``actions.recover_orphans``):
-after a ``kill -9`` and a restart, capture runs again within seconds.
+owns; every ``LEVELS_S`` it shares their meters with the other web processes (R11); every
+``lease.HEARTBEAT_S`` it renews its leases; and at start and every ``RECOVERY_S`` it takes over
+each live hearing whose owner is gone (``actions.recover_orphans``): after a ``kill -9`` and a
+restart, capture runs again within seconds.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import time
 
 from django.db import close_old_connections, connection
 
-from taspa.recorder import actions, lease, runtime
+from taspa.recorder import actions, lease, runtime, selectors
 
 log = logging.getLogger("taspa.recorder")
 COMMAND_POLL_S = 0.2
 RECOVERY_S = 2.0
+LEVELS_S = 0.4  # R11: how often the owner shares its meters with the other web processes
 
 
 def _lost(hearing_ids: list[int]) -> None:
@@ -45,6 +47,10 @@ def tick(now: float, due: dict[str, float]) -> None:
         mine = runtime.hearings()
     for command in lease.take_commands(mine):
         lease.finish(command, actions.run_command(command))
+    if mine and now >= due.get("levels", 0.0):
+        for hearing_id in mine:
+            lease.publish_levels(hearing_id, selectors.levels_answer(hearing_id))
+        due["levels"] = now + LEVELS_S
 
 
 def _run(stop: threading.Event) -> None:

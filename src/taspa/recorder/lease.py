@@ -195,3 +195,20 @@ def give_up(command: CaptureCommand) -> bool:
             done_at=timezone.now(), outcome={"error": "expired"}
         )
     )
+
+
+def publish_levels(hearing_id: int, answer: dict) -> None:
+    """R11: the owner's meter reading for the consoles other web processes serve."""
+    CaptureLease.objects.filter(hearing_id=hearing_id, owner=me()).update(
+        levels=answer, levels_at=timezone.now()
+    )
+
+
+def owner_levels(hearing_id: int, max_age_s: float) -> dict | None:
+    """The owner's latest meter reading while it is fresh, else None."""
+    row = CaptureLease.objects.filter(hearing_id=hearing_id).values("levels", "levels_at").first()
+    if row is None or row["levels_at"] is None:
+        return None
+    if (timezone.now() - row["levels_at"]).total_seconds() > max_age_s:
+        return None
+    return row["levels"]

@@ -203,6 +203,9 @@ class CaptureLease(models.Model):
     owner = models.CharField(max_length=200)
     acquired_at = models.DateTimeField()
     heartbeat_at = models.DateTimeField()
+    # R11: the owner's latest meter reading, so a console served by any web process moves.
+    levels = models.JSONField(default=dict, blank=True)
+    levels_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("capture lease")

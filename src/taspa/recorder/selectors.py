@@ -12,6 +12,7 @@ from taspa.courts.models import Hearing, User
 from taspa.courts.selectors import court_by_ref, visible_courts
 from taspa.incidents.policy import announcement_text
 from taspa.recorder.models import AgentRegistration, Preflight, Recording
+from taspa.recorder.policy import LIVE_HEARING_STATES
 
 FLOOR_DBFS = -120.0  # JSON has no -inf: silence reads as the meter's floor
 
@@ -22,29 +23,50 @@ def _db(value: float) -> float:
     )
 
 
+LEVELS_FRESH_S = 3.0  # older than this, a reading says nothing about the room now (R11)
+
+
 def levels_answer(hearing_id: int) -> dict[str, Any]:
-    from taspa.recorder import runtime  # the engine loads only where capture happens
+    """R11: the meters of a live hearing wherever its capture runs: this process's engine, the
+    courtroom agent's last report, or the owning server process's last reading (``source``);
+    ``link`` says whether fresh levels are arriving at all."""
+    from taspa.recorder import lease, runtime  # the engine loads only where capture happens
 
     engine = runtime.engine_for(hearing_id)
-    if engine is None:
-        hearing = Hearing.objects.filter(pk=hearing_id).first()
-        far = remote_levels(hearing) if hearing is not None else None
-        if far is not None:
-            return far
-    channels = engine.levels() if engine is not None else []
-    return {
-        "recording": engine is not None and engine.running,
-        "channels": [
-            {
-                "name": c.name,
-                "rms_dbfs": _db(c.rms_dbfs),
-                "peak_dbfs": _db(c.peak_dbfs),
-                "silent": c.silent,
-                "clipping": c.clipping,
-            }
-            for c in channels
-        ],
-    }
+    if engine is not None:
+        return {
+            "recording": engine.running,
+            "source": "server",
+            "link": "up",
+            "channels": [
+                {
+                    "name": c.name,
+                    "rms_dbfs": _db(c.rms_dbfs),
+                    "peak_dbfs": _db(c.peak_dbfs),
+                    "silent": c.silent,
+                    "clipping": c.clipping,
+                }
+                for c in engine.levels()
+            ],
+        }
+    hearing = Hearing.objects.filter(pk=hearing_id).first()
+    if hearing is not None and agent_of(hearing) is not None:
+        far = remote_levels(hearing, LEVELS_FRESH_S)
+        if far is None:
+            far = {"recording": False, "channels": []}
+        return far | {"source": "agent", "link": "up" if far["recording"] else "down"}
+    shared = lease.owner_levels(hearing_id, LEVELS_FRESH_S)
+    if shared is not None:
+        return shared | {"source": "owner"}
+    live = hearing is not None and hearing.state in LIVE_HEARING_STATES
+    link = "down" if live else "up"
+    return {"recording": False, "source": "server", "link": link, "channels": []}
+
+
+def hearing_is_live(hearing_id: int) -> bool:
+    """Recording or paused: the hearing's meters and monitor have something to show."""
+    state = Hearing.objects.filter(pk=hearing_id).values_list("state", flat=True).first()
+    return state in LIVE_HEARING_STATES
 
 
 def preflight_answer(result: Preflight, language: str) -> dict[str, Any]:

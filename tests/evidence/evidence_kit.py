@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,9 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.utils import timezone
 
-from taspa.recorder.actions import seal_stopped
+from replication import sealed_factory
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.layout import SealedFiles
@@ -67,31 +65,9 @@ def long_lived_tsa(ca: democa.DemoCA, name: str, days: int = 3650) -> democa.Dem
 
 
 def sealed_recording(world, spool: Path, court: str = "a", size: int = 200_000) -> Recording:
-    """A hearing in ``court`` with a sealed recording of ``size`` pseudo-random bytes."""
-    hearing = world.hearing(court=court, kind="criminal")
-    data = hashlib.shake_256(f"evidence-{hearing.pk}".encode()).digest(size)
-    directory = spool / f"h{hearing.pk}"
-    directory.mkdir(parents=True)
-    media = directory / "capture.ts"
-    media.write_bytes(data)
-    now = timezone.now()
-    # the hearing stands where a stop leaves it: stopped, not yet sealed
-    type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
-    recording = Recording.objects.create(
-        hearing=hearing,
-        state=Recording.State.STOPPED,
-        spool_dir=str(directory),
-        started_at=now - timedelta(minutes=5),
-        stopped_at=now,
-        container="mpegts",
-        sha256=hashlib.sha256(data).hexdigest(),
-        bytes=size,
-        duration_s=300.0,
-        media_path=str(media),
-    )
-    sealed = seal_stopped(recording)
-    assert sealed.state == Recording.State.SEALED, "the secretary needs a registered key"
-    return Recording.objects.get(pk=sealed.pk)
+    """A criminal hearing in ``court`` with a sealed recording of ``size`` pseudo-random bytes
+    (the replication tests' factory: one way to make a sealed recording in the suite)."""
+    return sealed_factory.sealed_recording(world, spool, court=court, size=size)
 
 
 def download(recording: Recording, directory: Path) -> SealedFiles:

@@ -28,28 +28,21 @@ def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
 def ranged_file_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponse:
     """The whole file (200), one byte range (206) or 416 for a range outside the file."""
     size = path.stat().st_size
-    header = request.headers.get("Range", "")
-    match = _RANGE.match(header.strip())
-    if not match or (not match.group(1) and not match.group(2)):
+    wanted = parse_range(request.headers.get("Range", ""), size)
+    if wanted is None:
         response = FileResponse(path.open("rb"), content_type=content_type)
         response["Accept-Ranges"] = "bytes"
         return response
-    first, last = match.groups()
-    if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    else:  # suffix range: the last N bytes
-        start = max(size - int(last), 0)
-        end = size - 1
-    if start >= size or start > end:
+    if wanted is False:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    length = end - start + 1
+    start, stop = wanted
+    length = stop - start
     response = StreamingHttpResponse(
         _read(path, start, length), status=206, content_type=content_type
     )
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     return response

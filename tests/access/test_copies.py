@@ -190,3 +190,27 @@ def test_copy_without_a_sealed_recording_is_a_conflict(world, staff, home):
     petition = staff.post("/petitions", petition_body(hearing)).json()
     answer = staff.post(f"/petitions/{petition['id']}/fulfil")
     assert answer.status_code == 409 and answer.json()["error"] == "no_sealed_recording"
+
+
+def test_r14_r31_the_copy_is_signed_by_the_staff_member_who_issues_it(
+    world, sealed_hearing, api_as, court_ca, capsys
+):
+    """A copy does not need the recording secretary's key to be valid: the court administrator
+    who issues it signs it with their own EDS, even after the secretary's key was revoked."""
+    from taspa.sealing import democa
+    from taspa.sealing.actions import register_signing_key, revoke_current_signing_key
+
+    hearing = sealed_hearing("civil")
+    admin = world.person("court_admin")
+    register_signing_key(
+        actor=world.admin,
+        user=admin,
+        p12=democa.issue_p12(court_ca[0], common_name="Нұрлан Әбенов", password="pin-1234"),
+        password="pin-1234",
+    )
+    revoke_current_signing_key(actor=world.admin, user=world.person("secretary"))
+    _, copy = issue(api_as(admin), hearing)
+    assert "Нұрлан Әбенов" in copy.signer_subject
+    call_command("verify", str(copies_dir() / copy.file_name))
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "original_manifest_signature" in out

@@ -25,7 +25,7 @@ from taspa.courts.permissions import allowed
 from taspa.courts.policy import Action
 from taspa.errors import Conflict, Forbidden, NotFound, RuleRefusal
 from taspa.recorder.models import Recording
-from taspa.sealing.actions import signer_for
+from taspa.sealing.actions import SigningUnavailable, signer_for
 from taspa.sealing.layout import SealedRecording, safe_part
 from taspa.sealing.reading import checked_copy
 from taspa.storage.store import get_store
@@ -83,7 +83,7 @@ def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info
     if refusal is not None:
         raise RuleRefusal(refusal.code, refusal.explanation)
     recording = _sealed_recording(petition)
-    signer = signer_for(petition.hearing.secretary)
+    signer = _copy_signer(actor, recording)
     # The original's bytes come from the store, each hashed as it is copied and compared with
     # its sealed digest: a mismatch refuses the copy (409 fixity_failed, an incident) before
     # anything is signed (R19, R20, R31).
@@ -91,6 +91,19 @@ def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info
         built = _build(petition, actor, sealed, signer, progress)
     get_store().put_file(built.zip_path, expected_sha256=built.sha256)
     return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
+
+
+def _copy_signer(actor: User, recording: Recording):
+    """R14, R31: the court staff member who issues the copy signs it with their own EDS (the
+    manifest links it to the original's signature), so a copy never needs the recording
+    secretary's key to still be valid; staff without a registered key fall back to the key of
+    the secretary who recorded it."""
+    from taspa.recorder.selectors import session_secretary
+
+    try:
+        return signer_for(actor)
+    except SigningUnavailable:
+        return signer_for(session_secretary(recording))
 
 
 def _build(petition: Petition, actor: User, sealed, signer, progress):

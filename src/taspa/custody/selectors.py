@@ -20,6 +20,7 @@ from taspa.custody.policy import (
     retention_until,
 )
 from taspa.recorder.models import Recording
+from taspa.recorder.selectors import session_secretary
 
 
 def _iso(moment: datetime | date | None) -> str | None:
@@ -204,7 +205,7 @@ def label_context(medium: Medium) -> dict[str, Any]:
         "file_name": recording.file_name,
         "sha256": recording.sha256,
         "written": timezone.localtime(medium.written_at) if medium.written_at else None,
-        "secretary": str(hearing.secretary),
+        "secretary": str(session_secretary(recording)),  # R15: who recorded it (R7 stand-in)
         "qr": qr_svg_uri(recording.sha256),
     }
 

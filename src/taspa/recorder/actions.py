@@ -344,7 +344,7 @@ def run_preflight(*, actor: User, hearing: Hearing) -> Preflight:
         checks = [c.__dict__ for c in preflight(sources, spool)]
     else:  # the courtroom PC checks its own sources; here: is it in touch, what did it find
         checks = selectors.agent_checks(agent)
-    checks.append(_signing_key_check(hearing.secretary))
+    checks.append(_signing_key_check(_operator(actor, hearing)))
     checks.append(selectors.database_clock_check())
     ok = all(check["ok"] for check in checks)
     with transaction.atomic():
@@ -370,6 +370,14 @@ def run_preflight(*, actor: User, hearing: Hearing) -> Preflight:
                 detail=f"Equipment check failed (R8): {failed}",
             )
     return result
+
+
+def _operator(actor: User, hearing: Hearing) -> User:
+    """Whose EDS will sign (R7, R14): the one checking the equipment when they are the hearing's
+    secretary or its stand-in, else the stand-in assigned, else the secretary."""
+    if actor.pk in (hearing.secretary_id, hearing.stand_in_id):
+        return actor
+    return hearing.stand_in or hearing.secretary
 
 
 def _signing_key_check(secretary: User) -> dict:
@@ -408,7 +416,7 @@ def start_recording(*, actor: User, hearing: Hearing) -> Recording:
                 queue_agent_command(agent, hearing, "start")
                 spool = runtime.upload_dir(hearing.pk)
             recording = Recording.objects.create(
-                hearing=hearing, spool_dir=str(spool), started_at=timezone.now()
+                hearing=hearing, spool_dir=str(spool), started_at=timezone.now(), operated_by=actor
             )
             _move(hearing, step, recording)
             record(
@@ -656,6 +664,7 @@ def stop_recording(*, actor: User, hearing: Hearing) -> Recording:
         recording.chain_head = result.chain_head
         recording.pieces = result.pieces
         recording.media_path = str(result.media_path)
+        recording.operated_by = actor  # R14: who ends the recording signs it
         recording.save()
         _move(hearing, step)
         _move(hearing, _step(hearing, "capture_end"), recording)
@@ -684,7 +693,8 @@ def _stop_remote(actor: User, hearing: Hearing, agent, step: Step) -> Recording:
     recording = hearing.recording
     recording.pauses.filter(ended_at__isnull=True).update(ended_at=now)
     recording.stopped_at = now
-    recording.save(update_fields=["stopped_at"])
+    recording.operated_by = actor  # R14: who ends the recording signs it
+    recording.save(update_fields=["stopped_at", "operated_by"])
     _move(hearing, step)
     record(actor=actor, action="recorder.stop", target=hearing, payload={"remote": True})
     return recording
@@ -858,7 +868,7 @@ def mark_sealed(recording: Recording, sealed: SealedRecording) -> Recording:
         recording.manifest_digest = sealed.manifest
         recording.manifest_signature_digest = sealed.manifest_signature
         recording.journal_digest = sealed.journal
-        recording.signed_by = hearing.secretary
+        recording.signed_by = selectors.session_secretary(recording)
         recording.signer_subject = sealed.signer_subject
         recording.sealed_at = recording.stored_at = timezone.now()
         recording.save()

@@ -35,6 +35,11 @@ class Recording(models.Model):
     manifest_digest = models.CharField(max_length=64, blank=True)
     manifest_signature_digest = models.CharField(max_length=64, blank=True)
     journal_digest = models.CharField(max_length=64, blank=True)  # the segment journal's blob
+    # R7, R14: who operated the recorder (started it, then whoever ended the recording): the
+    # secretary «of the hearing» whose EDS signs it — the stand-in when one recorded.
+    operated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

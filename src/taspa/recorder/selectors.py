@@ -288,3 +288,11 @@ def capture_owner(hearing: Hearing) -> dict[str, Any] | None:
     if lease is None:
         return None
     return {"owner": lease.owner, "heartbeat_at": lease.heartbeat_at.isoformat()}
+
+
+def session_secretary(recording: Recording) -> User:
+    """R7, R14: the secretary of the hearing as it was recorded — whoever operated the recorder
+    (the assigned stand-in when they did), else the stand-in assigned, else the secretary. Their
+    EDS signs the recording; a copy does not need it (``access.copies``)."""
+    hearing = recording.hearing
+    return recording.operated_by or hearing.stand_in or hearing.secretary

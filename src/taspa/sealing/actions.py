@@ -202,9 +202,15 @@ def sealed_file_name(recording: Any) -> str:
 def seal_manifest(recording: Any, file_name: str, certificate: Any) -> dict[str, Any]:
     """The manifest the secretary's key signs: the recording as it stands, no server path."""
     from taspa.incidents.policy import IncidentKind
-    from taspa.recorder.selectors import effective_marks, incident_list, pause_list
+    from taspa.recorder.selectors import (
+        effective_marks,
+        incident_list,
+        pause_list,
+        session_secretary,
+    )
 
     hearing = recording.hearing
+    secretary = session_secretary(recording)  # R7, R14: who recorded it, a stand-in included
     case = hearing.case
     incidents = incident_list(hearing)
     gaps = [
@@ -236,8 +242,8 @@ def seal_manifest(recording: Any, file_name: str, certificate: Any) -> dict[str,
             "scheduled_at": hearing.scheduled_at,
         },
         secretary={
-            "name": str(hearing.secretary),
-            "username": hearing.secretary.username,
+            "name": str(secretary),
+            "username": secretary.username,
             "certificate": certificate_summary(certificate),
         },
         stopped_at=recording.stopped_at,
@@ -277,11 +283,11 @@ def seal(recording: Any) -> SealedRecording:
     after a crash adopts nothing twice (blobs are content-addressed). Raises
     ``SigningUnavailable`` without a usable EDS key (R14).
     """
+    from taspa.recorder.selectors import session_secretary
     from taspa.sealing.seal import sign_manifest_and_media
     from taspa.sealing.timestamps import configured_timestamper
 
-    hearing = recording.hearing
-    signer = signer_for(hearing.secretary)
+    signer = signer_for(session_secretary(recording))
     file_name = sealed_file_name(recording)
     manifest = seal_manifest(recording, file_name, signer.certificate)
     signed = sign_manifest_and_media(

@@ -173,3 +173,24 @@ def test_r21_holder_is_the_secretary_until_the_archive(world, medium):
     assert medium.holder == world.person("secretary")
     shutil.rmtree(medium.mount_path)  # the stick itself is in the envelope now
     assert Medium.objects.get(pk=medium.pk).holder_id == world.person("secretary").pk
+
+
+def test_r21_the_secretary_who_recorded_holds_the_medium_a_stand_in_too(world, sealed, mount):
+    """R21: custody follows the person who recorded the hearing (R7's stand-in when they did),
+    not the name on the schedule."""
+    from taspa.courts import actions as court_actions
+    from taspa.courts.actions import RoleGrant
+
+    stand_in = court_actions.create_user(
+        actor=world.admin,
+        username="stand-in-custody",
+        full_name="Дана Серікова",
+        roles=[RoleGrant("secretary", world.courts["a"])],
+    )
+    court_actions.assign_stand_in(actor=world.admin, hearing=sealed.hearing, secretary=stand_in)
+    sealed.operated_by = stand_in
+    sealed.save(update_fields=["operated_by"])
+    medium = write_medium(actor=stand_in, recording=sealed, mount=mount)
+    assert medium.holder == stand_in
+    event = AuditEvent.objects.filter(action="medium.write").latest("seq")
+    assert event.payload["holder"] == "stand-in-custody"

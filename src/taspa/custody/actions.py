@@ -23,6 +23,7 @@ from taspa.custody.models import DestructionAct, Handover, InventoryEntry, Mediu
 from taspa.custody.policy import HELD_STATES, MediumKind, MediumState, bag_name
 from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleRefusal
 from taspa.recorder.models import Recording
+from taspa.recorder.selectors import session_secretary
 from taspa.sealing.reading import SealedBytesRefused, require_servable, write_sealed
 
 log = logging.getLogger("taspa.custody")
@@ -185,13 +186,13 @@ def _finish(actor: User, medium: Medium, written: io.WrittenBag, commands: list[
         error = io.MediumError("medium_write_failed", "The media file on the medium differs.")
         _fail(actor, medium, error)
         raise error
-    hearing = recording.hearing
+    holder = session_secretary(recording)  # R21: the secretary who recorded it, a stand-in too
     now = timezone.now()
     with transaction.atomic():
         medium.state, medium.valid = MediumState.WITH_SECRETARY, True
         medium.bag_name, medium.payload_oxum = written.path.name, written.payload_oxum
         medium.files, medium.written_at = written.sha256, now
-        medium.holder, medium.holder_since = hearing.secretary, now  # R21
+        medium.holder, medium.holder_since = holder, now  # R21
         medium.save()
         entry = _inventory_entry(actor, medium)
         record(
@@ -204,7 +205,7 @@ def _finish(actor: User, medium: Medium, written: io.WrittenBag, commands: list[
                 "payload_oxum": medium.payload_oxum,
                 "files": medium.files,
                 "formatted": commands,
-                "holder": hearing.secretary.username,
+                "holder": holder.username,
                 "inventory": entry.number,
             },
         )

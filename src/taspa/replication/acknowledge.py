@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from taspa.audit.actions import record
-from taspa.courts.models import Court
 from taspa.errors import Conflict
 from taspa.replication.central import (
     _alarm,
@@ -27,7 +26,6 @@ from taspa.replication.central import (
     layout_names,
     replica_of,
     require_central,
-    sealed_dir,
 )
 from taspa.replication.mirror import mirror_recording
 from taspa.replication.models import Peer, Replica
@@ -109,7 +107,9 @@ def commit_replica(*, peer: Peer, replica_id: int) -> Acknowledgement:
     failed = [c for c in checks if not c.ok]
     if failed:
         return _refuse(peer, replica, checks, failed)
-    files = _file_away(replica)
+    # The verified files go into the centre's blob store straight from where they arrived:
+    # the store is the only home of sealed bytes at the centre too (no named copies).
+    files = SealedFiles.beside(incoming_dir(replica) / layout_names(replica.file_name)["media"])
     digests = store_files(replica, files)
     return _acknowledge(peer, replica, files, digests, checks)
 
@@ -141,25 +141,6 @@ def _refuse(
         )
     replica.refresh_from_db()
     return Acknowledgement(replica, False, checks, detail)
-
-
-def _file_away(replica: Replica) -> SealedFiles:
-    """Link the verified files into the centre's sealed directory (an existing identical file
-    is kept: a retried commit)."""
-    names = layout_names(replica.file_name)
-    target_dir = sealed_dir(Court.objects.get(pk=replica.court_id))
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for kind in replica.files:
-        source, target = incoming_dir(replica) / names[kind], target_dir / names[kind]
-        if target.exists():
-            if _sha256(target) != replica.files[kind]["sha256"]:
-                raise Conflict("media_exists", f"{target} exists with other bytes.")
-            continue
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-    return SealedFiles.beside(target_dir / names["media"])
 
 
 def _acknowledge(

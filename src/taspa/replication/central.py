@@ -80,10 +80,6 @@ def incoming_dir(replica: Replica) -> Path:
     return Path(settings.TASPA_HOME) / "replication" / "incoming" / str(replica.pk)
 
 
-def sealed_dir(court: Court) -> Path:
-    return Path(settings.TASPA_HOME) / "recordings" / court.code
-
-
 def layout_names(file_name: str) -> dict[str, str]:
     files = SealedFiles.beside(Path(file_name))
     return {kind: getattr(files, kind).name for kind in FILE_KINDS}

@@ -637,7 +637,7 @@ http {{
     proxy_connect_timeout 2s;
     proxy_read_timeout 120s;
     proxy_buffering off;
-    proxy_next_upstream error timeout http_502 http_503;
+    proxy_next_upstream error timeout http_502;
     proxy_next_upstream_tries 2;
     location = /metrics {{ deny all; }}  # Prometheus scrapes each process directly
     location /api/v1/agent/ {{ proxy_pass http://taspa_agents; }}

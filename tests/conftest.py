@@ -193,3 +193,29 @@ def locked_bucket(s3_client: Any) -> str:
     name = f"taspa-{uuid.uuid4().hex[:16]}"
     s3_client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     return name
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium through Playwright, one for the whole session: Playwright's sync API
+    runs an event loop on the main thread, so a second instance (another folder's browser
+    tests) could not start beside the first."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.conftest import (  # the browser tests' real server and Chromium
-    browser,  # noqa: F401
+from e2e.conftest import (  # the browser tests' real server (Chromium: tests/conftest.py)
     page,  # noqa: F401
     server,  # noqa: F401
     sign_in,  # noqa: F401

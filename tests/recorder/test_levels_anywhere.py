@@ -10,6 +10,8 @@ import concurrent.futures
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 from django.utils import timezone
 
@@ -27,9 +29,15 @@ def _stream(user, path: str) -> str:
     async def read() -> str:
         client = AsyncClient()
         await client.aforce_login(user)
-        response = await client.get(path)
-        assert response.status_code == 200
-        return b"".join([chunk async for chunk in response.streaming_content]).decode()
+        try:
+            response = await client.get(path)
+            assert response.status_code == 200
+            return b"".join([chunk async for chunk in response.streaming_content]).decode()
+        finally:
+            # The test client keeps connections open across requests (for the test's
+            # transaction); this loop's database thread would hold one past the session, and
+            # PostgreSQL would refuse to drop the test database.
+            await sync_to_async(connections.close_all)()
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, read()).result()

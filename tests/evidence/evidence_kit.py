@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from replication import sealed_factory
 from taspa.recorder.models import Recording
@@ -31,37 +25,9 @@ class Pki:
 
 
 def long_lived_tsa(ca: democa.DemoCA, name: str, days: int = 3650) -> democa.DemoTsa:
-    """A TSA certificate like ``democa.issue_tsa``'s, valid ``days`` (the TSA a renewal uses
-    once the first one's certificate nears its end)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(ca.key, hashes.SHA256())
-    )
-    return democa.DemoTsa(key=key, certificate=cert)
+    """A TSA certificate valid ``days`` (the TSA a renewal uses once the first one's certificate
+    nears its end)."""
+    return democa.issue_tsa(ca, name, days=days)
 
 
 def sealed_recording(world, spool: Path, court: str = "a", size: int = 200_000) -> Recording:

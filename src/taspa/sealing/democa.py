@@ -224,9 +224,9 @@ class DemoTsa:
         )
 
 
-def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA") -> DemoTsa:
-    """A TSA certificate under ``ca``: RSA, extendedKeyUsage timeStamping only and critical,
-    as RFC 3161 §2.3 requires (``openssl ts -verify`` checks it)."""
+def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA", *, days: int = 365) -> DemoTsa:
+    """A TSA certificate under ``ca``, valid ``days``: RSA, extendedKeyUsage timeStamping only
+    and critical, as RFC 3161 §2.3 requires (``openssl ts -verify`` checks it)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
     ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -237,7 +237,7 @@ def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA") -> DemoTsa:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=365))
+        .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(

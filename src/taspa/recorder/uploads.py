@@ -154,7 +154,7 @@ def complete_upload(hearing: Hearing) -> Recording:
     """
     recording = _recording(hearing)
     if recording.state != Recording.State.CAPTURING:
-        return _seal(recording)
+        return actions.seal_recording(recording)
     verdict = verify_upload(hearing)
     if not verdict.ok:
         if verdict.stop is not None:
@@ -167,7 +167,3 @@ def complete_upload(hearing: Hearing) -> Recording:
         journal=_path(hearing, "journal"),
         check=verdict.detail,
     )
-
-
-def _seal(recording: Recording) -> Recording:
-    return actions.seal_recording(recording)

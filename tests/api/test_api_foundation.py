@@ -85,6 +85,9 @@ def test_no_token_is_401_with_contract_shape(world, api_as):
         ({"judge": "nobody-at-all"}, 422, "unknown_judge"),
         ({"case": 999999}, 422, "unknown_case"),
         ({"scheduled_at": "tomorrow-ish"}, 422, "invalid_input"),
+        ({"scheduled_at": "1900-01-01T10:00:00+05:00"}, 422, "date_out_of_range"),
+        ({"scheduled_at": "2101-01-01T10:00:00+05:00"}, 422, "date_out_of_range"),
+        ({"participants": [{"name": "Ә\u0000", "role": "plaintiff"}]}, 422, "nul_character"),
     ],
 )
 def test_bad_hearing_input_is_refused_and_nothing_written(world, api_as, change, status, code):

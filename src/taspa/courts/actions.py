@@ -34,6 +34,7 @@ from taspa.courts.policy import (
     unknown_circumstances,
 )
 from taspa.errors import Conflict, Forbidden, InvalidInput
+from taspa.limits import PARTICIPANTS, PERSON_NAME, PROCEDURAL_ROLE, require_moment, require_text
 
 
 def require(actor: User, action: Action, obj: Any = None) -> None:
@@ -195,13 +196,81 @@ def schedule_hearing(
     circumstances: Mapping[str, bool] | None = None,
 ) -> Hearing:
     """Schedule a hearing and decide, under R3–R5, whether it must be recorded."""
-    court = case.court
-    require(actor, Action.SCHEDULE_HEARING, court)
-    instance = _enum(Instance, instance, "instance")
-    circumstances = dict(circumstances or {})
-    unknown = unknown_circumstances(circumstances)
+    require(actor, Action.SCHEDULE_HEARING, case.court)
+    people = _participants(participants)
+    _check_hearing(case, courtroom, instance, judge, secretary, scheduled_at, people)
+    instance, circumstances = _enum(Instance, instance, "instance"), _circumstances(circumstances)
+    decision = recording_requirement(
+        instance=instance, kind=CaseKind(case.kind), circumstances=circumstances
+    )
+    with transaction.atomic():
+        hearing = Hearing.objects.create(
+            case=case,
+            courtroom=courtroom,
+            instance=instance,
+            closed=closed,
+            judge=judge,
+            secretary=secretary,
+            scheduled_at=scheduled_at,
+            circumstances=circumstances,
+            recording_required=decision.requirement,
+            recording_rule=decision.rule,
+            recording_explanation_ru=decision.explanation_ru,
+            recording_explanation_en=decision.explanation_en,
+        )
+        for person in people:
+            HearingParticipant.objects.create(hearing=hearing, **person)
+        record(
+            actor=actor,
+            action="hearing.schedule",
+            target=hearing,
+            payload={
+                "case": case.number,
+                "instance": instance.value,
+                "closed": closed,
+                "recording_required": decision.requirement.value,
+                "rule": decision.rule,
+            },
+        )
+    return hearing
+
+
+def _participants(participants: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The participants as entered, each name and procedural role within the limits."""
+    people = []
+    for person in participants:
+        name = require_text(str(person["name"]).strip(), field="name", max_length=PERSON_NAME)
+        role = str(person["role"]).strip()
+        role = require_text(role, field="role", max_length=PROCEDURAL_ROLE)
+        if not name or not role:
+            raise InvalidInput("invalid_participant", "Each participant needs a name and a role.")
+        people.append({"name": name, "role": role})
+    if len(people) > PARTICIPANTS:
+        raise InvalidInput("too_many_participants", f"At most {PARTICIPANTS} participants.")
+    return people
+
+
+def _circumstances(circumstances: Mapping[str, bool] | None) -> dict[str, bool]:
+    facts = dict(circumstances or {})
+    unknown = unknown_circumstances(facts)
     if unknown:
         raise InvalidInput("unknown_circumstance", f"Unknown circumstances: {', '.join(unknown)}.")
+    return {k: bool(v) for k, v in facts.items()}
+
+
+def _check_hearing(
+    case: Case,
+    courtroom: Courtroom,
+    instance: str,
+    judge: User,
+    secretary: User,
+    scheduled_at: datetime,
+    people: list[dict[str, str]],
+) -> None:
+    """The checks a hearing's facts must pass, whether it is scheduled or edited."""
+    court = case.court
+    instance = _enum(Instance, instance, "instance")
+    require_moment(scheduled_at, field="scheduled_at")
     if courtroom.court_id != court.pk:
         raise InvalidInput(
             "courtroom_of_another_court",
@@ -219,41 +288,83 @@ def schedule_hearing(
         )
     if not selectors.has_role(judge, Role.JUDGE, court):
         raise InvalidInput("not_a_judge_of_court", f"{judge} is not a judge of {court.code}.")
+    if judge.pk == secretary.pk:
+        raise InvalidInput("judge_is_secretary", "The judge cannot also be the secretary.")
+    # A party of the case never sits as its judge or keeps its record.
+    parties = {p["name"].casefold() for p in people}
+    # (``parties``: the accounts the court linked to the case, where the access area is there)
+    linked = (
+        list(case.parties.filter(user__in=[judge, secretary])) if hasattr(case, "parties") else []
+    )
+    for person, what in ((judge, "judge"), (secretary, "secretary")):
+        if str(person).casefold() in parties or any(p.user_id == person.pk for p in linked):
+            raise InvalidInput(
+                f"participant_as_{what}", f"{person} takes part in the case: not its {what}."
+            )
+
+
+def edit_hearing(
+    *,
+    actor: User,
+    hearing: Hearing,
+    courtroom: Courtroom,
+    instance: str,
+    closed: bool,
+    judge: User,
+    secretary: User,
+    scheduled_at: datetime,
+    participants: Iterable[Mapping[str, str]] = (),
+    circumstances: Mapping[str, bool] | None = None,
+) -> Hearing:
+    """Change a hearing that has not started yet; R3–R5 are decided again on the new facts."""
+    case = hearing.case
+    require(actor, Action.SCHEDULE_HEARING, case.court)
+    people = _participants(participants)
+    _check_hearing(case, courtroom, instance, judge, secretary, scheduled_at, people)
+    instance, circumstances = _enum(Instance, instance, "instance"), _circumstances(circumstances)
     decision = recording_requirement(
         instance=instance, kind=CaseKind(case.kind), circumstances=circumstances
     )
     with transaction.atomic():
-        hearing = Hearing.objects.create(
-            case=case,
-            courtroom=courtroom,
-            instance=instance,
-            closed=closed,
-            judge=judge,
-            secretary=secretary,
-            scheduled_at=scheduled_at,
-            circumstances={k: bool(v) for k, v in circumstances.items()},
-            recording_required=decision.requirement,
-            recording_rule=decision.rule,
-            recording_explanation_ru=decision.explanation_ru,
-            recording_explanation_en=decision.explanation_en,
-        )
-        for person in participants:
-            HearingParticipant.objects.create(
-                hearing=hearing, name=person["name"], role=person["role"]
-            )
+        hearing = Hearing.objects.select_for_update().get(pk=hearing.pk)
+        if hearing.state != Hearing.State.IDLE:
+            raise Conflict("hearing_already_started", "A hearing is changed only before it starts.")
+        before = {"scheduled_at": hearing.scheduled_at.isoformat(), "rule": hearing.recording_rule}
+        hearing.courtroom, hearing.instance, hearing.closed = courtroom, instance, closed
+        hearing.judge, hearing.secretary, hearing.scheduled_at = judge, secretary, scheduled_at
+        hearing.circumstances = circumstances
+        hearing.recording_required, hearing.recording_rule = decision.requirement, decision.rule
+        hearing.recording_explanation_ru = decision.explanation_ru
+        hearing.recording_explanation_en = decision.explanation_en
+        hearing.save()
+        _replace_participants(hearing, people)
         record(
             actor=actor,
-            action="hearing.schedule",
+            action="hearing.edit",
             target=hearing,
             payload={
-                "case": case.number,
-                "instance": instance.value,
+                "before": before,
+                "scheduled_at": scheduled_at.isoformat(),
+                "judge": judge.username,
+                "secretary": secretary.username,
                 "closed": closed,
                 "recording_required": decision.requirement.value,
                 "rule": decision.rule,
             },
         )
     return hearing
+
+
+def _replace_participants(hearing: Hearing, people: list[dict[str, str]]) -> None:
+    """Keep the participants still named (and their linked accounts), add the new ones."""
+    kept = {(p.name, p.role): p for p in hearing.participants.all()}
+    wanted = {(p["name"], p["role"]) for p in people}
+    for key, participant in kept.items():
+        if key not in wanted:
+            participant.delete()
+    for person in people:
+        if (person["name"], person["role"]) not in kept:
+            HearingParticipant.objects.create(hearing=hearing, **person)
 
 
 def bootstrap_system_admin(*, username: str, full_name: str, password: str) -> User:

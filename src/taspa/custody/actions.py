@@ -22,6 +22,7 @@ from taspa.custody import medium as io
 from taspa.custody.models import DestructionAct, Handover, InventoryEntry, Medium, VisualCheck
 from taspa.custody.policy import HELD_STATES, MediumKind, MediumState, bag_name
 from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleRefusal
+from taspa.limits import REVIEW, VISUAL_CHECK_NOTE, require_text
 from taspa.recorder.models import Recording
 from taspa.recorder.selectors import session_secretary
 from taspa.sealing.reading import SealedBytesRefused, require_servable, write_sealed
@@ -325,6 +326,8 @@ def record_visual_check(
         raise Conflict("medium_not_held", f"The medium is {medium.state}.")
     if not intact and not note.strip():
         raise InvalidInput("damage_note_required", "Describe what is wrong with the medium.")
+    require_text(note, field="note", max_length=VISUAL_CHECK_NOTE)
+    require_text(review, field="review", max_length=REVIEW)
     with transaction.atomic():
         check = VisualCheck.objects.create(
             medium=medium,

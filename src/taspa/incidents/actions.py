@@ -18,6 +18,7 @@ from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.incidents import texts
 from taspa.incidents.models import Incident, Notification
 from taspa.incidents.policy import REPORTABLE_KINDS, IncidentKind
+from taspa.limits import FORWARD_NOTE, INCIDENT_DETAIL, require_text
 
 log = logging.getLogger("taspa.incidents")
 ENDED_STATES = (Hearing.State.STOPPED, Hearing.State.SEALED)
@@ -51,6 +52,7 @@ def open_incident(
         raise InvalidInput("incident_kind_not_reportable", f"People report {allowed}.")
     if not detail.strip():
         raise InvalidInput("incident_detail_required", "Give the reason for the minutes (R9).")
+    require_text(detail, field="detail", max_length=INCIDENT_DETAIL)  # it goes into the act
     with transaction.atomic():
         incident = Incident.objects.create(
             hearing=hearing,
@@ -249,6 +251,7 @@ def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list
     from taspa.courts.selectors import has_role
 
     hearing = incident.hearing
+    require_text(note, field="note", max_length=FORWARD_NOTE)
     if not has_role(actor, Role.COURT_ADMIN, hearing.case.court):
         raise Forbidden(
             "Only the administrator of this court forwards its incidents (R9).",

@@ -37,6 +37,7 @@ class TimelineEntry:
     kind: str  # mark | pause | resume | incident
     text: str
     offset_s: float | None = None
+    mark: dict[str, Any] | None = None  # a mark's id, speaker and role (the console corrects it)
 
 
 def visible_hearing(user: User, hearing_id: int) -> Hearing | None:
@@ -161,7 +162,9 @@ def timeline(hearing: Hearing) -> list[TimelineEntry]:
     recording = recording_of(hearing)
     if recording is not None:
         entries += [
-            TimelineEntry(at=m["at"], kind="mark", text=mark_label(m), offset_s=m["offset_s"])
+            TimelineEntry(
+                at=m["at"], kind="mark", text=mark_label(m), offset_s=m["offset_s"], mark=m
+            )
             for m in effective_marks(recording)
         ]
         entries += _pause_entries(recording)

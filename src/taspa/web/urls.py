@@ -11,6 +11,8 @@ urlpatterns = [
     path("hearings/<int:hearing_id>/console/timeline", console.timeline, name="console_timeline"),
     path("hearings/<int:hearing_id>/console/agent", console.agent, name="console_agent"),
     path("hearings/<int:hearing_id>/console/listen", console.listen, name="console_listen"),
+    path("hearings/<int:hearing_id>/console/state", console.state, name="console_state"),
+    path("hearings/<int:hearing_id>/console/controls", console.controls, name="console_controls"),
     path(
         "hearings/<int:hearing_id>/console/<slug:operation>",
         console.operate,

@@ -3,41 +3,111 @@
 
 Buttons post with htmx; each answer is the re-rendered control panel, and the header
 ``HX-Trigger: timeline-changed`` makes the timeline fetch itself again.
+
+The page asks ``state`` every 1.5 s: the answer is its heartbeat (no answer for 5 s: the page
+says the connection is lost and disables the buttons), the hearing's state as the server holds
+it (a change made elsewhere re-renders the controls) and the recorded time for the counter. A
+request of the page that finds its session gone answers 401, never the login page: the page
+tells the secretary to sign in again in another tab and keeps its controls.
+
+The console is court staff's: a party to the hearing gets a 404 here, as for any hearing.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taspa.courts.models import Hearing
-from taspa.errors import DomainError
-from taspa.incidents.actions import report_incident
+from taspa.courts.selectors import visible_hearings
+from taspa.errors import DomainError, InvalidInput
+from taspa.incidents.actions import record_announced, record_judge_told, report_incident
+from taspa.incidents.models import Incident
 from taspa.incidents.policy import REPORTABLE_KINDS, announcement_text
 from taspa.recorder import actions, monitor
+from taspa.recorder.clock import recorded_seconds
+from taspa.recorder.models import Mark, Recording
 from taspa.web import selectors
+from taspa.web.templatetags.clock import hms
+
+NOTE_MAX = 255  # a note is a mark whose text stands where the speaker's name does
+
+
+def _page_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``login_required`` for the page itself; the page's own requests (htmx, the heartbeat)
+    get a 401 instead of the login page, which must never land inside the controls."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and (
+            request.headers.get("HX-Request") or request.headers.get("X-Taspa-Console")
+        ):
+            return JsonResponse(
+                {"error": "not_signed_in", "detail": _("Your session has ended: sign in again.")},
+                status=401,
+            )
+        return login_required(view)(request, *args, **kwargs)
+
+    return guarded
 
 
 def _hearing(request: HttpRequest, hearing_id: int) -> Hearing:
-    hearing = selectors.visible_hearing(request.user, hearing_id)
+    # Staff only: a party to the hearing reaches it through the portal, never the console.
+    hearing = visible_hearings(request.user, as_party=False).filter(pk=hearing_id).first()
     if hearing is None:
         raise Http404
     return hearing
 
 
+def recorded_s(recording: Recording | None) -> float:
+    """The counter's value now: recording time, lawful pauses out (``recorder.clock``)."""
+    if recording is None:
+        return 0.0
+    pauses = [(p.started_at, p.ended_at) for p in recording.pauses.all()]
+    return recorded_seconds(recording.started_at, recording.stopped_at, pauses, timezone.now())
+
+
+def incident_labels() -> dict[str, str]:
+    """What the secretary reads for each kind of incident (never the stored code)."""
+    return {
+        "recording_impossible": _("Recording is impossible"),
+        "preflight_failed": _("The equipment check failed"),
+        "capture_gap": _("Break in the recording"),
+        "source_lost": _("A source was lost"),
+        "disk_full": _("The recorder's disk is full"),
+        "signing_failed": _("The recording could not be signed"),
+        "not_recorded": _("The hearing was not recorded"),
+        "fixity_failed": _("A stored recording no longer matches its hash"),
+    }
+
+
+def _incidents(hearing: Hearing) -> list[Incident]:
+    labels = incident_labels()
+    incidents = list(hearing.incidents.order_by("at", "id"))
+    for incident in incidents:
+        incident.label = labels.get(incident.kind, _("Incident"))
+    return incidents
+
+
 def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
     hearing.refresh_from_db(fields=["state"])
     preflight = selectors.latest_preflight(hearing)
+    recording = selectors.recording_of(hearing)
     return {
         "hearing": hearing,
         "operator": selectors.may_operate(request.user, hearing),
-        "recording": selectors.recording_of(hearing),
+        "recording": recording,
+        "recorded_s": recorded_s(recording),
+        "incidents": _incidents(hearing),
         "preflight": preflight,
         "announcement": announcement_text(get_language() or "kk"),
         "pause_reasons": selectors.pause_labels(),
@@ -49,22 +119,60 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
     } | extra
 
 
-@login_required
+@_page_login_required
 @require_GET
 def console(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing = _hearing(request, hearing_id)
     return render(request, "web/console.html", _context(request, hearing))
 
 
-@login_required
+@_page_login_required
 @require_GET
 def timeline(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing = _hearing(request, hearing_id)
-    entries = selectors.timeline(hearing)
-    return render(request, "web/_timeline.html", {"entries": entries, "hearing": hearing})
+    labels = incident_labels()
+    kinds = {f"{i.kind}: {i.detail}": labels.get(i.kind) for i in hearing.incidents.all()}
+    entries = [
+        dataclasses.replace(e, text=f"{kinds[e.text]}: {e.text.split(': ', 1)[1]}")
+        if e.kind == "incident" and kinds.get(e.text)
+        else e
+        for e in selectors.timeline(hearing)
+    ]
+    context = {
+        "entries": entries,
+        "hearing": hearing,
+        "operator": selectors.may_operate(request.user, hearing),
+        "correctable": hearing.state == Hearing.State.RECORDING,
+    }
+    return render(request, "web/_timeline.html", context)
 
 
-@login_required
+@_page_login_required
+@require_GET
+def controls(request: HttpRequest, hearing_id: int) -> HttpResponse:
+    """The control panel as it now stands (the page fetches it when the state moved elsewhere)."""
+    hearing = _hearing(request, hearing_id)
+    return render(request, "web/_controls.html", _context(request, hearing))
+
+
+@_page_login_required
+@require_GET
+def state(request: HttpRequest, hearing_id: int) -> JsonResponse:
+    """The page's heartbeat: the hearing's state and the recorded time (for the counter)."""
+    hearing = _hearing(request, hearing_id)
+    hearing.refresh_from_db(fields=["state"])
+    recording = selectors.recording_of(hearing)
+    answer = {
+        "state": hearing.state,
+        "recorded_s": round(recorded_s(recording), 3),
+        "running": hearing.state == Hearing.State.RECORDING,
+    }
+    response = JsonResponse(answer)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@_page_login_required
 @require_GET
 def agent(request: HttpRequest, hearing_id: int) -> HttpResponse:
     """The courtroom computer's state for a hearing its agent records (refreshed by htmx)."""
@@ -73,7 +181,7 @@ def agent(request: HttpRequest, hearing_id: int) -> HttpResponse:
     return render(request, "web/_agent.html", context)
 
 
-@login_required
+@_page_login_required
 @require_GET
 def listen(request: HttpRequest, hearing_id: int) -> HttpResponse:
     """R11: the live capture as MP3 for the secretary's headphones (``recorder.monitor``)."""
@@ -131,6 +239,65 @@ def _mark(request: HttpRequest, hearing: Hearing) -> str:
     }
 
 
+def _note(request: HttpRequest, hearing: Hearing) -> str:
+    """A free-text line in the log: a mark whose role is "note" and whose text is the note."""
+    text = " ".join(request.POST.get("text", "").split())
+    if not text:
+        raise InvalidInput("note_empty", _("Write the note first."))
+    if len(text) > NOTE_MAX:
+        raise InvalidInput("note_too_long", _("A note has at most 255 characters."))
+    mark = actions.add_mark(actor=request.user, hearing=hearing, speaker=text, role=_("note"))
+    return _("Note added at %(offset)s") % {"offset": clock(mark.offset_s)}
+
+
+def _mark_of(request: HttpRequest, hearing: Hearing) -> Mark:
+    mark_id = request.POST.get("mark", "")
+    mark = None
+    if mark_id.isascii() and mark_id.isdigit() and len(mark_id) < 19:
+        mark = Mark.objects.filter(pk=int(mark_id), recording__hearing=hearing).first()
+    if mark is None:
+        raise InvalidInput("no_mark", _("There is no such mark in this hearing."))
+    return mark
+
+
+def _correct(request: HttpRequest, hearing: Hearing) -> str:
+    """R12: correct a mark in place: a new mark supersedes it (nothing is edited, R19)."""
+    mark = _mark_of(request, hearing)
+    speaker = request.POST.get("speaker", "").strip()
+    role = request.POST.get("role", "").strip()
+    if not speaker or not role:
+        raise InvalidInput("mark_incomplete", _("A mark needs the speaker and their role."))
+    if len(speaker) > 255 or len(role) > 64:
+        raise InvalidInput("mark_too_long", _("The speaker or the role is too long."))
+    fixed = actions.correct_mark(actor=request.user, mark=mark, speaker=speaker, role=role)
+    return _("Mark corrected: %(speaker)s at %(offset)s") % {
+        "speaker": fixed.speaker,
+        "offset": clock(fixed.offset_s),
+    }
+
+
+def _incident_of(request: HttpRequest, hearing: Hearing) -> Incident:
+    incident_id = request.POST.get("incident", "")
+    incident = None
+    if incident_id.isascii() and incident_id.isdigit() and len(incident_id) < 19:
+        incident = hearing.incidents.filter(pk=int(incident_id)).first()
+    if incident is None:
+        raise InvalidInput("no_incident", _("There is no such incident in this hearing."))
+    return incident
+
+
+def _judge_told(request: HttpRequest, hearing: Hearing) -> str:
+    """R9: the secretary told the judge that recording is impossible (the time goes on the act)."""
+    record_judge_told(actor=request.user, incident=_incident_of(request, hearing))
+    return _("Recorded: the judge was told.")
+
+
+def _announced(request: HttpRequest, hearing: Hearing) -> str:
+    """R16: the announcement was read to the participants (the time goes on the act)."""
+    record_announced(actor=request.user, incident=_incident_of(request, hearing))
+    return _("Recorded: the announcement was read to the participants.")
+
+
 def _incident(request: HttpRequest, hearing: Hearing) -> str:
     report_incident(
         actor=request.user,
@@ -149,10 +316,14 @@ OPERATIONS: dict[str, Callable[[HttpRequest, Hearing], str]] = {
     "stop": _stop,
     "mark": _mark,
     "incident": _incident,
+    "note": _note,
+    "correct": _correct,
+    "judge_told": _judge_told,
+    "announced": _announced,
 }
 
 
-@login_required
+@_page_login_required
 @require_POST
 def operate(request: HttpRequest, hearing_id: int, operation: str) -> HttpResponse:
     """Run one console operation and answer with the control panel as it now stands."""
@@ -171,5 +342,4 @@ def operate(request: HttpRequest, hearing_id: int, operation: str) -> HttpRespon
 
 
 def clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return hms(seconds)

@@ -1,12 +1,19 @@
 // The secretary's console: live level meters from the server-sent events (R11), visible and
 // audible alarms for silence and clipping, the listening monitor (R11: the live capture as MP3
 // from the server, for headphones), and keys 1–9 for the speaker marks (R12).
+// It also watches its own connection: a heartbeat to the server every 1.5 s and the level
+// stream; when either is gone a role="alert" banner says so within 5 s and every button is off
+// until it is back. An answer that is a login page, a 401 or a 403 never replaces the controls.
 (function () {
   "use strict";
   const FLOOR = -60; // dBFS at the meter's left edge
+  const BEAT_MS = 1500; // heartbeat period
+  const LOST_MS = 3500; // no answer for this long: the connection is lost (banner within 5 s)
+  const STALE_MS = 3500; // no levels for this long while recording: the stream is lost
   let source = null;
   let audio = null;
   let lastBeep = 0;
+  let lastLevels = 0;
 
   function root() { return document.getElementById("console"); }
   function state() {
@@ -31,8 +38,30 @@
     return el;
   }
 
-  function show(data) {
+  function zeroMeters() {
+    // Paused, stopped or cut off: the meters show nothing, never the last level they had.
     const meters = document.getElementById("meters");
+    if (!meters) return;
+    meters.querySelectorAll(".meter").forEach((el) => {
+      el.querySelector(".cover").style.left = "0%";
+      el.querySelector(".peak").style.left = "0%";
+      el.querySelector(".bar").setAttribute("aria-valuenow", String(FLOOR));
+      el.querySelector(".value").textContent = "—";
+      el.querySelector(".flags").textContent = "";
+      el.classList.remove("alarm");
+      el.dataset.rms = String(FLOOR);
+    });
+    meters.dataset.zeroed = "1";
+    const alarm = document.getElementById("alarm");
+    alarm.hidden = true;
+    alarm.textContent = "";
+  }
+
+  function show(data) {
+    lastLevels = Date.now();
+    if (state() !== "recording") { zeroMeters(); return; }
+    const meters = document.getElementById("meters");
+    meters.dataset.zeroed = "0";
     const idle = document.getElementById("meters-idle");
     if (idle) idle.remove();
     const alarms = [];
@@ -238,16 +267,202 @@
   function connect() {
     const live = ["recording", "paused"].includes(state());
     monitorFollows(live);
+    if (state() !== "recording") zeroMeters();
+    syncClock();
     if (live && !source) {
+      lastLevels = Date.now();
       source = new EventSource(root().dataset.levelsUrl);
       source.onmessage = (event) => show(JSON.parse(event.data));
+      source.onopen = () => { lastLevels = Date.now(); };
       source.addEventListener("end", disconnect);
     } else if (!live && source) {
       disconnect();
     }
+    if (!link.online || link.signedOut) disableControls(true);
   }
 
   function disconnect() { if (source) { source.close(); source = null; } }
+
+  // --- the elapsed-time counter: recording time without the lawful pauses, from the server ---
+  const clockBase = { recorded: 0, at: 0, running: false };
+
+  function hms(seconds) {
+    const whole = Math.max(0, Math.floor(seconds));
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${pad(Math.floor(whole / 3600))}:${pad(Math.floor(whole % 3600 / 60))}:${pad(whole % 60)}`;
+  }
+
+  function setClock(recorded, running) {
+    clockBase.recorded = recorded;
+    clockBase.at = performance.now();
+    clockBase.running = running;
+    tickClock();
+  }
+
+  function syncClock() {
+    const controls = document.querySelector("#controls .controls");
+    if (controls && controls.dataset.recorded !== undefined) {
+      setClock(Number(controls.dataset.recorded), controls.dataset.running === "1");
+    }
+  }
+
+  function tickClock() {
+    const el = document.getElementById("elapsed");
+    if (!el) return;
+    // While the server cannot be reached the counter stands: it shows what the server said.
+    const running = clockBase.running && link.online && !link.signedOut;
+    const value = clockBase.recorded + (running ? (performance.now() - clockBase.at) / 1000 : 0);
+    el.textContent = hms(value);
+    el.dataset.running = running ? "1" : "0";
+    el.dataset.seconds = value.toFixed(1);
+  }
+
+  // --- the connection: heartbeat, level stream, the session -----------------------------------
+  const link = { online: true, signedOut: false, streamLost: false, refused: false, lastOk: Date.now() };
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function disableControls(off) {
+    document.querySelectorAll("#controls button, #controls input, #controls select, #controls textarea, #timeline button, #timeline input").forEach((el) => {
+      if (off) {
+        if (!el.disabled) { el.disabled = true; el.dataset.offline = "1"; }
+      } else if (el.dataset.offline) {
+        el.disabled = false;
+        delete el.dataset.offline;
+      }
+    });
+    root().dataset.disabled = off ? "1" : "0";
+  }
+
+  function render() {
+    const banner = document.getElementById("connection");
+    const text = document.getElementById("connection-text");
+    const login = document.getElementById("connection-login");
+    const badge = document.getElementById("link");
+    let message = "";
+    let kind = "";
+    if (link.signedOut) { message = banner.dataset.signedOut; kind = "signed-out"; }
+    else if (!link.online) { message = banner.dataset.lost; kind = "lost"; }
+    else if (link.streamLost) { message = banner.dataset.stream; kind = "stream"; }
+    else if (link.refused) { message = banner.dataset.refused; kind = "refused"; }
+    const blocked = link.signedOut || !link.online;
+    if (banner.dataset.kind !== kind) {
+      banner.dataset.kind = kind;
+      banner.hidden = !kind;
+      text.textContent = message;
+      login.hidden = !link.signedOut;
+    }
+    badge.dataset.state = blocked ? "offline" : "online";
+    badge.textContent = blocked ? badge.dataset.offline : badge.dataset.online;
+    if (blocked) zeroMeters();
+    disableControls(blocked);
+    tickClock();
+  }
+
+  function refreshControls() {
+    if (!window.htmx) return;
+    window.htmx.ajax("GET", root().dataset.controlsUrl, { target: "#controls", swap: "innerHTML" });
+  }
+
+  async function beat() {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), LOST_MS - 500);
+    try {
+      const response = await fetch(root().dataset.stateUrl, {
+        headers: { "X-Taspa-Console": "1" }, cache: "no-store", signal: controller.signal,
+        redirect: "manual", credentials: "same-origin",
+      });
+      if (response.status === 401 || response.status === 403 || response.type === "opaqueredirect") {
+        link.lastOk = Date.now();
+        link.online = true;
+        link.signedOut = true;
+        render();
+        return;
+      }
+      if (!response.ok) return; // 5xx: no heartbeat; the watch says "lost" if it lasts
+      const answer = await response.json();
+      const wasBlocked = !link.online || link.signedOut;
+      link.lastOk = Date.now();
+      link.online = true;
+      link.signedOut = false;
+      setClock(answer.recorded_s, answer.running);
+      render();
+      if (wasBlocked || answer.state !== state()) refreshControls();
+    } catch (error) {
+      // no answer: the watch below turns this into "lost" once it lasts LOST_MS
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function watch() {
+    const now = Date.now();
+    const online = now - link.lastOk < LOST_MS;
+    const streamLost = state() === "recording" && (
+      !source || source.readyState !== EventSource.OPEN || now - lastLevels > STALE_MS);
+    if (online !== link.online || streamLost !== link.streamLost) {
+      link.online = online;
+      link.streamLost = streamLost;
+      if (!online && source) { disconnect(); } // it reconnects with the heartbeat
+      render();
+    }
+    if (online && !source && ["recording", "paused"].includes(state())) connect();
+    tickClock();
+  }
+
+  function guardSwaps() {
+    // The page's own requests carry the current CSRF token (a sign-in elsewhere renews it).
+    document.body.addEventListener("htmx:configRequest", (event) => {
+      event.detail.headers["X-CSRFToken"] = csrfToken();
+      event.detail.headers["X-Taspa-Console"] = "1";
+    });
+    document.body.addEventListener("htmx:beforeRequest", (event) => {
+      // Nothing leaves while the server is unreachable or the session is gone; the timeline
+      // waits while a correction is being typed into it.
+      const target = event.detail.target;
+      const poll = target && (target.id === "timeline" || target.id === "agent");
+      if (!poll && (!link.online || link.signedOut)) { event.preventDefault(); return; }
+      if (target && target.id === "timeline" && target.querySelector("details.correct[open]")) {
+        event.preventDefault();
+      }
+    });
+    document.body.addEventListener("htmx:beforeSwap", (event) => {
+      const xhr = event.detail.xhr;
+      const url = xhr.responseURL || "";
+      const loginPath = root().dataset.loginUrl;
+      if (xhr.status === 401 || (loginPath && new URL(url, location.href).pathname === loginPath)) {
+        event.detail.shouldSwap = false;
+        event.detail.isError = false;
+        link.signedOut = true;
+        render();
+      } else if (xhr.status === 403) {
+        event.detail.shouldSwap = false;
+        event.detail.isError = false;
+        link.refused = true;
+        render();
+      } else if (xhr.status >= 400) {
+        event.detail.shouldSwap = false;
+      } else if (link.refused && event.detail.target && event.detail.target.id === "controls") {
+        link.refused = false;
+        render();
+      }
+    });
+    document.body.addEventListener("htmx:sendError", () => {
+      link.lastOk = 0; // the server did not answer at all: say so now
+      watch();
+    });
+  }
+
+  function setUpConnection() {
+    guardSwaps();
+    syncClock();
+    beat();
+    setInterval(beat, BEAT_MS);
+    setInterval(watch, 500);
+  }
 
   function unlockAudio() {
     // Browsers allow sound only after a gesture: the first click or key opens the audio.
@@ -265,6 +480,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     if (!root()) return;
     setUpMonitor();
+    setUpConnection();
     connect();
     document.body.addEventListener("htmx:afterSwap", connect);
     document.addEventListener("keydown", onKey);

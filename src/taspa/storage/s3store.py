@@ -51,6 +51,7 @@ from .base import (
 log = logging.getLogger("taspa.storage")
 MiB = 1 << 20
 PART_SIZE = 8 * MiB  # S3's minimum is 5 MiB; 8 MiB is what boto3's transfer manager uses
+LARGE_PART_SIZE = 16 * MiB  # objects of 128 MiB and more: fewer, larger requests
 COPY_PART_SIZE = 512 * MiB  # server-side copy ranges (S3 allows up to 5 GiB each)
 MAX_PARTS = 10_000
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
@@ -63,6 +64,30 @@ def _code(exc: ClientError) -> str:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
+
+
+def _unsigned_when_checksummed(request: Any, **_: Any) -> None:
+    """A request that carries ``x-amz-checksum-sha256`` is checked by the server against it
+    (``BadDigest``; SeaweedFS does too, checked); signing its payload as well would make botocore
+    hash every byte a second time, so it is sent ``UNSIGNED-PAYLOAD`` (as boto3 does on HTTPS)."""
+    if "x-amz-checksum-sha256" not in request.headers:
+        return
+    config = request.context.get("client_config")
+    if config is not None:
+        s3 = dict(getattr(config, "s3", None) or {}) | {"payload_signing_enabled": False}
+        request.context["client_config"] = config.merge(Config(s3=s3))
+
+
+def unsign_checksummed_payloads(client: Any) -> Any:
+    """Register ``_unsigned_when_checksummed`` on ``client`` (once); returns the client."""
+    events = client.meta.events
+    for operation in ("UploadPart", "PutObject"):
+        events.register(
+            f"before-sign.s3.{operation}",
+            _unsigned_when_checksummed,
+            unique_id=f"taspa-unsigned-{operation}",
+        )
+    return client
 
 
 def make_client() -> Any:
@@ -105,7 +130,7 @@ class S3BlobStore:
         if part_size < 5 * MiB:
             raise ValueError("S3 parts are at least 5 MiB")
         self.bucket = bucket
-        self.client = client if client is not None else make_client()
+        self.client = unsign_checksummed_payloads(client if client is not None else make_client())
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.part_size = part_size
         self.concurrency = max(1, concurrency)
@@ -220,26 +245,106 @@ class S3BlobStore:
         metadata: Mapping[str, str] | None = None,
         retain_until: datetime | None = None,
     ) -> BlobRef:
-        """``put`` of a file; a file can be hashed first, so it goes straight to its final key
-        (one local read more, no server-side copy)."""
+        """``put`` of a file. A large file is hashed once — the whole and each part's SHA-256
+        from the same read, in parallel — and then goes straight to its final key, its parts
+        read back and sent concurrently with their known SHA-256s, which the server checks: no
+        byte is hashed twice and there is no server-side copy."""
         with open(path, "rb") as stream:
             size = os.fstat(stream.fileno()).st_size
-            if expected_sha256 is None and size >= self.part_size:
-                expected_sha256, _ = hash_stream(stream)
-                stream.seek(0)
-            return self.put(
-                stream,
-                expected_sha256=expected_sha256,
-                size_hint=size,
-                metadata=metadata,
-                retain_until=retain_until,
+            if size < self.part_size:
+                return self.put(
+                    stream,
+                    expected_sha256=expected_sha256,
+                    size_hint=size,
+                    metadata=metadata,
+                    retain_until=retain_until,
+                )
+            if expected_sha256 is not None:
+                check_digest(expected_sha256)
+            part_size = self._part_size(size)
+            digest, checksums = self._hash_parts(stream, part_size)
+            if expected_sha256 is not None and digest != expected_sha256:
+                raise DigestMismatch(expected_sha256, digest)
+            ref = self._put_file_parts(
+                stream, digest, size, part_size, checksums, metadata, retain_until
             )
+        if not ref.created and retain_until is not None:
+            current = self.retained_until(ref.digest)
+            if current is None or current < retain_until:
+                self.set_retention(ref.digest, retain_until)
+        return ref
+
+    def _hash_parts(self, stream: BinaryIO, part_size: int) -> tuple[str, list[str]]:
+        """One read of the file: its SHA-256 (this thread) and each part's (a worker), from the
+        same buffers (hashlib releases the GIL: two cores hash at once)."""
+        whole, checksums = hashlib.sha256(), []
+        with ThreadPoolExecutor(1, thread_name_prefix="s3-hash") as pool:
+            pending: deque[Future[str]] = deque()
+            while data := read_full(stream, part_size):
+                pending.append(pool.submit(lambda d: _b64(hashlib.sha256(d).digest()), data))
+                whole.update(data)
+                while len(pending) > 1:
+                    checksums.append(pending.popleft().result())
+            checksums.extend(future.result() for future in pending)
+        return whole.hexdigest(), checksums
+
+    def _put_file_parts(
+        self,
+        stream: BinaryIO,
+        digest: str,
+        size: int,
+        part_size: int,
+        checksums: list[str],
+        metadata: Mapping[str, str] | None,
+        retain_until: datetime | None,
+    ) -> BlobRef:
+        """Upload a hashed file's parts (``os.pread`` in each worker) to its digest key."""
+        if self._head(digest) is not None:
+            return BlobRef(digest, size, self.location(digest), created=False)
+        if len(checksums) > MAX_PARTS:
+            raise StorageError(f"more than {MAX_PARTS} parts")
+        extra = {"Metadata": self._encode_metadata(check_metadata(metadata))}
+        extra |= self._lock_args(retain_until)
+        key, fd = self.key(digest), stream.fileno()
+        upload = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256", **extra
+        )["UploadId"]
+
+        def send(number: int) -> dict[str, Any]:
+            start = (number - 1) * part_size
+            data = os.pread(fd, min(part_size, size - start), start)
+            return self._upload_part(key, upload, number, data, checksums[number - 1])
+
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="s3-part") as pool:
+                parts = list(pool.map(send, range(1, len(checksums) + 1)))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload,
+                MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            self._abort(key, upload)
+            if _code(exc) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                return BlobRef(digest, size, self.location(digest), created=False)
+            if _code(exc) in {"BadDigest", "InvalidDigest"}:  # the file changed under us
+                raise StorageError(f"{key}: the file changed while it was uploaded") from exc
+            raise StorageError(f"multipart upload to {key}: {exc}") from exc
+        except BaseException:
+            self._abort(key, upload)
+            raise
+        return BlobRef(digest, size, self.location(digest), created=True)
 
     def _part_size(self, size_hint: int | None) -> int:
+        """Tuned to the object: the configured size (8 MiB) below 128 MiB, 16 MiB parts above
+        (fewer requests, as many in flight), more when 10,000 parts would not hold it."""
         if size_hint is None:
             return self.part_size
         needed = -(-size_hint // (MAX_PARTS - 100))  # leave room for a hint that was low
-        return max(self.part_size, -(-needed // MiB) * MiB)
+        tuned = LARGE_PART_SIZE if size_hint >= 8 * LARGE_PART_SIZE else self.part_size
+        return max(self.part_size, tuned, -(-needed // MiB) * MiB)
 
     def _put_single(self, data: bytes, expected: str | None, extra: dict[str, Any]) -> BlobRef:
         raw = hashlib.sha256(data).digest()
@@ -326,8 +431,10 @@ class S3BlobStore:
             raise
         return digest, size, True
 
-    def _upload_part(self, key: str, upload: str, number: int, data: bytes) -> dict[str, Any]:
-        checksum = _b64(hashlib.sha256(data).digest())
+    def _upload_part(
+        self, key: str, upload: str, number: int, data: bytes, checksum: str | None = None
+    ) -> dict[str, Any]:
+        checksum = checksum or _b64(hashlib.sha256(data).digest())
         answer = self.client.upload_part(
             Bucket=self.bucket,
             Key=key,

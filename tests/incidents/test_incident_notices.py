@@ -98,14 +98,16 @@ def test_r9_secretary_informs_the_court_administrator_after_the_hearing(
     answer = secretary.post(f"/incidents/{incident}/notify")
     assert answer.status_code == 200 and answer.json()["admin_notified_at"]
     inbox = admin_api.get("/inbox").json()
-    assert inbox["unread"] == 1
-    notice = inbox["items"][0]
-    assert notice["kind"] == "incident_to_admin" and notice["incident"] == incident
+    # The notice of R9, and the act R17 drew up now that the hearing is over, to sign (R18).
+    assert inbox["unread"] == 2
+    assert sorted(n["kind"] for n in inbox["items"]) == ["act_to_sign", "incident_to_admin"]
+    notice = next(n for n in inbox["items"] if n["kind"] == "incident_to_admin")
+    assert notice["incident"] == incident
     assert hearing.case.number in notice["subject"]
     assert "The microphones in room 1 do not work." in notice["body"]
     # Idempotent: a second notice is not sent.
     secretary.post(f"/incidents/{incident}/notify")
-    assert Notification.objects.count() == 1
+    assert Notification.objects.filter(kind="incident_to_admin").count() == 1
     # Other courts' administrators hear nothing.
     assert not Notification.objects.filter(recipient=world.person("court_admin", "b")).exists()
 
@@ -144,7 +146,11 @@ def test_r9_administrator_forwards_to_the_regional_staff(hearing, secretary, adm
 
 
 def test_inbox_is_personal_and_notices_can_be_marked_read(hearing, secretary, admin_api, world):
-    incident = report(secretary, hearing)["id"]
+    # A lost source needs no act (R17), so the administrator's notice is the only one.
+    answer = secretary.post(
+        f"/hearings/{hearing.pk}/incidents", {"kind": "source_lost", "detail": "Mic 2 is dead."}
+    )
+    incident = answer.json()["id"]
     secretary.post(f"/incidents/{incident}/notify")
     notice = admin_api.get("/inbox").json()["items"][0]
     assert secretary.get("/inbox").json() == {"items": [], "unread": 0}

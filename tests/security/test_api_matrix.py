@@ -300,6 +300,10 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ),
     ("GET", "/acts/{act_id}"): Cell(VIEW, c("/acts/{s.act.pk}")),
     ("GET", "/acts/{act_id}/pdf"): Cell(VIEW, c("/acts/{s.act.pk}/pdf?language=kk")),
+    # R9: the minutes' text on why the hearing was not recorded — court papers, like the act.
+    ("GET", "/hearings/{hearing_id}/minutes-reason"): Cell(
+        VIEW, c("/hearings/{s.hearing.pk}/minutes-reason?language=ru")
+    ),
     ("POST", "/acts/{act_id}/sign"): Cell(
         frozenset({"secretary@own", "court_admin@own"}), c("/acts/{s.act.pk}/sign", {})
     ),

@@ -16,7 +16,7 @@ from taspa.audit.actions import record
 from taspa.courts.models import Hearing, User
 from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.incidents import texts
-from taspa.incidents.models import Incident, Notification
+from taspa.incidents.models import Act, Incident, Notification
 from taspa.incidents.policy import REPORTABLE_KINDS, IncidentKind
 from taspa.limits import FORWARD_NOTE, INCIDENT_DETAIL, require_text
 
@@ -239,10 +239,61 @@ def notify_court_admins(*, hearing: Hearing, actor: User | None = None) -> list[
 
 def inform_court_admin(*, actor: User, incident: Incident) -> Incident:
     """R9: the secretary informs the court administrator after the hearing — needed where the
-    hearing had no recording to stop (the recorder's stop notifies by itself)."""
+    hearing had no recording to stop (the recorder's stop notifies by itself). The hearing is
+    then over, so R17's act is drawn up for it now."""
+    from taspa.incidents.acts import draft_pending_act
+
     _require_operator(actor, incident.hearing)
     notify_court_admins(hearing=incident.hearing, actor=actor)
+    draft_pending_act(hearing=incident.hearing)
     return Incident.objects.get(pk=incident.pk)
+
+
+def session_secretary_of(hearing: Hearing) -> User:
+    """R7: the secretary of the session as held — whoever operated the recorder, else the
+    assigned stand-in, else the assigned secretary."""
+    from taspa.recorder.models import Recording
+
+    recording = Recording.objects.filter(hearing=hearing).first()
+    operated = recording.operated_by if recording is not None else None
+    return operated or hearing.stand_in or hearing.secretary
+
+
+def act_signers(act: Act) -> list[User]:
+    """The people who may sign ``act`` in one of its required roles (R18)."""
+    from taspa.courts.policy import Role
+
+    hearing = act.hearing
+    people: list[User] = []
+    for role in act.required_roles:
+        if role == Role.SECRETARY:
+            people.append(session_secretary_of(hearing))
+        elif role == Role.COURT_ADMIN:
+            people += court_admins(hearing)
+        else:
+            people += list(
+                User.objects.filter(
+                    is_active=True,
+                    role_assignments__role=role,
+                    role_assignments__court__region=hearing.case.court.region,
+                ).distinct()
+            )
+    return list({person.pk: person for person in people}.values())
+
+
+def notify_act_signers(*, act: Act) -> list[Notification]:
+    """R18: tell every possible signer that ``act`` awaits their signature (inbox and e-mail)."""
+    incident = act.incidents.order_by("at", "id").first()
+    number = f"{act.number}/{act.year}"
+    with transaction.atomic():
+        sent = [_notify(person, "act_to_sign", incident, act=number) for person in act_signers(act)]
+        record(
+            actor=None,
+            action="act.notify_signers",
+            target=act,
+            payload={"to": [n.recipient.username for n in sent]},
+        )
+    return sent
 
 
 def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list[Notification]:

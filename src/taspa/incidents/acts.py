@@ -21,6 +21,7 @@ from taspa.courts.models import Court, Hearing, User
 from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.incidents.models import Act, ActSignature, Incident
 from taspa.incidents.policy import (
+    ACT_KINDS,
     COURT_ADMIN,
     REGIONAL_HEAD,
     REGIONAL_STAFF,
@@ -118,6 +119,35 @@ def draw_up_act(*, actor: User | None, hearing: Hearing, incidents: Sequence[Inc
             },
         )
     return act
+
+
+def draft_pending_act(*, hearing: Hearing) -> Act | None:
+    """R17: the act Taspa draws up by itself once the hearing is over, on every incident of an
+    R17 kind (recording impossible, not recorded) that no act covers yet — ready for the signers
+    R18 requires, who find it in their inbox. ``None`` when there is nothing to act on.
+
+    Idempotent: an incident already in an act is never taken again, so the periodic job, the
+    secretary's notice to the administrator and the R17 check may all call it."""
+    pending = list(
+        Incident.objects.filter(hearing=hearing, kind__in=[k.value for k in ACT_KINDS])
+        .exclude(acts__isnull=False)
+        .order_by("at", "id")
+    )
+    if not pending:
+        return None
+    try:
+        act = draw_up_act(actor=None, hearing=hearing, incidents=pending)
+    except Conflict:  # drawn up concurrently by another caller
+        return None
+    _tell_signers(act)
+    return act
+
+
+def _tell_signers(act: Act) -> None:
+    """R18: each person who may sign the act in a required role gets a notice in their inbox."""
+    from taspa.incidents.actions import notify_act_signers
+
+    notify_act_signers(act=act)
 
 
 def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:

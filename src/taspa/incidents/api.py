@@ -10,8 +10,8 @@ from pydantic import Field
 from taspa.api.types import Id, Moment
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
-from taspa.documents.render import OFFICIAL_LANGUAGES
-from taspa.errors import InvalidInput, NotFound
+from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
+from taspa.errors import Conflict, InvalidInput, NotFound
 from taspa.incidents import actions, acts, selectors
 from taspa.incidents.models import Act, Incident, Notification
 
@@ -153,6 +153,26 @@ def act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     act = _act(request, act_id)
     response = HttpResponse(act.pdf(language), content_type="application/pdf")
     name = f"act-{act.court.code}-{act.year}-{act.number}-{language}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@router.get("/hearings/{hearing_id}/minutes-reason")
+def minutes_reason(request: HttpRequest, hearing_id: Id, language: str = "kk"):
+    """R9, R13: the minutes' text on why the hearing was not (fully) recorded, as a PDF in
+    Kazakh or Russian — two separate documents."""
+    if language not in OFFICIAL_LANGUAGES:
+        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+    hearing = visible_hearing(request, hearing_id)
+    if not selectors.staff_may_see(request.user, hearing):
+        raise NotFound(f"No hearing {hearing_id}.")
+    if not selectors.minutes_incidents(hearing):
+        raise Conflict(
+            "no_reason_to_state", "No report of recording impossible or not recorded here."
+        )
+    pdf = render_pdf("incidents/minutes_reason.html", selectors.minutes_context(hearing), language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"minutes-reason-{hearing.pk}-{language}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 

@@ -100,7 +100,7 @@ def _conclude(
     extra: dict,
 ) -> RecordingCheck:
     from taspa.incidents.actions import notify_court_admins, open_incident
-    from taspa.incidents.acts import draw_up_act
+    from taspa.incidents.acts import draft_pending_act
 
     stored = extra | (
         {"expected_s": round(facts.expected_s, 3), "covered_s": round(facts.covered_s, 3),
@@ -117,32 +117,50 @@ def _conclude(
                 reason=verdict.reason.value if verdict.reason else "",
                 facts=stored,
             )
-            if verdict.ok or _already_known(hearing, recording):
-                return check
-            incident = open_incident(
-                actor=None,
-                hearing=hearing,
-                kind=IncidentKind.NOT_RECORDED,
-                detail=f"R17: {verdict.detail}",
-            )
-            check.incident = incident
-            check.save(update_fields=["incident"])
-            # R17: the act is drawn up at once; its signers are told through their inbox.
-            draw_up_act(actor=None, hearing=hearing, incidents=[incident])
-            notify_court_admins(hearing=hearing)
+            if not verdict.ok and not _already_known(hearing, recording):
+                incident = open_incident(
+                    actor=None,
+                    hearing=hearing,
+                    kind=IncidentKind.NOT_RECORDED,
+                    detail=f"R17: {verdict.detail}",
+                )
+                check.incident = incident
+                check.save(update_fields=["incident"])
+                notify_court_admins(hearing=hearing)
+            # R17: the act is drawn up at once — on the new incident and on any report of
+            # recording impossible (R9) this hearing had; its signers are told in their inbox.
+            draft_pending_act(hearing=hearing)
     except IntegrityError:  # checked concurrently by the task and the periodic job
         return RecordingCheck.objects.get(hearing=hearing, recording=recording)
-    log.warning("hearing %s was not recorded: %s", hearing.pk, verdict.detail)
+    if not verdict.ok:
+        log.warning("hearing %s was not recorded: %s", hearing.pk, verdict.detail)
     return check
 
 
 def _already_known(hearing: Hearing, recording: Recording | None) -> bool:
     """A hearing that never had a recording because the secretary reported recording impossible
-    (R9) already has its incident and act; R17 adds nothing."""
+    (R9) already has its incident; R17 adds none (its act is drawn up on that one)."""
     return (
         recording is None
         and hearing.incidents.filter(kind=IncidentKind.RECORDING_IMPOSSIBLE).exists()
     )
+
+
+def draft_overdue_acts(cutoff: datetime) -> int:
+    """R17: hearings that are over with a report of recording impossible no act covers yet
+    (the secretary never pressed "inform the administrator"): draw the act up now."""
+    from taspa.incidents.acts import draft_pending_act
+
+    over = Hearing.objects.filter(state__in=[Hearing.State.STOPPED, Hearing.State.SEALED]) | (
+        Hearing.objects.filter(scheduled_at__lte=cutoff)
+    )
+    pending = Incident.objects.filter(
+        kind=IncidentKind.RECORDING_IMPOSSIBLE, acts__isnull=True, hearing__in=over
+    )
+    drawn = 0
+    for hearing in Hearing.objects.filter(pk__in=pending.values("hearing_id")):
+        drawn += draft_pending_act(hearing=hearing) is not None
+    return drawn
 
 
 def check_overdue(now: datetime | None = None) -> str:
@@ -174,4 +192,5 @@ def check_overdue(now: datetime | None = None) -> str:
     ) | Incident.objects.filter(admin_notified_at__isnull=True, hearing__scheduled_at__lte=cutoff)
     hearings = Hearing.objects.filter(pk__in=quiet.values("hearing_id"))
     notified = sum(len(notify_court_admins(hearing=hearing)) for hearing in hearings)
-    return f"{failed} not recorded; {notified} notices"
+    acts = draft_overdue_acts(cutoff)
+    return f"{failed} not recorded; {notified} notices; {acts} acts drawn up"

@@ -22,6 +22,12 @@ class IncidentKind(enum.StrEnum):
 # Kinds a person may report by hand; the others come from the recorder itself.
 REPORTABLE_KINDS = (IncidentKind.RECORDING_IMPOSSIBLE, IncidentKind.SOURCE_LOST)
 
+# R17: «…протоколирование с использованием средств аудио-, видеозаписи невозможно либо
+# выявлено, что аудио-, видеозапись … фактически не осуществлялась, составляется акт». These two
+# kinds always get an act, drawn up by Taspa itself once the hearing is over; the other kinds
+# go into an act only when a signer draws one up. The same two put the reason in the minutes (R9).
+ACT_KINDS = (IncidentKind.RECORDING_IMPOSSIBLE, IncidentKind.NOT_RECORDED)
+
 
 def announcement_text(language: str) -> str:
     """What the secretary reads aloud when recording can no longer continue (R16)."""

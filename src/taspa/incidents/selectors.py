@@ -12,7 +12,7 @@ from django.utils import timezone
 from taspa.courts.models import Hearing, User
 from taspa.incidents import texts
 from taspa.incidents.models import Act, Incident, Notification
-from taspa.incidents.policy import IncidentKind, announcement_text
+from taspa.incidents.policy import ACT_KINDS, IncidentKind, announcement_text
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -44,6 +44,12 @@ def incident_detail(incident: Incident) -> dict[str, Any]:
         "announcement": announcement_text(case_language),
         "announcement_texts": {lang: announcement_text(lang) for lang in ("kk", "ru")},
         "acts": [act.pk for act in incident.acts.all()],
+        # R9: what the minutes say about it, in both official languages
+        "minutes_text": (
+            minutes_context(incident.hearing)["paragraphs"]
+            if incident.kind in {k.value for k in ACT_KINDS}
+            else None
+        ),
     }
 
 
@@ -89,9 +95,12 @@ def _local(moment: datetime | None) -> datetime | None:
 
 def act_context(act: Act, incidents: Sequence[Incident]) -> dict[str, Any]:
     """What the act states (R17), laid out by ``incidents/act.html`` in each language."""
+    from taspa.incidents.actions import session_secretary_of
+
     hearing = act.hearing
     case = hearing.case
     recording = getattr(hearing, "recording", None)
+    secretary = str(session_secretary_of(hearing))  # R7: whoever recorded, a stand-in too
     not_recorded = any(i.kind == IncidentKind.NOT_RECORDED for i in incidents)
     langs = ("kk", "ru")
     return {
@@ -103,7 +112,7 @@ def act_context(act: Act, incidents: Sequence[Incident]) -> dict[str, Any]:
         "hearing_at": _local(hearing.scheduled_at),
         "instance": {lang: texts.instance_title(hearing.instance, lang) for lang in langs},
         "judge": str(hearing.judge),
-        "secretary": str(hearing.secretary),
+        "secretary": secretary,
         "recording_file": recording.file_name if recording and recording.file_name else None,
         "not_recorded": not_recorded,
         "impossible": any(i.kind != IncidentKind.NOT_RECORDED for i in incidents),
@@ -122,7 +131,7 @@ def act_context(act: Act, incidents: Sequence[Incident]) -> dict[str, Any]:
         "signers": [
             {
                 "role": {lang: texts.role_title(role, lang) for lang in langs},
-                "name": str(hearing.secretary) if role == "secretary" else "",
+                "name": secretary if role == "secretary" else "",
             }
             for role in act.required_roles
         ],
@@ -158,3 +167,48 @@ def staff_may_see(user: User, hearing: Hearing) -> bool:
     from taspa.courts.selectors import may_act_in_court
 
     return may_act_in_court(user, Action.VIEW_HEARING, hearing.case.court)
+
+
+def minutes_incidents(hearing: Hearing) -> list[Incident]:
+    """The incidents whose reason the minutes must state (R9): recording impossible, not
+    recorded."""
+    return list(hearing.incidents.filter(kind__in=[k.value for k in ACT_KINDS]).order_by("at"))
+
+
+def minutes_context(hearing: Hearing) -> dict[str, Any]:
+    """What the minutes state about a hearing that could not be recorded (R9), in both official
+    languages, for ``incidents/minutes_reason.html`` and for the console."""
+    from taspa.incidents.actions import session_secretary_of
+
+    incidents = minutes_incidents(hearing)
+
+    def clock(moment: datetime | None) -> str:
+        return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+    act = hearing.acts.filter(incidents__in=incidents).order_by("year", "number").first()
+    facts = {
+        "recorded": hasattr(hearing, "recording"),
+        "incidents": [
+            {
+                "at": clock(i.at),
+                "kind": i.kind,
+                "detail": i.detail,
+                "judge_told": clock(i.judge_told_at),
+                "announced": clock(i.announced_at),
+            }
+            for i in incidents
+        ],
+        "act": f"{act.number}/{act.year}" if act else "",
+        "act_date": act.date.strftime("%d.%m.%Y") if act else "",
+    }
+    langs = ("kk", "ru")
+    return {
+        "t": {lang: texts.MINUTES_LABELS[lang] for lang in langs},
+        "paragraphs": {lang: texts.minutes_paragraphs(lang, facts) for lang in langs},
+        "court_name": hearing.case.court.name,
+        "case_number": hearing.case.number,
+        "hearing_at": _local(hearing.scheduled_at),
+        "judge": str(hearing.judge),
+        "secretary": str(session_secretary_of(hearing)),
+        "act": facts["act"],
+    }

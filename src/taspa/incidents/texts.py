@@ -115,7 +115,7 @@ ACT_LABELS: Mapping[str, Mapping[str, str]] = {
         "себебі сот отырысының хаттамасында көрсетілді (Қағидалардың 9-тармағы).",
         "attached": "Акт сот отырысының хаттамасына қоса тіркеледі (Қағидалардың 18-тармағы).",
         "signatures": "Қолдар",
-        "eds_note": "Актіге әрбір қол қоюшы өзінің ЭЦҚ-мен қол қояды; актінің мемлекеттік және "
+        "eds_note": "Актіге әрбір қол қоюшы өзінің ЭЦҚ-сымен қол қояды; актінің мемлекеттік және "
         "орыс тілдеріндегі екі данасына бірдей қол қойылады. Қолдарды «taspa verify» "
         "командасымен тексеруге болады.",
         "not_told": "—",
@@ -217,6 +217,28 @@ _NOTICES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
             "At: {at}.\n{note}",
         },
     },
+    # R17, R18: Taspa drew up the act by itself; each required signer is asked to sign it.
+    "act_to_sign": {
+        "kk": {
+            "subject": "Қол қоюға акт № {act}: {case} іс, {date} отырыс",
+            "body": "{court} соты, {case} іс, {date} сот отырысы.\n"
+            "Не болды: {kind}.\nСебебі: {detail}\n\n"
+            "Акт № {act} жасалды және сіздің ЭЦҚ-сымен қол қоюыңызды күтеді "
+            "(Қағидалардың 17, 18-тармақтары).",
+        },
+        "ru": {
+            "subject": "Акт № {act} на подпись: дело {case}, заседание {date}",
+            "body": "Суд: {court}, дело {case}, судебное заседание {date}.\n"
+            "Что произошло: {kind}.\nПричина: {detail}\n\n"
+            "Составлен акт № {act}; он ожидает вашей подписи ЭЦП (пункты 17, 18 Правил).",
+        },
+        "en": {
+            "subject": "Act No. {act} to sign: case {case}, hearing of {date}",
+            "body": "Court: {court}, case {case}, hearing of {date}.\n"
+            "What happened: {kind}.\nReason: {detail}\n\n"
+            "Act No. {act} was drawn up and awaits your EDS signature (clauses 17, 18).",
+        },
+    },
 }
 
 NOTICE_KINDS = tuple(_NOTICES)
@@ -239,3 +261,74 @@ def _keys(text: Mapping[str, str]) -> set[str]:
         for _, name, _, _ in formatter.parse(template)
         if name is not None
     }
+
+
+# --- the minutes' text on a hearing that could not be recorded (R9, R13) -------------------------
+
+# R9: «…с отражением причин неиспользования аудио-, видеозаписи в протоколе судебного
+# заседания». One paragraph per incident, then the closing lines; the secretary copies them
+# into the minutes (or attaches the document). Kazakh first, then Russian: two documents.
+MINUTES_LABELS: Mapping[str, Mapping[str, str]] = {
+    "kk": {
+        "title": "Сот отырысының хаттамасына: аудио-, бейнежазбаны пайдаланбау себептері",
+        "court": "Сот",
+        "case": "Іс нөмірі",
+        "hearing": "Сот отырысы",
+        "judge": "Төрағалық етуші судья",
+        "secretary": "Сот отырысының хатшысы",
+        "not_used": "Сот отырысының аудио-, бейнежазбасы жүргізілмеді.",
+        "part_not_used": "Сот отырысының аудио-, бейнежазбасы толық жүргізілмеді.",
+        "reason": "{at} — {kind}. Себебі: {detail}",
+        "judge_told": "Сот отырысының хатшысы бұл туралы судьяға {at} баяндады.",
+        "judge_not_told": "Судьяға баяндалған уақыты жазылмаған.",
+        "announced": "Сот талқылауына қатысушыларға {at} жарияланды.",
+        "went_on": "Аудио-, бейнежазбаны пайдалану мүмкін болмауы сот отырысын жалғастыруға "
+        "кедергі келтірмеді; сот отырысы жалғастырылды.",
+        "act": "Бұл туралы {date} № {act} акт жасалды, ол сот отырысының хаттамасына қоса "
+        "тіркеледі.",
+        "no_act": "Бұл туралы акт сот отырысы аяқталғаннан кейін жасалады.",
+    },
+    "ru": {
+        "title": "В протокол судебного заседания: причины неиспользования аудио-, видеозаписи",
+        "court": "Суд",
+        "case": "Номер дела",
+        "hearing": "Судебное заседание",
+        "judge": "Председательствующий судья",
+        "secretary": "Секретарь судебного заседания",
+        "not_used": "Аудио-, видеозапись судебного заседания не велась.",
+        "part_not_used": "Аудио-, видеозапись судебного заседания велась не полностью.",
+        "reason": "{at} — {kind}. Причина: {detail}",
+        "judge_told": "Секретарь судебного заседания доложил об этом судье в {at}.",
+        "judge_not_told": "Время доклада судье не отмечено.",
+        "announced": "Участникам судебного разбирательства объявлено об этом в {at}.",
+        "went_on": "Невозможность использования средств аудио-, видеозаписи не исключила "
+        "продолжения судебного заседания; судебное заседание продолжено.",
+        "act": "Об этом составлен акт № {act} от {date}, который приобщается к протоколу "
+        "судебного заседания.",
+        "no_act": "Акт об этом составляется после окончания судебного заседания.",
+    },
+}
+
+
+def minutes_paragraphs(language: str, facts: Mapping[str, object]) -> list[str]:
+    """The minutes' text on why audio and video recording was not used (R9), in ``language``
+    ("kk" or "ru"). ``facts``: ``recorded`` (bool: a recording exists), ``incidents`` (each a
+    mapping of at, kind, detail, judge_told, announced — local times as text, "" when not
+    recorded), ``act`` and ``act_date`` ("" while no act is drawn up)."""
+    t = MINUTES_LABELS[language]
+    lines = [t["part_not_used"] if facts.get("recorded") else t["not_used"]]
+    for incident in facts.get("incidents", []):  # type: ignore[union-attr]
+        lines.append(
+            t["reason"].format(
+                at=incident["at"], kind=kind_title(incident["kind"], language),
+                detail=str(incident["detail"]).strip().rstrip(".") + ".",
+            )
+        )  # fmt: skip
+        told = incident.get("judge_told")
+        lines.append(t["judge_told"].format(at=told) if told else t["judge_not_told"])
+        if incident.get("announced"):
+            lines.append(t["announced"].format(at=incident["announced"]))
+    lines.append(t["went_on"])
+    act = facts.get("act")
+    lines.append(t["act"].format(act=act, date=facts.get("act_date")) if act else t["no_act"])
+    return lines

@@ -327,3 +327,113 @@ def recording_refusal(*, recorded: bool, online: bool) -> Decision | None:
             ),
         )
     return None
+
+
+# --- R32 for part of a hearing: closed portions ------------------------------------------------
+#
+# A court may close part of an open hearing (a witness's intimate details, a state secret, a
+# minor's testimony) and reopen it. R32's rule then holds for that part: no copy carries it and
+# a participant's online playback never receives it; review in court (R28, R32) and the court's
+# own staff still hear everything, and the sealed original is never touched (R19).
+
+Interval = tuple[float, float]
+# A moment given for a live portion may lie this far past what has been recorded so far (the
+# clocks of the browser and the server), never further.
+PORTION_CLOCK_SLACK_S = 2.0
+
+PORTION_RULES: dict[str, str] = {
+    "closed_portion_ends_before_start": gettext_noop("A closed session must end after it begins."),
+    "closed_portion_overlaps": gettext_noop(
+        "This closed session overlaps another one already on record for this hearing."
+    ),
+    "closed_portion_outside_recording": gettext_noop(
+        "A closed session must lie within the hearing's recording."
+    ),
+    "closed_portion_already_ended": gettext_noop("This closed session has already ended."),
+    "closed_portion_superseded": gettext_noop(
+        "This closed session was corrected: change its newest version."
+    ),
+    "closed_portion_decision_missing": gettext_noop(
+        "A closed session added after sealing needs the judge's decision (its text)."
+    ),
+    "closed_hearing_whole": gettext_noop(
+        "The whole hearing is held in closed session: no part of it needs closing."
+    ),
+}
+
+
+def portion_refusal(
+    start: float,
+    end: float | None,
+    *,
+    recorded_s: float | None,
+    others: Iterable[tuple[float, float | None]] = (),
+) -> str | None:
+    """The rule a closed portion ``[start, end)`` (media seconds; ``end`` None: still closed)
+    breaks, or None. ``recorded_s`` is how far the recording reaches (its duration once stopped,
+    what has been captured so far while live; None: no recording); ``others`` are the hearing's
+    portions as they stand (an open one reaches to the end of the recording)."""
+    if recorded_s is None or start < 0 or start >= recorded_s:
+        return "closed_portion_outside_recording"
+    if end is not None and end <= start:
+        return "closed_portion_ends_before_start"
+    if end is not None and end > recorded_s:
+        return "closed_portion_outside_recording"
+    infinity = float("inf")
+    for other_start, other_end in others:
+        if start < (infinity if other_end is None else other_end) and other_start < (
+            infinity if end is None else end
+        ):
+            return "closed_portion_overlaps"
+    return None
+
+
+def merge_intervals(
+    portions: Iterable[tuple[float, float | None]], duration_s: float
+) -> list[Interval]:
+    """The closed intervals of a recording ``duration_s`` long: open-ended portions reach its
+    end, everything clamped to ``[0, duration_s]``, overlapping or touching intervals merged,
+    sorted by start."""
+    clamped = sorted(
+        (max(0.0, start), min(duration_s, duration_s if end is None else end))
+        for start, end in portions
+    )
+    merged: list[Interval] = []
+    for start, end in clamped:
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+class Audience(enum.StrEnum):
+    """Who plays or receives a recording of a hearing with closed portions."""
+
+    COURT = "court"  # the judge and the court's staff: they keep and hear the whole record
+    REVIEW_IN_COURT = "review_in_court"  # R28, R32: review at the court's station
+    COPY = "copy"  # R31: a copy, and the participant's online playback of that copy
+
+
+def excluded_for(
+    audience: Audience, *, closed_hearing: bool, portions: Iterable[Interval]
+) -> list[Interval] | None:
+    """What ``audience`` must not receive (R32): every closed portion for a copy or its online
+    playback, nothing for the court or a review in court. ``None``: a copy is refused whole
+    (a hearing held entirely in closed session, ``decide_petition``)."""
+    if audience != Audience.COPY:
+        return []
+    if closed_hearing:
+        return None
+    return list(portions)
+
+
+def partly_closed_copy(case_kind: CaseKind, role: ApplicantRole) -> Decision:
+    """R32 for part of a hearing: a copy petition about a hearing with closed portions is decided
+    as for an open hearing, and the copy it gives leaves every closed portion out."""
+    decision = decide_petition(case_kind=case_kind, closed=False, kind=PetitionKind.COPY, role=role)
+    if not decision.granted:
+        return decision
+    return Decision(True, "R32", media=decision.media, form=decision.form)

@@ -18,8 +18,8 @@ from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
 from taspa.documents.render import OFFICIAL_LANGUAGES, render_pdf
 from taspa.errors import Conflict, Gone, InvalidInput, NotFound
-from taspa.recorder import actions, runtime, selectors
-from taspa.recorder.models import Mark, Recording
+from taspa.recorder import actions, portions, runtime, selectors
+from taspa.recorder.models import ClosedPortion, Mark, Recording
 from taspa.sealing import reading
 from taspa.sealing.layout import SealedRecording
 
@@ -35,6 +35,22 @@ class MarkIn(Schema):
 class MarkCorrectionIn(Schema):
     speaker: str = Field(min_length=1, max_length=255)
     role: str = Field(min_length=1, max_length=64)
+
+
+class PortionIn(Schema):
+    start: Moment | None = None
+    end: Moment | None = None
+    reason: str = Field(default="", max_length=4000)
+
+
+class PortionEndIn(Schema):
+    at: Moment | None = None
+
+
+class PortionCorrectionIn(Schema):
+    start: Moment
+    end: Moment | None = None
+    reason: str = Field(default="", max_length=4000)
 
 
 class PauseIn(Schema):
@@ -102,6 +118,57 @@ def stop(request: HttpRequest, hearing_id: Id):
         actor=request.user, hearing=visible_hearing(request, hearing_id)
     )
     return {"recording": recording.pk, "state": recording.state, "file_name": recording.file_name}
+
+
+# --- R32 for part of a hearing: closed portions ------------------------------------------------
+
+
+def _portion(request: HttpRequest, hearing_id: int, portion_id: int) -> ClosedPortion:
+    hearing = visible_hearing(request, hearing_id)
+    portion = ClosedPortion.objects.filter(pk=portion_id, hearing=hearing).first()
+    if portion is None:
+        raise NotFound(f"No closed portion {portion_id} in hearing {hearing_id}.")
+    return portion
+
+
+@router.get("/hearings/{hearing_id}/closed-portions")
+def list_portions(request: HttpRequest, hearing_id: Id):
+    hearing = visible_hearing(request, hearing_id)
+    return {"items": [selectors.portion_answer(p) for p in selectors.current_portions(hearing)]}
+
+
+@router.post("/hearings/{hearing_id}/closed-portions", response={201: dict})
+def add_portion(request: HttpRequest, hearing_id: Id, payload: PortionIn):
+    portion = portions.add_portion(
+        actor=request.user,
+        hearing=visible_hearing(request, hearing_id),
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+    )
+    return Status(201, selectors.portion_answer(portion))
+
+
+@router.post("/hearings/{hearing_id}/closed-portions/{portion_id}/end")
+def end_portion(request: HttpRequest, hearing_id: Id, portion_id: Id, payload: PortionEndIn):
+    portion = portions.end_portion(
+        actor=request.user, portion=_portion(request, hearing_id, portion_id), at=payload.at
+    )
+    return selectors.portion_answer(portion)
+
+
+@router.post("/hearings/{hearing_id}/closed-portions/{portion_id}/correct", response={201: dict})
+def correct_portion(
+    request: HttpRequest, hearing_id: Id, portion_id: Id, payload: PortionCorrectionIn
+):
+    fixed = portions.correct_portion(
+        actor=request.user,
+        portion=_portion(request, hearing_id, portion_id),
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+    )
+    return Status(201, selectors.portion_answer(fixed))
 
 
 @router.get("/hearings/{hearing_id}/levels")

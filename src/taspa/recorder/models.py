@@ -246,3 +246,44 @@ class CaptureCommand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} hearing {self.hearing_id}"
+
+
+class ClosedPortion(models.Model):
+    """R32 for part of a hearing: from the court's announcement that the hearing continues in
+    closed session until it reopens. Copies and a participant's online playback leave it out;
+    the sealed original keeps it (a closed portion never shortens what the court keeps).
+
+    Times are wall-clock moments and the same moments on the media timeline (seconds from the
+    first sample, as a mark's ``offset_s``: pauses are timestamp gaps, R6). ``end`` is written
+    once; any other change is a new portion that supersedes, never an edit (as marks, R12)."""
+
+    class Source(models.TextChoices):
+        LIVE = "live", _("marked live by the secretary")
+        JUDGE_DECISION = "judge_decision", _("the judge's decision after sealing")
+
+    hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="closed_portions")
+    recording = models.ForeignKey(Recording, models.PROTECT, related_name="closed_portions")
+    start_at = models.DateTimeField(_("closed from"))
+    end_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    start_s = models.FloatField(_("media offset of the start, s"))
+    end_s = models.FloatField(_("media offset of the end, s"), null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.TextField(_("reason or decision"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_recorded_at = models.DateTimeField(null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+
+    class Meta:
+        ordering = ["start_s", "id"]
+        verbose_name = _("closed portion")
+        verbose_name_plural = _("closed portions")
+
+    def __str__(self) -> str:
+        end = "…" if self.end_s is None else f"{self.end_s:.1f}s"
+        return f"closed {self.start_s:.1f}s–{end}"

@@ -8,10 +8,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from taspa.access.policy import Interval, merge_intervals
 from taspa.courts.models import Hearing, User
 from taspa.courts.selectors import court_by_ref, visible_courts
 from taspa.incidents.policy import announcement_text
-from taspa.recorder.models import AgentRegistration, Preflight, Recording
+from taspa.recorder.models import AgentRegistration, ClosedPortion, Preflight, Recording
 from taspa.recorder.policy import LIVE_HEARING_STATES
 
 FLOOR_DBFS = -120.0  # JSON has no -inf: silence reads as the meter's floor
@@ -296,3 +297,58 @@ def session_secretary(recording: Recording) -> User:
     EDS signs the recording; a copy does not need it (``access.copies``)."""
     hearing = recording.hearing
     return recording.operated_by or hearing.stand_in or hearing.secretary
+
+
+# --- closed portions (R32 for part of a hearing) ---------------------------------------------
+
+
+def current_portions(hearing: Hearing) -> list[ClosedPortion]:
+    """The hearing's closed portions as they stand: a corrected one gives way to its correction."""
+    return list(
+        ClosedPortion.objects.filter(hearing=hearing, superseded_by__isnull=True).order_by(
+            "start_s", "id"
+        )
+    )
+
+
+def recorded_extent(recording: Recording, now_offset: float | None) -> float | None:
+    """How far the recording reaches on its media timeline: its duration once stopped, what has
+    been captured so far (``now_offset``) while it records."""
+    if recording.state != Recording.State.CAPTURING:
+        if recording.duration_s is not None:
+            return recording.duration_s
+        if recording.stopped_at is not None:
+            return (recording.stopped_at - recording.started_at).total_seconds()
+    return now_offset
+
+
+def closed_intervals(recording: Recording) -> list[Interval]:
+    """R32 for part of a hearing: what a copy and a participant's online playback leave out, in
+    media seconds (as marks' ``offset_s``), open-ended portions clamped to the recording's
+    duration, merged and sorted. Empty for a recording without closed portions."""
+    duration = recorded_extent(recording, None)
+    if duration is None:
+        duration = (timezone.now() - recording.started_at).total_seconds()
+    portions = current_portions(recording.hearing)
+    return merge_intervals([(p.start_s, p.end_s) for p in portions], duration)
+
+
+def portion_answer(portion: ClosedPortion) -> dict[str, Any]:
+    """One closed portion as the API and the manifest give it."""
+    return {
+        "id": portion.pk,
+        "start": portion.start_at.isoformat(),
+        "end": portion.end_at.isoformat() if portion.end_at else None,
+        "start_s": round(portion.start_s, 3),
+        "end_s": None if portion.end_s is None else round(portion.end_s, 3),
+        "source": portion.source,
+        "reason": portion.reason,
+        "by": portion.created_by.username,
+        "at": portion.created_at.isoformat(),
+        "supersedes": portion.supersedes_id,
+    }
+
+
+def portion_list(recording: Recording) -> list[dict[str, Any]]:
+    """The closed portions of a recording's hearing as they stand (manifest, API)."""
+    return [portion_answer(p) for p in current_portions(recording.hearing)]

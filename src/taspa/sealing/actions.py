@@ -206,6 +206,7 @@ def seal_manifest(recording: Any, file_name: str, certificate: Any) -> dict[str,
         effective_marks,
         incident_list,
         pause_list,
+        portion_list,
         session_secretary,
     )
 
@@ -250,6 +251,7 @@ def seal_manifest(recording: Any, file_name: str, certificate: Any) -> dict[str,
         marks=effective_marks(recording),
         pauses=pause_list(recording),
         incidents=incidents,
+        closed_portions=portion_list(recording),
     )
 
 

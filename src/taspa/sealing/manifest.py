@@ -67,6 +67,7 @@ def build_manifest(
     marks: Iterable[Mapping[str, Any]] = (),
     pauses: Iterable[Mapping[str, Any]] = (),
     incidents: Iterable[Mapping[str, Any]] = (),
+    closed_portions: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The manifest of one recording, from plain data.
 
@@ -108,6 +109,8 @@ def build_manifest(
         "pauses": _plain(pauses),
         "gaps": _plain(_get(result, "gaps") or ()),
         "incidents": _plain(incidents),
+        # R32 for part of a hearing: what copies leave out (the original keeps it all)
+        "closed_portions": _plain(closed_portions),
     }
 
 

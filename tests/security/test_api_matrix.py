@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -136,6 +137,40 @@ def _multipart_p12() -> dict:
     return {"p12": SimpleUploadedFile("key.p12", b"not a key"), "password": "x"}
 
 
+def _sealed_portion(s: Scene):
+    """The sealed hearing's closed portion as it stands (made at first use, already ended)."""
+    from taspa.recorder.models import ClosedPortion
+
+    hearing, recording = s.sealed_hearing, s.recording
+    current = ClosedPortion.objects.filter(hearing=hearing, superseded_by__isnull=True).first()
+    if current is not None:
+        return current
+    return ClosedPortion.objects.create(
+        hearing=hearing,
+        recording=recording,
+        start_at=recording.started_at,
+        end_at=recording.started_at + timedelta(milliseconds=100),
+        start_s=0.0,
+        end_s=0.1,
+        source="judge_decision",
+        reason="Decision",
+        created_by=hearing.judge,
+    )
+
+
+def _sealed_portion_path(s: Scene) -> str:
+    return f"/hearings/{s.sealed_hearing.pk}/closed-portions/{_sealed_portion(s).pk}"
+
+
+def _portion_correction(s: Scene) -> dict:
+    start = s.recording.started_at
+    return {
+        "start": start.isoformat(),
+        "end": (start + timedelta(milliseconds=50)).isoformat(),
+        "reason": "Decision, corrected",
+    }
+
+
 H = "/hearings/{s.hearing.pk}"
 R = "/recordings/{s.recording.pk}"
 AG = "/agent/courtrooms/{s.room.pk}"
@@ -197,6 +232,21 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("GET", "/hearings/{hearing_id}/levels"): Cell(VIEW | PARTY, c(H + "/levels")),
     ("GET", "/hearings/{hearing_id}/levels/stream"): Cell(
         VIEW | PARTY, c(H + "/levels/stream?seconds=0")
+    ),
+    # R32 for part of a hearing: the recorder's operator or the judge marks a closed portion
+    # live (the idle hearing has no recording: 422 for them); after sealing only its judge.
+    ("GET", "/hearings/{hearing_id}/closed-portions"): Cell(
+        VIEW | PARTY, c(H + "/closed-portions")
+    ),
+    ("POST", "/hearings/{hearing_id}/closed-portions"): Cell(
+        OPERATOR | {"judge@own"}, c(H + "/closed-portions", {})
+    ),
+    ("POST", "/hearings/{hearing_id}/closed-portions/{portion_id}/end"): Cell(
+        frozenset({"judge@own"}), lambda s: Call(_sealed_portion_path(s) + "/end", {})
+    ),
+    ("POST", "/hearings/{hearing_id}/closed-portions/{portion_id}/correct"): Cell(
+        frozenset({"judge@own"}),
+        lambda s: Call(_sealed_portion_path(s) + "/correct", _portion_correction(s)),
     ),
     # Raw recordings are staff matters; parties reach them only by petition (R28, R31, R32).
     ("GET", "/recordings"): Cell(

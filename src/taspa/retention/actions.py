@@ -22,6 +22,7 @@ from taspa.courts.actions import require
 from taspa.courts.models import Case, User
 from taspa.courts.policy import Action
 from taspa.errors import Conflict
+from taspa.limits import require_moment
 from taspa.recorder.models import Recording
 from taspa.retention.models import CaseRetention, RecordingRetention
 from taspa.retention.policy import retention_until, store_retention_moment
@@ -63,6 +64,7 @@ def set_judgment_effective(*, actor: User | None, case: Case, effective_on: date
     and the blob store is told to keep them as long (S3 object lock where the bucket has it)."""
     if actor is not None:
         require(actor, Action.MANAGE_RETENTION, case)
+    require_moment(effective_on, field="effective_on")
     until = retention_until(effective_on, _years())
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)

@@ -83,6 +83,8 @@ def _when(moment: Any) -> str:
 
 def incidents_panel(user: User) -> Panel:
     """R9, R16, R17: failures and breaks in the record in the user's courts, newest first."""
+    from taspa.web.labels import incident_kind
+
     rows = (
         Incident.objects.filter(hearing__in=visible_hearings(user))
         .select_related("hearing__case__court")
@@ -91,13 +93,14 @@ def incidents_panel(user: User) -> Panel:
     return Panel(
         key="incidents",
         title=_("Incidents"),
+        link=Cell(_("Incidents and acts"), reverse("web:incidents")),
         columns=[_("Reported at"), _("Court"), _("Case"), _("Kind"), _("Reason")],
         rows=[
             [
                 Cell(_when(i.at)),
                 Cell(i.hearing.case.court.code),
                 _hearing_cell(i.hearing),
-                Cell(i.kind, tone="bad"),
+                Cell(incident_kind(i.kind), tone="bad"),
                 Cell(i.detail),
             ]
             for i in rows
@@ -110,6 +113,7 @@ def acts_panel(user: User) -> Panel:
     panel = Panel(
         key="acts",
         title=_("Acts waiting for signatures"),
+        link=Cell(_("Incidents and acts"), reverse("web:incidents")),
         columns=[_("Act"), _("Case"), _("Date"), _("Signed"), _("Document")],
     )
     models = optional("taspa.incidents.models")
@@ -206,13 +210,23 @@ def custody_panel(user: User) -> Panel:
     if medium is None:
         panel.unavailable = True
         return panel
-    for item in medium.objects.filter(case__court__in=_courts(user))[:ROWS]:
+    from taspa.web.labels import medium_state
+
+    panel.link = Cell(_("Case-file media"), reverse("web:media"))
+    held = (
+        medium.objects.filter(case__court__in=_courts(user))
+        .exclude(state__in=["writing", "failed", "destroyed"])
+        .select_related("case", "holder")
+        .order_by("-id")[:ROWS]
+    )
+    for item in held:
         panel.rows.append(
             [
                 Cell(str(item.case)),
-                Cell(str(item)),
-                Cell(str(getattr(item, "custodian", ""))),
-                Cell(str(getattr(item, "state", ""))),
+                Cell(f"M-{item.pk}", reverse("web:medium", args=[item.pk])),
+                # R21: who answers for the medium now (the holder), never an empty cell.
+                Cell(str(item.holder) if item.holder else "—"),
+                Cell(medium_state(item.state)),
             ]
         )
     return panel

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from taspa.web.views import console, dashboards, playback, shell
+from taspa.web.views import archive, console, court_admin, dashboards, playback, scheduling, shell
+from taspa.web.views import search as search_views
 
 app_name = "web"
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
         console.operate,
         name="console_operate",
     ),
+    path("recordings/search", search_views.search, name="search"),
     path("recordings/<int:recording_id>", playback.recording_page, name="recording"),
     path("recordings/<int:recording_id>/verify", playback.verify, name="recording_verify"),
     path(
@@ -25,4 +27,17 @@ urlpatterns = [
         playback.playback_file,
         name="playback_file",
     ),
+    # Every role's work (issue 16): scheduling, the administrator's incidents, the archive.
+    path("hearings/new", scheduling.schedule, name="hearing_schedule"),
+    path("hearings/<int:hearing_id>/edit", scheduling.edit, name="hearing_edit"),
+    path("incidents/", court_admin.incidents, name="incidents"),
+    path("incidents/<int:incident_id>/forward", court_admin.forward, name="incident_forward"),
+    path("hearings/<int:hearing_id>/acts", court_admin.draw_up, name="act_draw_up"),
+    path("acts/<int:act_id>/sign", court_admin.sign, name="act_sign"),
+    path("media/", archive.media, name="media"),
+    path("recordings/<int:recording_id>/medium", archive.write, name="medium_write"),
+    path("media/<int:medium_id>", archive.medium, name="medium"),
+    path("media/<int:medium_id>/<slug:step>", archive.medium_step, name="medium_step"),
+    path("courts/<int:court_id>/destruction", archive.destruction, name="destruction"),
+    path("cases/<int:case_id>/inventory", archive.inventory, name="inventory"),
 ]

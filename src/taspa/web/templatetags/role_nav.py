@@ -1,0 +1,30 @@
+"""The navigation links to each role's work pages, by the roles the signed-in person holds."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from taspa.courts.policy import COURT_STAFF_ROLES, REGIONAL_ROLES, ROLES_FOR_ACTION, Action, Role
+from taspa.courts.selectors import assignments_of
+
+register = template.Library()
+
+MEDIA_ROLES = {Role.SECRETARY, Role.ARCHIVIST, Role.COURT_ADMIN, Role.JUDGE}
+
+
+@register.simple_tag(takes_context=True)
+def role_links(context: template.Context) -> list[tuple[str, str]]:
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return []
+    roles = {a.role for a in assignments_of(user) if a.court_id is not None}
+    links = []
+    if roles & ROLES_FOR_ACTION[Action.SCHEDULE_HEARING]:
+        links.append((reverse("web:hearing_schedule"), _("Schedule a hearing")))
+    if roles & (COURT_STAFF_ROLES | REGIONAL_ROLES) - {Role.ARCHIVIST}:
+        links.append((reverse("web:incidents"), _("Incidents and acts")))
+    if roles & MEDIA_ROLES:
+        links.append((reverse("web:media"), _("Case-file media")))
+    return links

@@ -70,7 +70,7 @@ def test_r31_civil_copy_is_audio_only_and_byte_identical(sealed_hearing, staff, 
     answer, copy = issue(staff, hearing)
     assert answer["download_url"] == f"/api/v1/copies/{copy.pk}/download"
     bag = unzip(copy, tmp_path / "out")
-    media = next((bag / "data" / "copy").glob("*.audio.ts"))
+    media = next((bag / "data" / "copy").glob("*.audio.mka"))
     assert streams(media) == ["audio", "audio"]  # no video stream (ffprobe)
     original = write_sealed(Recording.objects.get(hearing=hearing), tmp_path, ["media"]).media
     assert "video" in streams(original)
@@ -94,13 +94,13 @@ def test_r31_criminal_copy_carries_audio_and_video_and_verifies(sealed_hearing, 
     call_command("verify", str(copies_dir() / copy.file_name))
     out = capsys.readouterr().out
     assert "FAIL" not in out
-    assert "original_media_signature" in out and "bag_fixity" in out
+    assert "original_manifest_signature" in out and "copy_source" in out and "bag_fixity" in out
 
 
 def test_r31_copy_verifies_with_plain_openssl(sealed_hearing, staff, tmp_path, court_ca):
     _, copy = issue(staff, sealed_hearing("civil"))
     bag = unzip(copy, tmp_path / "out")
-    media = next((bag / "data" / "copy").glob("*.audio.ts"))
+    media = next((bag / "data" / "copy").glob("*.audio.mka"))
     done = subprocess.run(
         ["openssl", "cms", "-verify", "-binary", "-inform", "DER",
          "-in", f"{media}.p7s", "-content", media, "-CAfile", court_ca[1],
@@ -114,7 +114,7 @@ def test_r31_copy_verifies_with_plain_openssl(sealed_hearing, staff, tmp_path, c
 def test_r31_tampered_copy_fails_verification(sealed_hearing, staff, tmp_path):
     _, copy = issue(staff, sealed_hearing("civil"))
     bag = unzip(copy, tmp_path / "out")
-    media = next((bag / "data" / "copy").glob("*.audio.ts"))
+    media = next((bag / "data" / "copy").glob("*.audio.mka"))
     data = bytearray(media.read_bytes())
     data[5000] ^= 0xFF
     media.write_bytes(bytes(data))

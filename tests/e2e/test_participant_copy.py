@@ -89,7 +89,7 @@ def test_participant_submits_a_copy_petition_and_downloads_the_copy(
 
     # R31: a civil case's copy is audio only.
     with zipfile.ZipFile(package) as bag:
-        media = [n for n in bag.namelist() if n.endswith(".audio.ts")]
+        media = [n for n in bag.namelist() if n.endswith((".audio.ogg", ".audio.mka"))]
         assert len(media) == 1, bag.namelist()
         bag.extract(media[0], tmp_path)
     probe = subprocess.run(

@@ -8,6 +8,7 @@ the original (R14) and keeps the recording while the case is heard (R21); docs/a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,8 +71,17 @@ def _issue(petition: Petition, actor: User) -> dict:
     }
 
 
-def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info) -> Copy:
-    """Make, sign, bag and store the copy for ``petition`` (R31); the same copy on a rerun."""
+def issue_copy(
+    *,
+    actor: User,
+    petition: Petition,
+    progress: Progress = log.info,
+    excluded: Sequence[tuple[float, float]] = (),
+) -> Copy:
+    """Make, sign, bag and store the copy for ``petition`` (R31); the same copy on a rerun.
+
+    ``excluded``: intervals of the recording (seconds of its timeline, as marks' ``offset_s``)
+    the copy leaves out, cut whole at packet boundaries (R32 for closed portions)."""
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
     existing = Copy.objects.filter(petition=petition).first()
     if existing is not None:
@@ -88,7 +98,7 @@ def issue_copy(*, actor: User, petition: Petition, progress: Progress = log.info
     # its sealed digest: a mismatch refuses the copy (409 fixity_failed, an incident) before
     # anything is signed (R19, R20, R31).
     with checked_copy(recording, SEALED_KINDS) as sealed:
-        built = _build(petition, actor, sealed, signer, progress)
+        built = _build(petition, actor, sealed, signer, progress, excluded)
     get_store().put_file(built.zip_path, expected_sha256=built.sha256)
     return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
 
@@ -106,7 +116,7 @@ def _copy_signer(actor: User, recording: Recording):
         return signer_for(session_secretary(recording))
 
 
-def _build(petition: Petition, actor: User, sealed, signer, progress):
+def _build(petition: Petition, actor: User, sealed, signer, progress, excluded=()):
     court = petition.hearing.case.court
     return build_copy_package(
         sealed=sealed,
@@ -121,6 +131,7 @@ def _build(petition: Petition, actor: User, sealed, signer, progress):
         },
         out_dir=copies_dir(),
         progress=progress,
+        excluded=excluded,
     )
 
 

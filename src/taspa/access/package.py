@@ -1,47 +1,67 @@
-"""The copy package (R31): a BagIt bag (RFC 8493), zipped, that proves itself.
+"""The copy package (R31): a BagIt bag (RFC 8493), zipped, that proves itself and plays.
 
 Layout of the zip (one top folder, the bag)::
 
+    <name>/index.html                          a page that plays the copy and lists the marks
+                                               (offline: no script or file from elsewhere)
     <name>/bagit.txt, bag-info.txt, manifest-sha256.txt, tagmanifest-sha256.txt
-    <name>/data/copy/<media>                   the copy's media
+    <name>/data/copy/<media>                   the copy's media (Ogg Opus, MP4 or Matroska)
     <name>/data/copy/<media>.p7s               CMS detached signature over it
     <name>/data/copy/<stem>.manifest.json      what the copy is: a ``taspa-recording/1``
                                                manifest plus a ``copy`` section (petition,
-                                               applicant, who issued it, when, the source)
+                                               applicant, who issued it, when, the source, the
+                                               excluded intervals as cut)
     <name>/data/copy/<stem>.manifest.json.p7s  its signature
     <name>/data/original/...                   the sealed original's signature, manifest and
-                                               manifest signature, as sealed (R14)
-    <name>/data/marks.json                     the speaker marks (R12)
+                                               manifest signature, as sealed (R14); of a copy
+                                               with closed portions cut out only the signature
+                                               (the original's manifest lists their marks)
+    <name>/data/marks.json                     the speaker marks (R12) the copy carries
 
-A criminal-case copy is the original's bytes under the original's name, so the original's own
-signature verifies it. An audio-only copy is a new file made by stream copy (``-c copy``: the
-audio packets are the original's bytes); the copy manifest names the original's SHA-256, and
-the original's signed manifest is in the bag, so the chain back to the sealed original holds.
+The media is a stream copy of the sealed original (``copymedia.py``): every packet it holds is
+the original's, so the copy manifest names the original's SHA-256 and the original's signature
+is in the bag: the chain back to the sealed original holds.
+
+One pass: ffmpeg's output goes into the zip as it is made (Ogg straight from ffmpeg's stdout;
+MP4 and Matroska, which ffmpeg must seek in, from its file once), hashed on the way; the
+signatures, the BagIt manifests and the zip's own digest are made from digests already known,
+so no media is read twice.
 """
 
 from __future__ import annotations
 
 import copy as copying
 import hashlib
+import html
+import io
 import json
 import logging
 import os
-import shutil
+import subprocess
 import tempfile
+import threading
 import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import bagit
+from asn1crypto import cms
+from cryptography import x509
+from pyhanko.sign.general import extract_certificate_info, extract_signer_info
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
-from taspa.access.policy import Media, audio_only_command
-from taspa.sealing.hashing import sha256_file
+from taspa.access import copymedia
+from taspa.access.copymedia import Container, Cut, Stream
+from taspa.access.policy import Media
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import canonical_bytes, certificate_summary
 from taspa.sealing.signing import Signer
 from taspa.sealing.tools import run_tool
+from taspa.sealing.trust import validate_chain
 from taspa.sealing.verify import (
     Check,
     UnreadableInput,
@@ -53,6 +73,8 @@ from taspa.sealing.verify import (
 log = logging.getLogger("taspa.access")
 Progress = Callable[[str], None]
 FFMPEG_TIMEOUT_S = 6 * 3600
+CHUNK = 1 << 20
+ZIP64_FROM = 1 << 31  # a member that may pass 2 GiB gets ZIP64 sizes from the start
 
 
 @dataclass(frozen=True)
@@ -62,87 +84,343 @@ class BuiltPackage:
     bytes: int
     media_sha256: str
     media_name: str
+    media_type: str = "application/octet-stream"
+    excluded: tuple[Cut, ...] = field(default=())
 
 
-def _copy_media(source: Path, media: Media, target_dir: Path) -> tuple[Path, list[str]]:
-    """The copy's media file and how it was made (provenance)."""
-    if media == Media.AUDIO_VIDEO:
-        target = target_dir / source.name
-        try:  # the checked copy from the store is private to this build: link, don't copy
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-        return target, ["copy", "bytes", source.name]
-    target = target_dir / f"{source.with_suffix('').name}.audio.ts"
-    command = audio_only_command(str(source), str(target))
+class MediaCopyFailed(RuntimeError):
+    """ffmpeg could not make the copy's media."""
+
+
+# --- the original's streams and packets (ffprobe) ---------------------------------------------
+
+
+def probe_streams(media: Path) -> list[Stream]:
+    """The original's streams (index, kind, codec, time base)."""
+    done = run_tool(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=index,codec_type,codec_name,time_base",
+         "-of", "json", str(media)],
+        timeout=120,
+    )  # fmt: skip
+    if not done.ok:
+        raise MediaCopyFailed(f"ffprobe could not read the recording: {done.stderr.strip()[:300]}")
+    return [
+        Stream(
+            index=int(s["index"]),
+            kind=str(s.get("codec_type", "")),
+            codec=str(s.get("codec_name", "")),
+            time_base=Fraction(str(s.get("time_base", "1/90000"))),
+        )
+        for s in json.loads(done.stdout).get("streams", [])
+    ]
+
+
+def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, list[copymedia.Packet]]:
+    """Every packet of ``streams`` in decode order (read only for a copy with a cut)."""
+    done = run_tool(
+        ["ffprobe", "-v", "error", "-show_entries", "packet=stream_index,pts,dts,duration,flags",
+         "-of", "csv=p=0", str(media)],
+        timeout=FFMPEG_TIMEOUT_S,
+    )  # fmt: skip
+    if not done.ok:
+        raise MediaCopyFailed(f"ffprobe could not list the packets: {done.stderr.strip()[:300]}")
+    return copymedia.parse_packets(done.stdout, streams)
+
+
+# --- writing the bag straight into a zip stream ------------------------------------------------
+
+
+class _HashingSink(io.RawIOBase):
+    """A write-only, unseekable file: zipfile writes data descriptors instead of seeking back,
+    so the zip's SHA-256 is known when it is closed."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self._target = target
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        self._target.write(data)
+        self.size += len(data)
+        return len(data)
+
+
+class _ZipBag:
+    """A BagIt bag written member by member into a zip: each file hashed as it is written."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self.archive, self.name = archive, name
+        self.payload: dict[str, tuple[str, int]] = {}
+        self.tags: dict[str, tuple[str, int]] = {}
+
+    def _member(self, rel: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(f"{self.name}/{rel}", date_time=datetime.now().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_STORED  # media is compressed already
+        info.external_attr = 0o644 << 16
+        return info
+
+    def _note(self, rel: str, digest: str, size: int) -> None:
+        (self.payload if rel.startswith("data/") else self.tags)[rel] = (digest, size)
+
+    def add(self, rel: str, data: bytes) -> str:
+        self.archive.writestr(self._member(rel), data)
+        digest = hashlib.sha256(data).hexdigest()
+        self._note(rel, digest, len(data))
+        return digest
+
+    def add_stream(self, rel: str, chunks: Iterator[bytes], *, large: bool) -> tuple[str, int]:
+        sha, size = hashlib.sha256(), 0
+        with self.archive.open(self._member(rel), "w", force_zip64=large) as member:
+            for chunk in chunks:
+                sha.update(chunk)
+                member.write(chunk)
+                size += len(chunk)
+        self._note(rel, sha.hexdigest(), size)
+        return sha.hexdigest(), size
+
+    def finish(self, bag_info: Mapping[str, str]) -> None:
+        """bagit.txt, bag-info.txt and both manifests, from the digests noted (RFC 8493)."""
+        self.add("bagit.txt", b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n")
+        octets = sum(size for _, size in self.payload.values())
+        info = {
+            "Bag-Software-Agent": "Taspa",
+            "Bagging-Date": datetime.now(UTC).date().isoformat(),
+            **bag_info,
+            "Payload-Oxum": f"{octets}.{len(self.payload)}",
+        }
+        lines = "".join(f"{key}: {value}\n" for key, value in info.items())
+        self.add("bag-info.txt", lines.encode("utf-8"))
+        self.add("manifest-sha256.txt", _manifest_lines(self.payload))
+        self.add("tagmanifest-sha256.txt", _manifest_lines(self.tags))
+
+
+def _manifest_lines(files: Mapping[str, tuple[str, int]]) -> bytes:
+    return "".join(f"{digest}  {rel}\n" for rel, (digest, _) in sorted(files.items())).encode()
+
+
+# --- the copy's media ------------------------------------------------------------------------
+
+
+def _provenance(command: list[str], source: Path, target_name: str) -> list[str]:
+    """The ffmpeg command as run, naming files, never where they lay on the server."""
+    named = [source.name if part == str(source) else part for part in command[:-1]]
+    return [*named, target_name]
+
+
+def _ffmpeg_stdout(command: list[str], progress: Progress) -> Iterator[bytes]:
+    """ffmpeg's stdout in chunks; raises ``MediaCopyFailed`` when it fails."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        timer = threading.Timer(FFMPEG_TIMEOUT_S, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            while chunk := process.stdout.read(CHUNK):
+                yield chunk
+            code = process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if code:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace").strip()[:300]
+            raise MediaCopyFailed(f"ffmpeg could not copy the recording: {text}")
+        progress("stream copy done")
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb", buffering=0) as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+@dataclass(frozen=True)
+class _MediaPlan:
+    streams: list[Stream]
+    container: Container
+    cuts: list[Cut]
+    drops: dict[int, list[tuple[int, int]]]
+    name: str
+
+
+def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -> _MediaPlan:
+    streams = copymedia.kept_streams(probe_streams(source), media == Media.AUDIO_VIDEO)
+    if not any(s.kind == copymedia.AUDIO for s in streams):
+        raise MediaCopyFailed("the recording has no audio stream to copy")
+    container = copymedia.container_for(streams)
+    cuts, drops = [], {}
+    if excluded:
+        packets = probe_packets(source, streams)
+        cuts, drops = copymedia.plan_cut(streams, packets, sorted(excluded))
+    stem = source.with_suffix("").name
+    name = (
+        f"{stem}.audio{container.suffix}" if media == Media.AUDIO else f"{stem}{container.suffix}"
+    )
+    return _MediaPlan(streams, container, cuts, drops, name)
+
+
+def _write_media(
+    bag: _ZipBag, sealed: SealedFiles, plan: _MediaPlan, work: Path, progress: Progress
+) -> tuple[str, int, list[str]]:
+    """Stream-copy the media into the bag; its SHA-256, size and how it was made."""
+    rel = f"data/copy/{plan.name}"
+    large = sealed.media.stat().st_size >= ZIP64_FROM
+    if plan.container.streamable:
+        command = copymedia.copy_command(
+            str(sealed.media), "pipe:1", plan.streams, plan.container, plan.drops
+        )
+        sha, size = bag.add_stream(rel, _ffmpeg_stdout(command, progress), large=large)
+        return sha, size, _provenance(command, sealed.media, plan.name)
+    target = work / plan.name
+    command = copymedia.copy_command(
+        str(sealed.media), str(target), plan.streams, plan.container, plan.drops
+    )
     done = run_tool(command, timeout=FFMPEG_TIMEOUT_S)
     if not done.ok:
-        raise RuntimeError(f"ffmpeg could not extract the audio: {done.stderr.strip()[:300]}")
-    # Provenance names the files, never where they lay on the server.
-    recorded = [source.name if part == str(source) else part for part in command[1:-1]]
-    return target, ["ffmpeg", *recorded, target.name]
+        raise MediaCopyFailed(f"ffmpeg could not copy the recording: {done.stderr.strip()[:300]}")
+    progress("stream copy done")
+    sha, size = bag.add_stream(rel, _file_chunks(target), large=large)
+    target.unlink()
+    return sha, size, _provenance(command, sealed.media, plan.name)
+
+
+# --- manifests, marks and the page --------------------------------------------------------------
+
+
+def _inside(offset: Any, cuts: Sequence[Cut]) -> bool:
+    try:
+        moment = float(offset)
+    except (TypeError, ValueError):
+        return False
+    for cut in cuts:
+        low, high = cut.requested
+        if cut.start_s is not None:
+            low, high = min(low, cut.start_s), max(high, cut.end_s or high)
+        if low <= moment <= high:
+            return True
+    return False
+
+
+def copy_marks(original: Mapping[str, Any], cuts: Sequence[Cut]) -> list[dict[str, Any]]:
+    """The original's marks a copy carries: none inside an excluded interval (R32)."""
+    return [m for m in original.get("marks", []) if not _inside(m.get("offset_s"), cuts)]
 
 
 def _copy_manifest(
-    original: Mapping[str, Any], media_file: Path, signer: Signer, issue: Mapping[str, Any]
+    original: Mapping[str, Any],
+    media: tuple[str, str, int],
+    signer: Signer,
+    issue: Mapping[str, Any],
+    marks: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    name, sha, size = media
     manifest = copying.deepcopy(dict(original))
-    digest = sha256_file(media_file)
-    manifest["file"] = {
-        **manifest["file"],
-        "name": media_file.name,
-        "sha256": digest.sha256,
-        "bytes": digest.bytes,
-    }
+    manifest["file"] = {**manifest["file"], "name": name, "sha256": sha, "bytes": size}
     manifest["segments"] = {"algorithm": None, "chain_head": None, "pieces": None}
     manifest["secretary"] = {
         **manifest.get("secretary", {}),
         "certificate": certificate_summary(signer.certificate),
     }
+    manifest["marks"] = marks
     manifest["copy"] = dict(issue)
     return manifest
 
 
-def _write_signed(signer: Signer, media_file: Path, manifest: dict[str, Any]) -> None:
-    files = SealedFiles.beside(media_file)
+def _clock(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+PAGE = """<!doctype html>
+<html lang="kk"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; media-src 'self' file:; \
+style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:1rem;max-width:60rem}}
+audio,video{{width:100%;max-width:60rem}} ol{{padding-left:1.5rem}} li{{margin:.3rem 0}}
+button{{font:inherit;font-variant-numeric:tabular-nums;cursor:pointer}}
+.cut{{color:#8a4b00}}
+</style></head><body>
+<h1>{title}</h1>
+<p>{case}</p>
+{player}
+<p id="now" aria-live="off">00:00:00</p>
+{excluded}
+<h2>Сөйлеушілер белгілері / Отметки выступающих</h2>
+<ol id="marks">{marks}</ol>
+<p><small>{files}</small></p>
+<script>
+const media = document.getElementById("media");
+const now = document.getElementById("now");
+const clock = (s) => new Date(Math.max(0, Math.floor(s)) * 1000).toISOString().slice(11, 19);
+media.addEventListener("timeupdate", () => {{ now.textContent = clock(media.currentTime); }});
+for (const button of document.querySelectorAll("button[data-t]")) {{
+  button.addEventListener("click", () => {{
+    media.currentTime = Number(button.dataset.t);
+    media.play();
+  }});
+}}
+</script>
+</body></html>
+"""
+
+
+def copy_page(
+    *, media_rel: str, video: bool, marks: Sequence[Mapping[str, Any]], cuts: Sequence[Cut],
+    original: Mapping[str, Any],
+) -> str:  # fmt: skip
+    """``index.html``: plays the copy with a plain <audio>/<video> and lists the marks, each
+    time a button that moves the player there (hh:mm:ss of the recording's own timeline)."""
+    esc = html.escape
+    tag = "video" if video else "audio"
+    player = f'<{tag} id="media" controls preload="metadata" src="{esc(media_rel)}"></{tag}>'
+    items = []
+    for mark in marks:
+        try:
+            at = float(mark.get("offset_s", 0))
+        except (TypeError, ValueError):
+            continue
+        who = " — ".join(esc(str(mark[k])) for k in ("speaker", "role") if mark.get(k))
+        items.append(
+            f'<li><button type="button" data-t="{at:.3f}">{_clock(at)}</button> {who}</li>'
+        )
+    excluded = ""
+    if cuts:
+        spans = ", ".join(
+            f"{_clock(c.start_s)}–{_clock(c.end_s)}" for c in cuts if c.start_s is not None
+        )
+        excluded = (
+            '<p class="cut">Жабық отырыс бөліктері көшірмеге енгізілмеген / Закрытые части '
+            f"заседания в копию не включены: {spans}</p>"
+        )
+    hearing = original.get("hearing", {})
+    case = esc(str(hearing.get("case_number", "")))
+    return PAGE.format(
+        title="Сот отырысы жазбасының көшірмесі / Копия записи судебного заседания",
+        case=f"Іс / Дело № {case}" if case else "",
+        player=player,
+        excluded=excluded,
+        marks="".join(items) or "<li>—</li>",
+        files=esc(media_rel),
+    )
+
+
+def _write_signed(
+    bag: _ZipBag, signer: Signer, media_name: str, media_sha: str, manifest: dict[str, Any]
+) -> None:
+    files = SealedFiles.beside(Path("data/copy") / media_name)
     data = canonical_bytes(manifest)
-    files.manifest.write_bytes(data)
-    files.manifest_signature.write_bytes(signer.sign_digest(hashlib.sha256(data).digest()))
-    files.signature.write_bytes(signer.sign_digest(bytes.fromhex(manifest["file"]["sha256"])))
-
-
-def _payload(
-    work: Path, sealed: SealedFiles, media: Media, signer: Signer, issue: dict[str, Any]
-) -> tuple[Path, str]:
-    (work / "copy").mkdir(parents=True)
-    (work / "original").mkdir()
-    for name in ("signature", "manifest", "manifest_signature"):
-        shutil.copyfile(getattr(sealed, name), work / "original" / getattr(sealed, name).name)
-    original = json.loads(sealed.manifest.read_bytes())
-    media_file, method = _copy_media(sealed.media, media, work / "copy")
-    source = {
-        "file": sealed.media.name,
-        "sha256": original["file"]["sha256"],
-        "manifest_sha256": sha256_file(sealed.manifest).sha256,
-    }
-    issue = {**issue, "media": media.value, "method": method, "source": source}
-    manifest = _copy_manifest(original, media_file, signer, issue)
-    _write_signed(signer, media_file, manifest)
-    marks = json.dumps(original.get("marks", []), ensure_ascii=False, indent=1)
-    (work / "marks.json").write_text(marks, encoding="utf-8")
-    return media_file, manifest["file"]["sha256"]
-
-
-def _zip(bag_dir: Path, target: Path, progress: Progress) -> None:
-    files = sorted(p for p in bag_dir.rglob("*") if p.is_file())
-    total = sum(p.stat().st_size for p in files) or 1
-    done = 0
-    # Media is compressed already: store, don't deflate (fast, and byte ranges stay simple).
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as out:
-        for path in files:
-            out.write(path, f"{bag_dir.name}/{path.relative_to(bag_dir).as_posix()}")
-            done += path.stat().st_size
-            progress(f"zip {done * 100 // total}% {path.name}")
+    bag.add(files.manifest.as_posix(), data)
+    bag.add(files.manifest_signature.as_posix(), signer.sign_digest(hashlib.sha256(data).digest()))
+    bag.add(files.signature.as_posix(), signer.sign_digest(bytes.fromhex(media_sha)))
 
 
 def build_copy_package(
@@ -155,22 +433,83 @@ def build_copy_package(
     bag_info: dict[str, str],
     out_dir: Path,
     progress: Progress = log.info,
+    excluded: Sequence[tuple[float, float]] = (),
 ) -> BuiltPackage:
-    """Build the zipped bag ``out_dir/name.zip`` for one petition (R31); see the module doc."""
+    """Build the zipped bag ``out_dir/name.zip`` for one petition (R31); see the module doc.
+
+    ``excluded``: intervals of the recording's timeline (seconds, as marks' ``offset_s``) the
+    copy leaves out (R32 for closed portions), each cut whole at packet boundaries and listed,
+    as cut, in the copy's signed manifest. Raises ``MediaCopyFailed`` when ffmpeg fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp:
-        work = Path(temp) / name
-        progress(f"extracting {media.value} from {sealed.media.name}")
-        media_file, media_sha = _payload(work, sealed, media, signer, issue)
-        progress("bagging (SHA-256 fixity)")
-        bagit.make_bag(str(work), bag_info=bag_info, checksums=["sha256"], processes=1)
-        partial = out_dir / f".{name}.zip.part"
-        _zip(work, partial, progress)
-        target = out_dir / f"{name}.zip"
-        os.replace(partial, target)
-    digest = sha256_file(target)
-    progress(f"done: {target.name}, {digest.bytes} bytes")
-    return BuiltPackage(target, digest.sha256, digest.bytes, media_sha, media_file.name)
+    plan = _plan(sealed.media, media, excluded)
+    original_bytes = sealed.manifest.read_bytes()
+    original = json.loads(original_bytes)
+    partial = out_dir / f".{name}.zip.part"
+    progress(f"copying {media.value} from {sealed.media.name} into {plan.container.format}")
+    with (
+        tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp,
+        partial.open("wb") as raw,
+    ):
+        sink = _HashingSink(raw)
+        with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            bag = _ZipBag(archive, name)
+            media_sha, size, method = _write_media(bag, sealed, plan, Path(temp), progress)
+            made = (media_sha, size, method)
+            _write_rest(bag, sealed, plan, signer, issue, original, original_bytes, made, media)
+            bag.finish(bag_info)
+        raw.flush()
+    target = out_dir / f"{name}.zip"
+    os.replace(partial, target)
+    progress(f"done: {target.name}, {sink.size} bytes")
+    return BuiltPackage(
+        target, sink.sha.hexdigest(), sink.size, media_sha, plan.name,
+        plan.container.mime, tuple(plan.cuts),
+    )  # fmt: skip
+
+
+def _write_rest(
+    bag: _ZipBag,
+    sealed: SealedFiles,
+    plan: _MediaPlan,
+    signer: Signer,
+    issue: dict[str, Any],
+    original: dict[str, Any],
+    original_bytes: bytes,
+    made: tuple[str, int, list[str]],
+    media: Media,
+) -> None:
+    """Everything but the media: the original's signed files, the copy's signed manifest, the
+    marks and the page (all small; the media's digest is known)."""
+    media_sha, size, method = made
+    kinds = ("signature",) if plan.cuts else ("signature", "manifest", "manifest_signature")
+    for kind in kinds:
+        path = getattr(sealed, kind)
+        bag.add(f"data/original/{path.name}", path.read_bytes())
+    source = {
+        "file": sealed.media.name,
+        "sha256": original["file"]["sha256"],
+        "manifest_sha256": hashlib.sha256(original_bytes).hexdigest(),
+    }
+    issue = {
+        **issue,
+        "media": media.value,
+        "container": plan.container.mime,
+        "method": method,
+        "source": source,
+        "excluded": [cut.as_manifest() for cut in plan.cuts],
+    }
+    marks = copy_marks(original, plan.cuts)
+    manifest = _copy_manifest(original, (plan.name, media_sha, size), signer, issue, marks)
+    _write_signed(bag, signer, plan.name, media_sha, manifest)
+    bag.add("data/marks.json", json.dumps(marks, ensure_ascii=False, indent=1).encode("utf-8"))
+    page = copy_page(
+        media_rel=f"data/copy/{plan.name}",
+        video=any(s.kind == copymedia.VIDEO for s in plan.streams),
+        marks=marks,
+        cuts=plan.cuts,
+        original=original,
+    )
+    bag.add("index.html", page.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,10 +562,72 @@ def _original_checks(data: Path, copy_manifest: dict[str, Any], anchors: list) -
                 trust_anchors=anchors,
             ),
         )
-    return _source_checks(original, source, anchors)
+    cut = bool(copy_manifest.get("copy", {}).get("excluded"))
+    return _source_checks(original, source, anchors, cut)
 
 
-def _source_checks(original: SealedFiles, source: dict[str, Any], anchors: list) -> list[Check]:
+def _digest_signature_checks(
+    names: tuple[str, str], signature_path: Path, sha256_hex: str, anchors: list
+) -> list[Check]:
+    """A detached CMS signature over content known by its SHA-256 only, and its signer's
+    certificate chain (the content, the original's media, is not in the package)."""
+    signature_name, chain_name = names
+    if not signature_path.is_file():
+        return [Check(signature_name, False, f"{signature_path.name} is missing"),
+                Check(chain_name, False, "no signature to take the certificate from")]  # fmt: skip
+    try:
+        signed = cms.ContentInfo.load(signature_path.read_bytes(), strict=True)["content"]
+        signer_info = extract_signer_info(signed)
+        info = extract_certificate_info(signed)
+        intact, valid = validate_sig_integrity(
+            signer_info, info.signer_cert, "data", bytes.fromhex(sha256_hex)
+        )
+    except Exception as error:  # asn1crypto and pyHanko raise many types on garbage input
+        return [Check(signature_name, False, f"not a CMS signature over a SHA-256: {error}"),
+                Check(chain_name, False, "no readable signature")]  # fmt: skip
+    signer = x509.load_der_x509_certificate(info.signer_cert.dump())
+    ok = intact and valid
+    detail = f"signed by {signer.subject.rfc4514_string()}" if ok else "does not sign that digest"
+    signed_at = next(
+        (a["values"][0].native for a in signer_info["signed_attrs"]
+         if a["type"].native == "signing_time"),
+        None,
+    )  # fmt: skip
+    chain = validate_chain(
+        signer,
+        intermediates=[x509.load_der_x509_certificate(c.dump()) for c in info.other_certs],
+        anchors=anchors,
+        moment=signed_at or datetime.now(UTC),
+    )
+    if not anchors:
+        chain_check = Check(chain_name, False, "no trust anchors given")
+    else:
+        chain_check = Check(chain_name, chain.ok, chain.detail)
+    return [Check(signature_name, ok, detail), chain_check]
+
+
+def _signed_source_checks(
+    original: SealedFiles, source: dict[str, Any], anchors: list
+) -> list[Check]:
+    """A copy with closed portions cut out carries the original's media signature only (its
+    manifest lists the closed portions' marks): that signature signs the SHA-256 the copy names
+    as its source, so the copy still leads back to the sealed original."""
+    digest = str(source.get("sha256", ""))
+    checks = _digest_signature_checks(
+        ("original_media_signature", "original_certificate_chain"),
+        original.signature,
+        digest,
+        anchors,
+    )
+    detail = f"made from {source.get('file')} (sha256 {digest}), closed portions cut out"
+    return [*checks, Check("copy_source", checks[0].ok, detail)]
+
+
+def _source_checks(
+    original: SealedFiles, source: dict[str, Any], anchors: list, cut: bool
+) -> list[Check]:
+    if cut and not original.manifest.is_file():
+        return _signed_source_checks(original, source, anchors)
     if not original.manifest.is_file():
         return [Check("original_manifest", False, "the original's manifest is missing")]
     data = original.manifest.read_bytes()

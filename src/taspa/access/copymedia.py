@@ -1,0 +1,257 @@
+"""The copy's media (R31; R32 for part of a hearing): the container a common player opens, the
+ffmpeg stream copy that makes it, and which packets a cut of closed portions leaves out.
+
+Pure decisions on what ffprobe said (no Django, no I/O), as ``policy.py`` is; ``package.py``
+runs the tools. Every packet a copy keeps is the sealed original's packet, stream-copied: the
+audio packets are byte for byte the original's, the video's NAL units too (MP4 and Matroska
+frame H.264 with length prefixes where MPEG-TS has start codes).
+
+Containers (what plays in Chromium, Firefox, VLC and the players of phones and desktops):
+
+- audio-only, every track Opus (what the recorder writes): Ogg Opus (``.ogg``, RFC 7845);
+  streamable, so ffmpeg writes it straight into the package while it is hashed;
+- audio + video, H.264 video and Opus/AAC/MP3 audio: MP4 (``.mp4``);
+- anything else (an older recording with MP2 audio): Matroska (``.mka``/``.mkv``), which
+  takes every codec ffmpeg stream-copies.
+
+A cut (``plan_cut``) covers each excluded interval whole, rounded outward to packet
+boundaries: an audio packet that touches the closed interval ``[a, b]`` is left out. With
+video, the cut starts at the keyframe at or before ``a`` and ends at the first keyframe after
+``b`` (every kept video frame decodes without a left-out one, and none shows a closed
+moment), and the audio is cut over the same span so sound and picture stay together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+AUDIO, VIDEO = "audio", "video"
+MP4_AUDIO = frozenset({"opus", "aac", "mp3"})
+MP4_VIDEO = frozenset({"h264"})
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream of the original as ffprobe lists it."""
+
+    index: int
+    kind: str  # "audio" | "video" | other codec types
+    codec: str
+    time_base: Fraction
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One packet of a stream, in decode order, in its stream's time base."""
+
+    pts: int
+    duration: int
+    key: bool
+
+
+@dataclass(frozen=True)
+class Container:
+    format: str  # ffmpeg's muxer
+    suffix: str
+    mime: str
+    streamable: bool  # needs no seeking back: ffmpeg may write it to a pipe
+
+
+OGG = Container("ogg", ".ogg", "audio/ogg", True)
+MKA = Container("matroska", ".mka", "audio/x-matroska", False)
+MP4 = Container("mp4", ".mp4", "video/mp4", False)
+MKV = Container("matroska", ".mkv", "video/x-matroska", False)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One excluded interval: as asked (recording seconds, closed) and as cut (the first
+    left-out packet's start to the last one's end, over every stream of the copy)."""
+
+    requested: tuple[float, float]
+    start_s: float | None  # None: no packet of the copy lay in it
+    end_s: float | None
+    packets: int
+
+    def as_manifest(self) -> dict:
+        cut = None if self.start_s is None else [round(self.start_s, 6), round(self.end_s, 6)]
+        return {"requested": list(self.requested), "cut": cut, "packets": self.packets}
+
+
+def kept_streams(streams: Sequence[Stream], video: bool) -> list[Stream]:
+    """The original's streams a copy carries: every audio track, and the video with ``video``
+    (never data streams)."""
+    kinds = {AUDIO, VIDEO} if video else {AUDIO}
+    return [s for s in streams if s.kind in kinds]
+
+
+def container_for(streams: Sequence[Stream]) -> Container:
+    """The container for a copy carrying ``streams`` (see the module docstring)."""
+    audio = {s.codec for s in streams if s.kind == AUDIO}
+    video = {s.codec for s in streams if s.kind == VIDEO}
+    if not video:
+        return OGG if audio == {"opus"} else MKA
+    if video <= MP4_VIDEO and audio <= MP4_AUDIO:
+        return MP4
+    return MKV
+
+
+def copy_command(
+    source: str,
+    target: str,
+    streams: Sequence[Stream],
+    container: Container,
+    drops: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+) -> list[str]:
+    """ffmpeg stream-copying ``streams`` of ``source`` into ``target`` (``pipe:1`` for stdout).
+
+    The original's timeline is kept (``-copyts``): a mark at 00:42:13 is at 00:42:13 of the
+    copy, and a cut is a gap in time. ``drops`` (stream index → inclusive packet index ranges,
+    decode order) leaves those packets out through the ``noise`` bitstream filter counting
+    packets (``n``): counts, unlike timestamps, do not depend on the muxer's time base.
+    ``-copyinkf`` keeps a first video packet that is not a keyframe, so the counts are
+    ffprobe's."""
+    drops = drops or {}
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-copyts", "-i", source]
+    for stream in streams:
+        command += ["-map", f"0:{stream.index}"]
+    command += ["-c", "copy", "-copyinkf"]
+    for output, stream in enumerate(streams):
+        ranges = drops.get(stream.index)
+        if ranges:
+            expression = "+".join(f"between(n\\,{i}\\,{j})" for i, j in ranges)
+            command += [f"-bsf:{output}", f"noise=drop={expression}"]
+    command += ["-fflags", "+bitexact", "-f", container.format, target]
+    return command
+
+
+def _ranges(indexes: set[int]) -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for index in sorted(indexes):
+        if ranges and ranges[-1][1] == index - 1:
+            ranges[-1] = (ranges[-1][0], index)
+        else:
+            ranges.append((index, index))
+    return ranges
+
+
+def _video_span(
+    packets: Sequence[Packet], tb: Fraction, low: Fraction, high: Fraction
+) -> tuple[Fraction, Fraction | None]:
+    """For one video stream: the start of the GOP holding ``low`` and the first keyframe after
+    ``high`` (None: none, the cut runs to the end)."""
+    low_t, high_t = math.floor(low / tb), math.floor(high / tb)
+    keys = [p.pts for p in packets if p.key]
+    before = [pts for pts in keys if pts <= low_t]
+    start = max(before) if before else min((p.pts for p in packets), default=low_t)
+    after = [pts for pts in keys if pts > high_t]
+    return min(start * tb, low), min(after) * tb if after else None
+
+
+def _span(
+    streams: Sequence[Stream], packets: Mapping[int, Sequence[Packet]], a: float, b: float
+) -> tuple[Fraction, Fraction | None, bool]:
+    """The span to leave out for ``[a, b]``: ``(low, high, high_open)``. With video the span is
+    GOP-aligned: low at a keyframe, high the first kept keyframe (open end); without, it is
+    ``[a, b]`` closed. Several video streams widen it until each resumes at a keyframe."""
+    low, high = Fraction(a), Fraction(b)
+    video = [s for s in streams if s.kind == VIDEO]
+    if not video:
+        return low, high, False
+    resume: Fraction | None = high
+    for _ in range(len(video) + 1):
+        starts, ends = [], []
+        for stream in video:
+            start, end = _video_span(packets[stream.index], stream.time_base, low, resume)
+            starts.append(start)
+            ends.append(end)
+        new_low = min(starts)
+        new_resume = None if any(e is None for e in ends) else max(ends)
+        if new_low == low and new_resume == resume:
+            break
+        low, resume = new_low, new_resume
+        if resume is None:
+            break
+    return low, resume, True
+
+
+def plan_cut(
+    streams: Sequence[Stream],
+    packets: Mapping[int, Sequence[Packet]],
+    excluded: Sequence[tuple[float, float]],
+) -> tuple[list[Cut], dict[int, list[tuple[int, int]]]]:
+    """What a copy carrying ``streams`` leaves out for ``excluded`` (recording seconds, each a
+    closed interval ``[a, b]``): one ``Cut`` per interval, and per stream the packet index
+    ranges to drop (for ``copy_command``)."""
+    dropped: dict[int, set[int]] = {s.index: set() for s in streams}
+    cuts = []
+    for a, b in excluded:
+        low, high, open_end = _span(streams, packets, a, b)
+        first, last, count = None, None, 0
+        for stream in streams:
+            tb = stream.time_base
+            low_t = math.ceil(low / tb)  # end >= low
+            if high is None:
+                high_t = None
+            else:  # start < high (open end) or start <= high (closed)
+                high_t = math.ceil(high / tb) - 1 if open_end else math.floor(high / tb)
+            for i, packet in enumerate(packets[stream.index]):
+                end = packet.pts + packet.duration
+                if end < low_t or (high_t is not None and packet.pts > high_t):
+                    continue
+                dropped[stream.index].add(i)
+                count += 1
+                first = packet.pts * tb if first is None else min(first, packet.pts * tb)
+                last = end * tb if last is None else max(last, end * tb)
+        cuts.append(
+            Cut(
+                requested=(float(a), float(b)),
+                start_s=None if first is None else float(first),
+                end_s=None if last is None else float(last),
+                packets=count,
+            )
+        )
+    return cuts, {index: _ranges(found) for index, found in dropped.items() if found}
+
+
+def parse_packets(csv_text: str, streams: Sequence[Stream]) -> dict[int, list[Packet]]:
+    """ffprobe's ``-show_entries packet=stream_index,pts,dts,duration,flags -of csv=p=0``
+    as packets per stream. A packet without a PTS takes its DTS, else the previous packet's
+    end; one without a duration ends where the next one of its stream starts."""
+    wanted = {s.index for s in streams}
+    rows: dict[int, list[list]] = {index: [] for index in wanted}
+    for line in csv_text.splitlines():
+        fields = line.split(",")
+        if len(fields) < 5 or not fields[0].isdigit() or int(fields[0]) not in wanted:
+            continue
+        index, pts, dts, duration, flags = fields[:5]
+        rows[int(index)].append([_int(pts), _int(dts), _int(duration), "K" in flags])
+    return {index: _packets(found) for index, found in rows.items()}
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _packets(rows: list[list]) -> list[Packet]:
+    following: list[int | None] = [None] * len(rows)  # the next packet's PTS, if any
+    upcoming = None
+    for n in range(len(rows) - 1, -1, -1):
+        following[n] = upcoming
+        if rows[n][0] is not None:
+            upcoming = rows[n][0]
+    packets: list[Packet] = []
+    previous_end = 0
+    for n, (pts, dts, duration, key) in enumerate(rows):
+        when = pts if pts is not None else dts if dts is not None else previous_end
+        if not duration:
+            duration = max(0, following[n] - when) if following[n] is not None else 0
+        packets.append(Packet(pts=when, duration=duration, key=key))
+        previous_end = when + duration
+    return packets

@@ -23,6 +23,7 @@ from taspa.sealing import keystore
 from taspa.sealing.layout import SealedRecording, recording_file_name
 from taspa.sealing.manifest import build_manifest, certificate_summary
 from taspa.sealing.models import SigningKey
+from taspa.sealing.revocation import CertificateRevoked, RevocationEvidence, fetch_revocation
 from taspa.sealing.signing import Pkcs12Signer, Signer
 from taspa.sealing.trust import configured_trust_anchors_path, load_trust_anchors, validate_chain
 from taspa.storage.store import BlobStore, get_store
@@ -183,6 +184,49 @@ def signer_for(user: Any) -> Signer:
     return Pkcs12Signer(bare, None)
 
 
+def _configured_anchors() -> list:
+    path = configured_trust_anchors_path()
+    return load_trust_anchors(path) if path else []
+
+
+def revocation_before_signing(signer: Signer) -> RevocationEvidence:
+    """R14, CAdES-LT: the CA's word on the signer's certificate (OCSP, else the CRL), asked
+    just before it signs. Revoked: ``SigningUnavailable`` (``certificate_revoked``) and the
+    key is revoked in Taspa too, so nothing retries it; a CA that does not answer gives an
+    ``unavailable`` result and the signature goes out, its evidence fetched later."""
+    certificate = signer.certificate
+    try:
+        evidence = fetch_revocation(
+            certificate, chain=getattr(signer, "chain", ()), anchors=_configured_anchors()
+        )
+    except CertificateRevoked as error:
+        _revoked_by_ca(certificate, str(error))
+        raise SigningUnavailable(
+            "certificate_revoked", f"The certificate authority revoked the EDS certificate: {error}"
+        ) from None
+    if evidence.status == "unavailable":
+        logger.warning("signing without revocation evidence, to be fetched later: %s", evidence)
+    return evidence
+
+
+def _revoked_by_ca(certificate: Any, detail: str) -> None:
+    """The CA's revocation stops the key in Taspa too (one audit event)."""
+    serial = format(certificate.serial_number, "x")
+    with transaction.atomic():
+        keys = SigningKey.objects.select_for_update().filter(
+            serial=serial, issuer=certificate.issuer.rfc4514_string(), revoked_at__isnull=True
+        )
+        for key in keys:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            record(
+                actor=None,
+                action="signing_key.revoked_by_ca",
+                target=key,
+                payload={"user": key.user.username, "serial": serial, "detail": detail[:500]},
+            )
+
+
 # --- the seal step (R13, R14) -------------------------------------------------------------------
 CONTAINER_EXTENSIONS = {"mpegts": "ts", "matroska": "mkv", "mp4": "mp4"}
 
@@ -283,13 +327,14 @@ def seal(recording: Any) -> SealedRecording:
     and the journal are new blobs. Nothing is written under ``TASPA_HOME/recordings`` and no
     row is changed: ``recorder.actions.seal_stopped`` records the result. Idempotent: a rerun
     after a crash adopts nothing twice (blobs are content-addressed). Raises
-    ``SigningUnavailable`` without a usable EDS key (R14).
+    ``SigningUnavailable`` without a usable EDS key or with a certificate its CA revoked (R14).
     """
     from taspa.recorder.selectors import session_secretary
     from taspa.sealing.seal import sign_manifest_and_media
     from taspa.sealing.timestamps import configured_timestamper
 
     signer = signer_for(session_secretary(recording))
+    revocation = revocation_before_signing(signer)  # a revoked certificate does not sign
     file_name = sealed_file_name(recording)
     manifest = seal_manifest(recording, file_name, signer.certificate)
     signed = sign_manifest_and_media(
@@ -298,6 +343,7 @@ def seal(recording: Any) -> SealedRecording:
         media_bytes=recording.bytes,
         signer=signer,
         timestamper=configured_timestamper(),  # RFC 3161 when TASPA_TSA_URL is set
+        revocation=revocation,  # CAdES-LT: kept in both signatures
     )
     store = get_store()
     _adopt_media(store, recording)

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -101,13 +101,17 @@ def issue_certificate(
     common_name: str,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    ocsp_url: str | None = None,
+    crl_url: str | None = None,
 ) -> x509.Certificate:
-    """An end-entity signing certificate (digitalSignature + nonRepudiation) for ``key``."""
+    """An end-entity signing certificate (digitalSignature + nonRepudiation) for ``key``; with
+    ``ocsp_url`` / ``crl_url`` it names its CA's OCSP responder (authorityInfoAccess) and CRL
+    (cRLDistributionPoints), as NCA certificates do."""
     now = datetime.now(UTC)
     not_before = not_before or now - timedelta(hours=1)
     not_after = not_after or now + timedelta(days=365)
     ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name, "Taspa demo court"))
         .issuer_name(ca.certificate.subject)
@@ -137,8 +141,16 @@ def issue_certificate(
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
         )
-        .sign(ca.key, hashes.SHA256())
     )
+    if ocsp_url:
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    return builder.sign(ca.key, hashes.SHA256())
 
 
 def issue_p12(
@@ -149,6 +161,8 @@ def issue_p12(
     key_type: KeyType | str = KeyType.EC_P256,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    ocsp_url: str | None = None,
+    crl_url: str | None = None,
 ) -> bytes:
     """A password-protected PKCS#12 file: a new key, its certificate and the CA certificate.
 
@@ -156,7 +170,13 @@ def issue_p12(
     """
     key = new_key(key_type)
     cert = issue_certificate(
-        ca, key, common_name=common_name, not_before=not_before, not_after=not_after
+        ca,
+        key,
+        common_name=common_name,
+        not_before=not_before,
+        not_after=not_after,
+        ocsp_url=ocsp_url,
+        crl_url=crl_url,
     )
     return pkcs12.serialize_key_and_certificates(
         name=common_name.encode("utf-8"),

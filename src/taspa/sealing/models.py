@@ -88,3 +88,34 @@ class PendingTimestamp(models.Model):
 
     def __str__(self) -> str:
         return f"timestamp for recording {self.recording_id}"
+
+
+class PendingRevocation(models.Model):
+    """A sealed recording whose signatures still lack the signer certificate's revocation
+    evidence (OCSP response or CRL), because the CA's responder did not answer at sealing
+    (R14 does not wait for it). The ``revocation`` job fetches it later, as of the signing
+    time, and sets ``done_at``; the row stays as the record of when that happened."""
+
+    recording = models.OneToOneField(
+        "recorder.Recording", models.CASCADE, related_name="pending_revocation"
+    )
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    done_at = models.DateTimeField(_("revocation evidence kept at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        verbose_name = _("pending revocation evidence")
+        verbose_name_plural = _("pending revocation evidence")
+        indexes = [
+            models.Index(
+                fields=["last_attempt_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="pending_revocation_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"revocation evidence for recording {self.recording_id}"

@@ -31,6 +31,7 @@ from taspa.errors import Conflict, InvalidInput
 from taspa.files import fsync_path
 from taspa.sealing.layout import SealedFiles, recording_file_name
 from taspa.sealing.manifest import canonical_bytes, manifest_problems
+from taspa.sealing.revocation import RevocationEvidence, embed
 from taspa.sealing.signing import Signer, sign_file
 from taspa.sealing.timestamps import TimeStamper, TimestampUnavailable, add_timestamp
 
@@ -136,15 +137,19 @@ def sign_manifest_and_media(
     media_bytes: int,
     signer: Signer,
     timestamper: TimeStamper | None = None,
+    revocation: RevocationEvidence | None = None,
 ) -> SignedSeal:
     """Check the manifest against the capture, sign it and sign the media's known digest (the
     media is not read). With ``timestamper`` both signatures get an RFC 3161 token when the
-    TSA answers; when it does not they go without (``timestamp_queue`` adds them later)."""
+    TSA answers; when it does not they go without (``timestamp_queue`` adds them later). The
+    ``revocation`` evidence fetched before signing goes into both (CAdES-LT; when the CA did
+    not answer, ``revocation_queue`` adds it later)."""
     _check(manifest, {"sha256": media_sha256, "bytes": media_bytes}, None)
     data = canonical_bytes(manifest)
     stamp = _StampWhileUp(timestamper)
-    manifest_signature = stamp(signer.sign_digest(hashlib.sha256(data).digest()))
-    signature = stamp(signer.sign_digest(bytes.fromhex(media_sha256)))
+    evidence = revocation or RevocationEvidence("not_declared", "")
+    manifest_signature = embed(stamp(signer.sign_digest(hashlib.sha256(data).digest())), evidence)
+    signature = embed(stamp(signer.sign_digest(bytes.fromhex(media_sha256))), evidence)
     return SignedSeal(data, manifest_signature, signature)
 
 

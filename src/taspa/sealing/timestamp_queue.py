@@ -53,10 +53,14 @@ def queue_missing_timestamps(
     recording: Recording, sealed: SealedRecording, store: BlobStore | None = None
 ) -> PendingTimestamp | None:
     """Inside the sealing transaction: queue the recording when a TSA is configured and a
-    signature went out without its token (the TSA was down)."""
+    signature went out without its token (the TSA was down); and the revocation evidence when
+    the CA did not answer (``revocation_queue``): every proof a seal may still lack."""
+    from taspa.sealing.revocation_queue import queue_missing_revocation
+
+    store = store or get_store()
+    queue_missing_revocation(recording, sealed, store)
     if not configured_tsa_url():
         return None
-    store = store or get_store()
     signatures = (sealed.signature, sealed.manifest_signature)
     if all(has_timestamp(_read(store, digest)) for digest in signatures):
         return None

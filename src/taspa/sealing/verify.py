@@ -31,6 +31,7 @@ from taspa.sealing.hashing import (
 )
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import ManifestError, manifest_problems, parse_manifest
+from taspa.sealing.revocation import check_revocation, declared_sources
 from taspa.sealing.timestamps import TimestampVerdict, check_timestamp
 from taspa.sealing.trust import (
     TrustAnchorsUnreadable,
@@ -43,6 +44,7 @@ CHECK_NAMES = (
     "media_hash",
     "media_signature",
     "certificate_chain",
+    "revocation",
     "timestamp",
     "manifest_signature",
     "manifest_fields",
@@ -114,6 +116,12 @@ def _parse_signature(data: bytes) -> _Signature:
         digest_algorithm=signer_info["digest_algorithm"]["algorithm"].native,
         signing_time=signing_time,
     )
+
+
+def parse_signature(data: bytes) -> _Signature:
+    """A DER detached CMS signature's signer, certificates and signing time (raises on a
+    malformed one)."""
+    return _parse_signature(data)
 
 
 def _signature_check(
@@ -199,6 +207,35 @@ def detached_signature_checks(
     )
     chain = _chain_check(signature, anchors)
     return [signature_check, Check(chain_name, chain.ok, chain.detail)]
+
+
+def _revocation_check(
+    signature: _Signature | None,
+    signature_path: Path,
+    anchors: list[x509.Certificate],
+    stamped: datetime | None,
+) -> Check:
+    """The signer certificate's revocation status when it signed, from the OCSP response or
+    CRL kept in the signature at sealing (CAdES-LT): no network, whatever today's date."""
+    name = "revocation"
+    if signature is None:
+        return Check(name, False, "no readable signature to take the revocation data from")
+    moment = stamped or signature.signing_time or datetime.now(UTC)
+    verdict = check_revocation(
+        signature_path.read_bytes(),
+        anchors,
+        moment,
+        certificate=signature.certificate,
+        other_certs=signature.other_certs,
+    )
+    if verdict.present:
+        return Check(name, verdict.ok, verdict.detail)
+    declared = declared_sources(x509.load_der_x509_certificate(signature.certificate.dump()))
+    if any(declared.values()):
+        return Check(
+            name, True, "absent: not fetched yet (the CA did not answer at sealing; Taspa adds it)"
+        )
+    return Check(name, True, "absent: the certificate names no OCSP responder or CRL")
 
 
 def _timestamp_verdicts(
@@ -385,6 +422,7 @@ def verify_recording(
     media_stamp = stamps.get("media")
     stamped = media_stamp.time if media_stamp and media_stamp.ok else None
     checks.append(_chain_check(signature, anchors, stamped))
+    checks.append(_revocation_check(signature, signature_file, anchors, stamped))
     checks.append(_timestamp_check(stamps))
     if manifest_absent and not manifest_sig_file.exists():
         # CONTRACT.md: media + .p7s, as downloaded from the API, is a whole proof; the

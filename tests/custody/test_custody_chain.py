@@ -146,9 +146,9 @@ def test_r25_r26_due_media_are_listed_and_destroyed_under_an_act(world, medium, 
         "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
     )
     assert act.status_code == 201, act.content
-    assert act.json()["number"] == "1/2026"
-    destroyed = Medium.objects.get(pk=medium.pk)
-    assert destroyed.state == "destroyed" and destroyed.holder is None
+    assert act.json()["number"] == "1/2026" and act.json()["status"] == "pending"
+    listed = Medium.objects.get(pk=medium.pk)  # R26: not destroyed until the act is signed
+    assert listed.state != "destroyed" and listed.destruction_act_id == act.json()["id"]
     from pypdf import PdfReader
 
     for language, words in (("kk", "жою туралы"), ("ru", "об уничтожении")):
@@ -162,11 +162,104 @@ def test_r25_r26_due_media_are_listed_and_destroyed_under_an_act(world, medium, 
         "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
     )
     assert again.status_code == 422 and again.json()["error"] == "medium_not_destroyable"
-    # Gone from the list; the handover chain no longer applies.
+
+
+def test_r26_media_are_destroyed_only_once_the_act_bears_every_required_signature(
+    world, medium, api_as, settings, custody_ca
+):
+    """R26: destruction follows the archive rules — the act drawn up by the archivist is signed
+    by the archivist and approved (signed) by the court administrator; only then is the medium
+    recorded destroyed. Each signature is the signer's own EDS key on both language versions."""
+    from taspa.documents.pades import pdf_signatures
+    from taspa.sealing import democa
+    from taspa.sealing.actions import register_signing_key
+
+    for role, name in (("archivist", "Сәуле Мұратова"), ("court_admin", "Болат Сейітов")):
+        register_signing_key(
+            actor=world.admin,
+            user=world.person(role),
+            p12=democa.issue_p12(custody_ca, common_name=name, password="pin-1234"),
+            password="pin-1234",
+        )
+    case = medium.case
+    case.judgment_effective_on = date(2020, 6, 1)
+    case.save()
+    settings.TASPA_MEDIUM_RETENTION_YEARS = {"criminal": 3}
+    archivist, admin = api_as(world.person("archivist")), api_as(world.person("court_admin"))
+    drawn = archivist.post(
+        "/destruction-acts", {"court": "court-a", "media": [medium.pk], "on": "2026-01-01"}
+    ).json()
+    assert [s["role"] for s in drawn["signers"]] == ["archivist", "court_admin"]
+    url = f"/destruction-acts/{drawn['id']}"
+
+    secretary = api_as(world.person("secretary")).post(f"{url}/sign")
+    assert secretary.status_code == 403 and secretary.json()["error"] == "not_a_required_signer"
+    first = archivist.post(f"{url}/sign")
+    assert first.status_code == 200, first.content
+    assert first.json()["status"] == "pending"
+    assert Medium.objects.get(pk=medium.pk).state == "with_secretary"  # one signature: kept
+    assert archivist.post(f"{url}/sign").json()["error"] == "already_signed"
+    assert archivist.get(f"/media/{medium.pk}").json()["destroyed_at"] is None
+
+    last = admin.post(f"{url}/sign")
+    assert last.status_code == 200 and last.json()["status"] == "complete"
+    destroyed = Medium.objects.get(pk=medium.pk)
+    assert destroyed.state == "destroyed" and destroyed.holder is None and destroyed.destroyed_at
+    pdf = archivist.get(f"{url}/pdf?language=ru").content
+    assert [s.field for s in pdf_signatures(pdf)] == ["archivist", "court_admin"]
+    events = AuditEvent.objects.filter(action__startswith="medium.destr").order_by("seq")
+    assert list(events.values_list("action", flat=True)) == [
+        "medium.destruction_act",
+        "medium.destruction_sign",
+        "medium.destruction_sign",
+        "medium.destroy",
+    ]
+    # Gone from the list of media due.
     assert (
         archivist.get("/media-due-for-destruction?court=court-a&on=2026-01-01").json()["items"]
         == []
     )
+
+
+def test_r22_a_case_arriving_at_the_archive_without_its_medium_is_flagged(
+    world, medium, sealed, api_as, mount
+):
+    """R22: the archivist accepting a case checks its file holds the medium of every recorded
+    hearing; one the secretary still keeps, or that was never written, is flagged."""
+    archivist = api_as(world.person("archivist"))
+    case = medium.case
+    url = f"/cases/{case.pk}/archive-acceptance"
+    assert api_as(world.person("secretary")).post(url).status_code == 403
+
+    # The secretary forgot to hand the medium over with the case.
+    flagged = archivist.post(url)
+    assert flagged.status_code == 201, flagged.content
+    body = flagged.json()
+    assert body["flagged"] is True
+    assert body["missing"] == [
+        {"recording": sealed.pk, "file": sealed.file_name, "why": "medium_with_secretary"}
+    ]
+    inventory = archivist.get(f"/cases/{case.pk}/inventory").json()
+    assert inventory["archive_acceptance"]["flagged"] is True
+
+    api_as(world.person("secretary")).post(f"/media/{medium.pk}/handover", {"to": "archivist-a"})
+    complete = archivist.post(url).json()
+    assert complete["flagged"] is False and complete["missing"] == []
+    assert complete["present"][0]["state"] == "handed_over"
+    assert (
+        archivist.get(f"/cases/{case.pk}/inventory").json()["archive_acceptance"]["flagged"]
+        is False
+    )
+
+
+def test_r22_a_recorded_hearing_with_no_medium_at_all_is_flagged(world, sealed, api_as):
+    body = (
+        api_as(world.person("archivist"))
+        .post(f"/cases/{sealed.hearing.case_id}/archive-acceptance")
+        .json()
+    )
+    assert body["flagged"] is True and body["missing"][0]["why"] == "no_medium"
+    assert AuditEvent.objects.filter(action="case.archive_accept").count() == 1
 
 
 def test_r21_holder_is_the_secretary_until_the_archive(world, medium):

@@ -273,6 +273,7 @@ def build_scene(world, settings, tmp_path: Path, security_pki: Pki, blank_pdf: b
         created_at=timezone.now(),
         pdf_kk=blank_pdf,
         pdf_ru=blank_pdf,
+        required_roles=["archivist", "court_admin"],  # R26
     )
     review = Petition.objects.create(
         hearing=sealed,

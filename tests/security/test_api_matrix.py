@@ -390,6 +390,18 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("GET", "/destruction-acts/{act_id}/pdf"): Cell(
         VIEW, c("/destruction-acts/{s.destruction_act.pk}/pdf")
     ),
+    ("GET", "/destruction-acts/{act_id}"): Cell(
+        VIEW, c("/destruction-acts/{s.destruction_act.pk}")
+    ),
+    # R26: the signers the archive rules require, in the act's court.
+    ("POST", "/destruction-acts/{act_id}/sign"): Cell(
+        frozenset({"archivist@own", "court_admin@own"}),
+        c("/destruction-acts/{s.destruction_act.pk}/sign"),
+    ),
+    # R22: the court's archivist accepts a case into the archive.
+    ("POST", "/cases/{case_id}/archive-acceptance"): Cell(
+        frozenset({"archivist@own"}), c("/cases/{s.case.pk}/archive-acceptance")
+    ),
     ("GET", "/cases/{case_id}/inventory"): Cell(VIEW, c("/cases/{s.case.pk}/inventory")),
     # --- replication (R23): a court server pushes; on a court server nobody receives ---
     ("POST", "/courts/{court_id}/replication-token"): Cell(

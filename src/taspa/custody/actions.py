@@ -4,6 +4,7 @@ Each checks who may do it, writes, and appends its audit event in one transactio
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date
 from pathlib import Path
@@ -15,12 +16,28 @@ from django.db.models import Max
 from django.utils import timezone
 
 from taspa.audit.actions import record
-from taspa.courts.models import Court, User
+from taspa.courts.models import Case, Court, User
 from taspa.courts.policy import Role
 from taspa.courts.selectors import has_role, may_operate_recorder
 from taspa.custody import medium as io
-from taspa.custody.models import DestructionAct, Handover, InventoryEntry, Medium, VisualCheck
-from taspa.custody.policy import HELD_STATES, MediumKind, MediumState, bag_name
+from taspa.custody.models import (
+    CaseAcceptance,
+    DestructionAct,
+    DestructionSignature,
+    Handover,
+    InventoryEntry,
+    Medium,
+    VisualCheck,
+)
+from taspa.custody.policy import (
+    DESTRUCTION_SIGNERS,
+    HELD_STATES,
+    MediumKind,
+    MediumState,
+    bag_name,
+    destruction_complete,
+    missing_media,
+)
 from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleRefusal
 from taspa.limits import REVIEW, VISUAL_CHECK_NOTE, require_text
 from taspa.recorder.models import Recording
@@ -313,6 +330,47 @@ def _acceptance_problems(medium: Medium, check: io.BagCheck) -> list[str]:
     return problems
 
 
+def accept_case(*, actor: User, case: Case) -> CaseAcceptance:
+    """R22: «При принятии дела архивариус проверяет наличие копии аудио-, видеозаписи … на
+    материальном (электронном) носителе, приобщенном к материалам дела». The archivist accepts
+    the case; every sealed recording of its hearings whose medium did not come with it is kept
+    on the acceptance, flagged (the case's inventory shows it until a later acceptance finds
+    every medium)."""
+    court = case.court
+    if not has_role(actor, Role.ARCHIVIST, court):
+        raise Forbidden("The court's archivist accepts cases into the archive (R21, R22).")
+    rows = []
+    for recording in Recording.objects.filter(
+        hearing__case=case, state=Recording.State.SEALED
+    ).order_by("started_at", "id"):
+        media = list(Medium.objects.filter(recording=recording).order_by("-id"))
+        best = next((m for m in media if m.state in HELD_STATES), media[0] if media else None)
+        rows.append((recording.pk, recording.file_name, best.state if best else None))
+    missing = missing_media(rows)
+    present = [
+        {"recording": pk, "file": name, "state": state}
+        for pk, name, state in rows
+        if pk not in {m["recording"] for m in missing}
+    ]
+    with transaction.atomic():
+        acceptance = CaseAcceptance.objects.create(
+            case=case,
+            accepted_by=actor,
+            accepted_at=timezone.now(),
+            missing=missing,
+            present=present,
+        )
+        record(
+            actor=actor,
+            action="case.archive_accept",
+            target=case,
+            payload={"missing": missing, "present": present},
+        )
+        if missing:
+            log.warning("case %s came to the archive without %d media", case.number, len(missing))
+    return acceptance
+
+
 def record_visual_check(
     *, actor: User, medium: Medium, intact: bool, note: str = "", review: str = ""
 ) -> VisualCheck:
@@ -353,7 +411,8 @@ def draw_up_destruction_act(
     *, actor: User, court: Court, media: list[Medium], on: date | None = None
 ) -> DestructionAct:
     """R26: list media whose retention period (R25) is over in a destruction act (two PDFs,
-    Kazakh then Russian) and record them destroyed under it."""
+    Kazakh then Russian). Nothing is destroyed yet: the act waits for the signatures the archive
+    rules require (``sign_destruction_act``)."""
     from taspa.custody.selectors import destruction_context, retention_until_of
     from taspa.documents.render import issue_bilingual
 
@@ -367,6 +426,10 @@ def draw_up_destruction_act(
         if medium.case.court_id != court.pk or medium.state not in HELD_STATES:
             raise InvalidInput(
                 "medium_not_destroyable", f"M-{medium.pk} is not held by {court.code}."
+            )
+        if medium.destruction_act_id is not None:
+            raise InvalidInput(
+                "medium_not_destroyable", f"M-{medium.pk} is already in a destruction act."
             )
         if until is None or until >= on:
             raise RuleRefusal(
@@ -383,18 +446,82 @@ def draw_up_destruction_act(
             date=on,
             created_by=actor,
             created_at=timezone.now(),
+            required_roles=list(DESTRUCTION_SIGNERS),
         )
         kk, ru = issue_bilingual("custody/destruction_act.html", destruction_context(act, media))
         act.pdf_kk, act.pdf_ru = kk.pdf, ru.pdf
         act.save()
-        now = timezone.now()
-        Medium.objects.filter(pk__in=[m.pk for m in media]).update(
-            state=MediumState.DESTROYED, destroyed_at=now, destruction_act=act, holder=None
-        )
+        listed = Medium.objects.filter(pk__in=[m.pk for m in media], destruction_act__isnull=True)
+        if listed.update(destruction_act=act) != len(media):  # listed concurrently elsewhere
+            raise Conflict("medium_already_listed", "A medium is already in a destruction act.")
         record(
             actor=actor,
             action="medium.destruction_act",
             target=act,
-            payload={"number": f"{act.number}/{act.year}", "media": [m.pk for m in media]},
+            payload={
+                "number": f"{act.number}/{act.year}",
+                "media": [m.pk for m in media],
+                "required": act.required_roles,
+            },
         )
+    return act
+
+
+def sign_destruction_act(*, actor: User, act: DestructionAct) -> DestructionAct:
+    """R26: ``actor`` signs both language versions of the act with their own EDS key, in the
+    first required role they hold in the act's court that nobody has signed yet. With the last
+    signature the listed media are recorded destroyed (state, time, no holder any more)."""
+    from taspa.documents.pades import sign_pdf
+    from taspa.sealing.actions import signer_for
+
+    court = act.court
+    mine = [role for role in act.required_roles if has_role(actor, role, court)]
+    if not mine:
+        raise Forbidden(
+            "You are not among the signers this act requires (R26).", code="not_a_required_signer"
+        )
+    with transaction.atomic():
+        act = DestructionAct.objects.select_for_update().get(pk=act.pk)
+        signed = {s.role: s for s in act.signatures.all()}
+        if act.status == "complete" or any(s.user_id == actor.pk for s in signed.values()):
+            raise Conflict("already_signed", "You have already signed this act.")
+        open_roles = [role for role in mine if role not in signed]
+        if not open_roles:
+            raise Conflict("already_signed", f"The act already bears the {mine[0]}'s signature.")
+        role = open_roles[0]
+        signer = signer_for(actor)  # 422 when the key is missing or expired
+        reason = f"R26 destruction act {act.number}/{act.year}: {role}"
+        act.pdf_kk = sign_pdf(act.pdf("kk"), signer, field_name=role, reason=reason)
+        act.pdf_ru = sign_pdf(act.pdf("ru"), signer, field_name=role, reason=reason)
+        now = timezone.now()
+        signature = DestructionSignature.objects.create(
+            act=act,
+            role=role,
+            user=actor,
+            signed_at=now,
+            subject=signer.certificate.subject.rfc4514_string(),
+            sha256_kk=hashlib.sha256(act.pdf_kk).hexdigest(),
+            sha256_ru=hashlib.sha256(act.pdf_ru).hexdigest(),
+        )
+        done = destruction_complete(act.required_roles, {*signed, role})
+        if done:
+            act.status, act.completed_at = "complete", now
+        act.save()
+        record(
+            actor=actor,
+            action="medium.destruction_sign",
+            target=act,
+            payload={"role": role, "subject": signature.subject, "complete": done},
+        )
+        if done:
+            media = list(act.media.values_list("pk", flat=True))
+            act.media.filter(state__in=HELD_STATES).update(
+                state=MediumState.DESTROYED, destroyed_at=now, holder=None
+            )
+            record(
+                actor=actor,
+                action="medium.destroy",
+                target=act,
+                payload={"number": f"{act.number}/{act.year}", "media": media},
+            )
     return act

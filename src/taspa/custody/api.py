@@ -156,11 +156,37 @@ def destruction_act(request: HttpRequest, payload: DestructionIn):
     act = actions.draw_up_destruction_act(
         actor=request.user, court=court, media=media, on=payload.on
     )
-    return Status(
-        201,
-        {"id": act.pk, "number": f"{act.number}/{act.year}", "date": act.date.isoformat(),
-         "media": [m.pk for m in media]},
-    )  # fmt: skip
+    return Status(201, selectors.destruction_detail(act))
+
+
+@router.get("/destruction-acts/{act_id}")
+def get_destruction_act(request: HttpRequest, act_id: Id):
+    return selectors.destruction_detail(_destruction_act(request, act_id))
+
+
+@router.post("/destruction-acts/{act_id}/sign")
+def sign_destruction_act(request: HttpRequest, act_id: Id):
+    """R26: sign with the caller's registered EDS key; the last required signature destroys."""
+    act = actions.sign_destruction_act(actor=request.user, act=_destruction_act(request, act_id))
+    return selectors.destruction_detail(act)
+
+
+def _destruction_act(request: HttpRequest, act_id: int) -> DestructionAct:
+    act = DestructionAct.objects.filter(pk=act_id).first()
+    if act is None:
+        raise NotFound(f"No destruction act {act_id}.")
+    _court(request, act.court_id)
+    return act
+
+
+@router.post("/cases/{case_id}/archive-acceptance", response={201: dict})
+def archive_acceptance(request: HttpRequest, case_id: Id):
+    """R22: the archivist accepts the case into the archive; a medium missing is flagged."""
+    case = Case.objects.select_related("court").filter(pk=case_id).first()
+    if case is None or not may_act_in_court(request.user, Action.VIEW_HEARING, case.court):
+        raise NotFound(f"No case {case_id}.")
+    acceptance = actions.accept_case(actor=request.user, case=case)
+    return Status(201, selectors.acceptance_detail(acceptance))
 
 
 @router.get("/destruction-acts/{act_id}/pdf")

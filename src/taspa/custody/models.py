@@ -122,9 +122,34 @@ class VisualCheck(models.Model):
         return f"M-{self.medium_id}: {'intact' if self.intact else 'DAMAGED'}"
 
 
+class CaseAcceptance(models.Model):
+    """R22: the archivist accepts a case into the archive and checks that the case file holds
+    the medium of every recorded hearing; what is missing is kept here, flagged."""
+
+    case = models.ForeignKey("courts.Case", models.PROTECT, related_name="archive_acceptances")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField()
+    # Each recorded hearing whose medium is not in the case file: recording, file, why.
+    missing = models.JSONField(_("media missing"), default=list, blank=True)
+    present = models.JSONField(_("media present"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["accepted_at", "id"]
+        verbose_name = _("acceptance of a case into the archive")
+        verbose_name_plural = _("acceptances of cases into the archive")
+
+    def __str__(self) -> str:
+        return f"{self.case} @ {self.accepted_at:%Y-%m-%d}"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.missing)
+
+
 class DestructionAct(models.Model):
     """R26: the act under which media past their retention period are destroyed; two PDFs
-    (Kazakh, then Russian) with the same number and date."""
+    (Kazakh, then Russian) with the same number and date. Nothing is destroyed until every
+    signer the archive rules require has signed it (``policy.DESTRUCTION_SIGNERS``)."""
 
     court = models.ForeignKey("courts.Court", models.PROTECT, related_name="destruction_acts")
     year = models.PositiveSmallIntegerField()
@@ -134,6 +159,9 @@ class DestructionAct(models.Model):
     created_at = models.DateTimeField()
     pdf_kk = models.BinaryField(editable=False)
     pdf_ru = models.BinaryField(editable=False)
+    required_roles = models.JSONField(_("required signers"), default=list)
+    status = models.CharField(_("status"), max_length=16, default="pending")
+    completed_at = models.DateTimeField(_("signed by all at"), null=True, blank=True)
 
     class Meta:
         ordering = ["court", "year", "number"]
@@ -150,3 +178,29 @@ class DestructionAct(models.Model):
 
     def pdf(self, language: str) -> bytes:
         return bytes(self.pdf_kk if language == "kk" else self.pdf_ru)
+
+
+class DestructionSignature(models.Model):
+    """R26: one required signer's PAdES signature on both language versions of the act."""
+
+    act = models.ForeignKey(DestructionAct, models.PROTECT, related_name="signatures")
+    role = models.CharField(_("role"), max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(_("signed at"))
+    subject = models.CharField(_("certificate subject"), max_length=1024)
+    sha256_kk = models.CharField(max_length=64)
+    sha256_ru = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["act", "role"], name="one_signature_per_destruction_role"
+            ),
+            models.UniqueConstraint(
+                fields=["act", "user"], name="one_signature_per_destruction_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.user} @ {self.signed_at:%Y-%m-%d %H:%M}"

@@ -64,6 +64,32 @@ def retention_until(
     return date(judgment_effective_on.year + years, 12, 31)
 
 
+# R26: «Уничтожение … осуществляется согласно Правилам о порядке формирования, отбора, учета,
+# временного хранения и передачи на постоянное хранение … документов … судов». Under those
+# archive rules the act on documents selected for destruction is drawn up by the person in
+# charge of the archive and approved by the head of the court's staff (here: the court
+# administrator) — only then are the documents destroyed. The order is the order of the
+# signature lines. The expert commission's own review is not modelled (an assumption).
+DESTRUCTION_SIGNERS = ("archivist", "court_admin")
+
+
+def destruction_complete(required: tuple[str, ...] | list[str], signed: set[str]) -> bool:
+    """R26: media listed in an act are destroyed only once every required role has signed."""
+    return set(required) <= set(signed)
+
+
+def missing_media(recordings: list[tuple[int, str, str | None]]) -> list[dict[str, object]]:
+    """R22: of the case's sealed recordings — (id, file name, state of its case-file medium or
+    None) — those whose medium did not come to the archive with the case: never written, failed,
+    destroyed, or still kept by the secretary instead of handed over with the file."""
+    held = {MediumState.HANDED_OVER.value, MediumState.IN_ARCHIVE.value}
+    return [
+        {"recording": pk, "file": name, "why": f"medium_{state}" if state else "no_medium"}
+        for pk, name, state in recordings
+        if state not in held
+    ]
+
+
 def due_for_destruction(until: date | None, on: date) -> bool:
     """R26: a medium may be listed for destruction once its period is over."""
     return until is not None and until < on

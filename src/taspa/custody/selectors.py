@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from taspa.courts.models import Case, Court, Hearing
 from taspa.custody import texts
-from taspa.custody.models import DestructionAct, Medium
+from taspa.custody.models import CaseAcceptance, DestructionAct, Medium
 from taspa.custody.policy import (
     DEFAULT_RETENTION_YEARS,
     HELD_STATES,
@@ -77,6 +77,7 @@ def medium_detail(medium: Medium) -> dict[str, Any]:
         ],
         "destroyed_at": _iso(medium.destroyed_at),
         "destruction_act": medium.destruction_act_id,
+        "destruction_act_status": medium.destruction_act.status if medium.destruction_act else None,
         "label": {
             lang: f"/api/v1/media/{medium.pk}/label?language={lang}" for lang in ("kk", "ru")
         },
@@ -116,6 +117,43 @@ def case_inventory(case: Case) -> dict[str, Any]:
                 "created_at": e.created_at.isoformat(),
             }
             for e in case.inventory.select_related("medium")
+        ],
+        "archive_acceptance": acceptance_detail(case.archive_acceptances.order_by("-id").first()),
+    }
+
+
+def acceptance_detail(acceptance: CaseAcceptance | None) -> dict[str, Any] | None:
+    """R22: the latest acceptance of the case into the archive and what it found missing."""
+    if acceptance is None:
+        return None
+    return {
+        "id": acceptance.pk,
+        "case": acceptance.case_id,
+        "accepted_by": acceptance.accepted_by.username,
+        "accepted_at": acceptance.accepted_at.isoformat(),
+        "flagged": acceptance.flagged,
+        "missing": acceptance.missing,
+        "present": acceptance.present,
+    }
+
+
+def destruction_detail(act: DestructionAct) -> dict[str, Any]:
+    """R26: the act, who has signed it and who still must; media are destroyed once complete."""
+    signed = {s.role: s for s in act.signatures.select_related("user")}
+    return {
+        "id": act.pk,
+        "number": f"{act.number}/{act.year}",
+        "date": act.date.isoformat(),
+        "status": act.status,
+        "completed_at": _iso(act.completed_at),
+        "media": list(act.media.values_list("pk", flat=True)),
+        "signers": [
+            {
+                "role": role,
+                "user": signed[role].user.username if role in signed else None,
+                "signed_at": _iso(signed[role].signed_at) if role in signed else None,
+            }
+            for role in act.required_roles
         ],
     }
 

@@ -401,11 +401,12 @@ def copy_page(
             '<p class="cut">Жабық отырыс бөліктері көшірмеге енгізілмеген / Закрытые части '
             f"заседания в копию не включены: {spans}</p>"
         )
-    hearing = original.get("hearing", {})
-    case = esc(str(hearing.get("case_number", "")))
+    hearing = original.get("hearing") or {}
+    case = esc(str((hearing.get("case") or {}).get("number") or ""))
+    court = esc(str((hearing.get("court") or {}).get("name") or ""))
     return PAGE.format(
         title="Сот отырысы жазбасының көшірмесі / Копия записи судебного заседания",
-        case=f"Іс / Дело № {case}" if case else "",
+        case=" · ".join(part for part in (court, f"Іс / Дело № {case}" if case else "") if part),
         player=player,
         excluded=excluded,
         marks="".join(items) or "<li>—</li>",

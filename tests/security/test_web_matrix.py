@@ -85,12 +85,23 @@ PAGES: dict[str, Page] = {
         EVERYONE, "post", lambda s: reverse("web:set_language"), {"language": "ru"}
     ),
     "web:dashboard": Page(SIGNED_IN, "get", lambda s: reverse("web:dashboard")),
-    "web:console": Page(VIEW | PARTY, "get", lambda s: reverse("web:console", args=[s.hearing.pk])),
+    # The console is court staff's: a party to the hearing gets a 404 there (#16 point 7).
+    "web:console": Page(VIEW, "get", lambda s: reverse("web:console", args=[s.hearing.pk])),
     "web:console_timeline": Page(
-        VIEW | PARTY, "get", lambda s: reverse("web:console_timeline", args=[s.hearing.pk])
+        VIEW, "get", lambda s: reverse("web:console_timeline", args=[s.hearing.pk])
     ),
     "web:console_agent": Page(
-        VIEW | PARTY, "get", lambda s: reverse("web:console_agent", args=[s.hearing.pk])
+        VIEW, "get", lambda s: reverse("web:console_agent", args=[s.hearing.pk])
+    ),
+    "web:console_state": Page(
+        VIEW, "get", lambda s: reverse("web:console_state", args=[s.hearing.pk])
+    ),
+    "web:console_controls": Page(
+        VIEW, "get", lambda s: reverse("web:console_controls", args=[s.hearing.pk])
+    ),
+    # Search across recordings: everyone signed in, each within what they see (#16 point 3).
+    "web:search": Page(
+        SIGNED_IN, "get", lambda s: reverse("web:search"), {"case_number": "matrix"}
     ),
     # R11: the live sound is for the operating secretary and the hearing's own judge (409 here:
     # the hearing is not being recorded, past every permission check).
@@ -164,6 +175,7 @@ CONSOLE: dict[str, tuple[str, dict[str, str]]] = {
     "resume": ("paused", {}),
     "stop": ("recording", {}),
     "mark": ("recording", {"speaker": "Судья", "role": "judge"}),
+    "note": ("recording", {"text": "Куәгер шақырылды"}),
     "incident": ("recording", {"kind": "source_lost", "detail": "camera"}),
 }
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from taspa.web.views import archive, console, court_admin, dashboards, playback, scheduling, shell
 from taspa.web.views import search as search_views
+from taspa.web.views import search as search_views
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
         console.operate,
         name="console_operate",
     ),
+    path("recordings/search", search_views.search, name="search"),
     path("recordings/search", search_views.search, name="search"),
     path("recordings/<int:recording_id>", playback.recording_page, name="recording"),
     path("recordings/<int:recording_id>/verify", playback.verify, name="recording_verify"),

@@ -69,6 +69,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         else [],
         "verdict": read_json(files.verdict),
         "marks": marks,
+        "speakers": sorted({m["speaker"] for m in marks}),
         "timeline": {
             # On the waveform the name alone: marks seconds apart must not cover each other.
             "marks": [{"time": m["offset_s"], "label": m["speaker"]} for m in marks],

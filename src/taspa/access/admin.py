@@ -20,6 +20,9 @@ class DayOverrideAdmin(admin.ModelAdmin):
     def save_model(self, request: Any, obj: DayOverride, form: Any, change: bool) -> None:
         save_day_override(actor=request.user, override=obj)  # audited (R34 calendar)
 
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # a deletion would bypass the audited action
+
 
 @admin.register(Petition)
 class PetitionAdmin(admin.ModelAdmin):

@@ -93,6 +93,9 @@ def issue_copy(
     if refusal is not None:
         raise RuleRefusal(refusal.code, refusal.explanation)
     recording = _sealed_recording(petition)
+    # R32 for part of a hearing: every closed portion as it stands now is left out, whatever
+    # else the caller excludes (recorder.selectors.closed_intervals, merged with ``excluded``).
+    excluded = _with_closed_portions(recording, excluded)
     signer = _copy_signer(actor, recording)
     # The original's bytes come from the store, each hashed as it is copied and compared with
     # its sealed digest: a mismatch refuses the copy (409 fixity_failed, an incident) before
@@ -101,6 +104,16 @@ def issue_copy(
         built = _build(petition, actor, sealed, signer, progress, excluded)
     get_store().put_file(built.zip_path, expected_sha256=built.sha256)
     return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
+
+
+def _with_closed_portions(
+    recording: Recording, excluded: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    from taspa.access.policy import merge_intervals
+    from taspa.recorder.selectors import closed_intervals
+
+    duration = recording.duration_s if recording.duration_s is not None else float("inf")
+    return merge_intervals([*excluded, *closed_intervals(recording)], duration)
 
 
 def _copy_signer(actor: User, recording: Recording):

@@ -11,4 +11,6 @@ urlpatterns = [
     path("petitions/<int:petition_id>/review", views.review_step, name="review_step"),
     path("portal/", views.portal, name="portal"),
     path("portal/<int:petition_id>/receipt", views.receipt, name="receipt"),
+    path("portal/copies/<int:copy_id>/play", views.copy_play, name="copy_play"),
+    path("portal/copies/<int:copy_id>/files/<str:name>", views.copy_file, name="copy_file"),
 ]

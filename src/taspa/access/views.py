@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from taspa.access import actions, selectors
+from taspa.access import actions, online, selectors
 from taspa.access.calendar import local_today
 from taspa.access.forms import PetitionForm, undertakings_texts
 from taspa.access.models import Petition
 from taspa.access.policy import PetitionKind
+from taspa.api.ranges import ranged_file_response
 from taspa.errors import DomainError
 
 WINDOWS = ("overdue", "today", "tomorrow", "week", "all")
@@ -187,3 +188,55 @@ def receipt(request: HttpRequest, petition_id: int) -> HttpResponse:
             request, _("Your receipt mark is on petition № %(id)s.") % {"id": petition.pk}
         )
     return redirect("access:portal")
+
+
+def _playable(request: HttpRequest, copy_id: int):
+    try:
+        return online.playable_copy(request.user, copy_id)
+    except DomainError:  # not theirs, or its link expired: nothing to tell apart
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def copy_play(request: HttpRequest, copy_id: int) -> HttpResponse:
+    """R31, R32 for part of a hearing: the applicant plays their copy online — waveform, marks,
+    no download — from the copy's cut media; a closed portion plays as silence, never its sound."""
+    copy = _playable(request, copy_id)
+    try:
+        shown = online.open_playback(actor=request.user, copy=copy)
+    except DomainError as refusal:
+        messages.error(request, _(refusal.detail))
+        return redirect("access:portal")
+    closed_label = _("Closed session: not part of the copy")
+    context = {
+        "copy": copy,
+        "hearing": copy.petition.hearing,
+        "shown": shown,
+        "timeline": {
+            "marks": [{"time": m["offset_s"], "label": m["speaker"]} for m in shown["marks"]],
+            # the closed portions as segments of the waveform (peaks.js draws them like pauses)
+            "pauses": [{"label": closed_label, "start": a, "end": b} for a, b in shown["excluded"]],
+        },
+    }
+    return render(request, "access/copy_play.html", context)
+
+
+ONLINE_FILES = {"mix.webm": "audio/webm", "peaks.json": "application/json"}
+
+
+@login_required
+@require_GET
+def copy_file(request: HttpRequest, copy_id: int, name: str) -> HttpResponse:
+    """The online playback's files, the rendition with HTTP Range (players seek anywhere)."""
+    if name not in ONLINE_FILES:
+        raise Http404
+    copy = _playable(request, copy_id)
+    try:
+        files = online.prepare(copy)
+    except DomainError:
+        raise Http404 from None
+    path = files.root / name
+    if name == "peaks.json":
+        return FileResponse(path.open("rb"), content_type=ONLINE_FILES[name])
+    return ranged_file_response(request, path, ONLINE_FILES[name])

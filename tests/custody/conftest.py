@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -147,10 +148,13 @@ def tmpfs(tmp_path) -> Iterator[callable]:
 
 @pytest.fixture
 def loop_device(tmp_path) -> Iterator[tuple[str, Path]]:
-    """A real block device (a loop device over a 32 MiB image) with an ext4 file system holding
-    old files, mounted at a directory: (device, mount point). Root only."""
+    """A real block device (a loop device over a 32 MiB image) with an ext4 file system labelled
+    OLDSTICK holding old files, mounted at a directory: (device, mount point). Root only; the
+    finalizer unmounts it and detaches the loop device (losetup -d)."""
     if not IS_ROOT:
         pytest.skip("loop devices need root")
+    if shutil.which("losetup") is None:
+        pytest.skip("losetup (util-linux) is not installed: no loop device to format")
     image = tmp_path / "stick.img"
     with open(image, "wb") as handle:
         handle.truncate(32 << 20)
@@ -163,7 +167,7 @@ def loop_device(tmp_path) -> Iterator[tuple[str, Path]]:
     point = tmp_path / "stick"
     point.mkdir()
     try:
-        subprocess.run(["mkfs.ext4", "-q", "-F", device], check=True, timeout=60)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "OLDSTICK", device], check=True, timeout=60)
         _mount(device, str(point))
         (point / "old.doc").write_text("somebody's old file")
         yield device, point

@@ -5,6 +5,8 @@ half-written when the medium is unwritable, full, or not empty after wiping."""
 
 import io
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import bagit
@@ -178,29 +180,126 @@ def test_r33_bag_that_reads_back_invalid_is_never_marked_valid(world, sealed, mo
     assert Medium.objects.get().valid is False
 
 
-def test_r33_device_is_formatted_only_when_confirmed(world, sealed, loop_device, settings):
+def kernel_mounts(filesystem: str) -> bool:
+    lines = Path("/proc/filesystems").read_text().splitlines()
+    return filesystem in {line.split()[-1] for line in lines if line}
+
+
+def test_r33_device_is_formatted_only_after_a_confirmation_naming_its_size_and_label(
+    world, sealed, loop_device, settings
+):
     device, point = loop_device
-    settings.TASPA_MEDIUM_FILESYSTEM = "ext4"  # what this kernel mounts; media default to exFAT
+    # exFAT/vfat are what media get; where this kernel cannot mount them the write (which needs
+    # the medium mounted) runs on ext4, and test_r33_mkfs_* below formats with them for real.
+    fs = next((f for f in ("vfat", "exfat") if kernel_mounts(f)), "ext4")
+    settings.TASPA_MEDIUM_FILESYSTEM = fs
     secretary = world.person("secretary")
     with pytest.raises(DomainError) as unconfirmed:
         write_medium(actor=secretary, recording=sealed, mount=point, device=device)
     assert unconfirmed.value.code == "format_not_confirmed"
+    expected = f"{device} 32.0 MiB OLDSTICK"
+    assert expected in unconfirmed.value.detail  # the device, its size and its label
+    # Typing only the device's name (yesterday's confirmation) is no longer enough.
+    for wrong in (device, f"{device} 16.0 MiB OLDSTICK", f"{device} 32.0 MiB NEWSTICK"):
+        with pytest.raises(DomainError) as refused:
+            write_medium(
+                actor=secretary, recording=sealed, mount=point, device=device, confirmation=wrong
+            )
+        assert refused.value.code == "format_not_confirmed"
     assert (point / "old.doc").exists()
     with pytest.raises(DomainError) as not_block:
         write_medium(
-            actor=secretary, recording=sealed, mount=point, device=__file__, confirmed=True
+            actor=secretary, recording=sealed, mount=point, device=__file__, confirmation="x"
         )
     assert not_block.value.code == "not_a_block_device"
 
     medium = write_medium(
-        actor=secretary, recording=sealed, mount=point, device=device, confirmed=True
+        actor=secretary, recording=sealed, mount=point, device=device, confirmation=expected
     )
     assert medium.valid and medium.device == device
-    assert sorted(os.listdir(point)) == sorted([medium.bag_name, "lost+found"])
-    event = AuditEvent.objects.get(action="medium.write")
-    assert [c.split()[0] for c in event.payload["formatted"]] == [
-        "umount", "wipefs", "mkfs.ext4", "mount"
-    ]  # fmt: skip
+    assert not (point / "old.doc").exists()
+    done = medium.formatted
+    assert done["size_bytes"] == 32 << 20 and done["label_before"] == "OLDSTICK"
+    assert done["fstype_before"] == "ext4" and done["label"] == "TASPA"
+    assert done["filesystem"] == fs
+    assert [c.split()[0] for c in done["commands"]] == ["umount", "wipefs", f"mkfs.{fs}", "mount"]
+    formatted = AuditEvent.objects.get(action="medium.format")
+    assert formatted.payload["commands"] == done["commands"]
+    assert AuditEvent.objects.get(action="medium.write").payload["formatted"] == done
+
+
+def test_r33_a_device_mounted_anywhere_else_is_never_formatted(
+    world, sealed, loop_device, tmp_path
+):
+    """A device one of whose file systems is mounted elsewhere (a system disk, a second mount)
+    is refused before anything is erased — even with the right confirmation."""
+    from taspa.custody.medium import describe_device
+
+    device, point = loop_device
+    second = tmp_path / "also-here"
+    second.mkdir()
+    subprocess.run(["mount", device, str(second)], check=True, timeout=30)
+    try:
+        facts = describe_device(device)
+        assert sorted(facts.mounts) == sorted([str(point.resolve()), str(second.resolve())])
+        with pytest.raises(DomainError) as in_use:
+            write_medium(
+                actor=world.person("secretary"),
+                recording=sealed,
+                mount=point,
+                device=device,
+                confirmation=facts.confirmation,
+            )
+        assert in_use.value.code == "device_in_use" and str(second) in in_use.value.detail
+        assert (point / "old.doc").exists()
+    finally:
+        subprocess.run(["umount", str(second)], check=False, timeout=30)
+    # The disk this machine runs from (where / is a block device, not an overlay): refused too.
+    root = next(
+        line.split()[0]
+        for line in Path("/proc/self/mounts").read_text().splitlines()
+        if line.split()[1] == "/"
+    )
+    if root.startswith("/dev/") and os.path.exists(root):
+        with pytest.raises(DomainError) as system:
+            write_medium(
+                actor=world.person("secretary"),
+                recording=sealed,
+                mount=point,
+                device=root,
+                confirmation=f"{root} 1.0 GiB (no label)",
+            )
+        assert system.value.code == "device_in_use"
+
+
+@pytest.mark.parametrize("filesystem", ["vfat", "exfat"])
+def test_r33_mkfs_makes_a_real_file_system_on_a_loop_device(loop_device, filesystem):
+    """R33 for real: mkfs.vfat / mkfs.exfat write a new, empty file system labelled TASPA over
+    the old one (read back with blkid and the file system's own checker)."""
+    from taspa.custody.medium import MediumError, describe_device, format_device
+
+    device, point = loop_device
+    tool = f"mkfs.{filesystem}"
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed (Debian: dosfstools / exfatprogs)")
+    facts = describe_device(device)
+    assert (facts.fstype, facts.label, facts.size_bytes) == ("ext4", "OLDSTICK", 32 << 20)
+    try:
+        done = format_device(device, point, filesystem, facts.confirmation)
+    except MediumError as error:  # formatted; only the mount back failed on this kernel
+        assert not kernel_mounts(filesystem) and error.code == "medium_format_failed"
+        assert error.detail.startswith("mount failed")
+        done = None
+    probe = subprocess.run(
+        ["blkid", "-p", "-o", "export", device], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"TYPE={filesystem}" in probe and "LABEL=TASPA" in probe
+    checker = {"vfat": ["fsck.vfat", "-n", device], "exfat": ["fsck.exfat", "-n", device]}
+    if shutil.which(checker[filesystem][0]):
+        assert subprocess.run(checker[filesystem], capture_output=True, timeout=60).returncode == 0
+    if done is not None:
+        assert done.filesystem == filesystem and done.label == "TASPA"
+        assert os.listdir(point) == []
 
 
 def test_medium_write_and_label_from_the_command_line(world, sealed, mount, tmp_path, capsys):

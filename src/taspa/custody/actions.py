@@ -75,10 +75,11 @@ def write_medium(
     recording: Recording,
     mount: Path | str,
     device: str | None = None,
-    confirmed: bool = False,
+    confirmation: str = "",
     kind: str = MediumKind.USB,
 ) -> Medium:
-    """R12, R33: empty the medium at ``mount`` (or format ``device`` when ``confirmed``), write
+    """R12, R33: empty the medium at ``mount`` (or format ``device`` once ``confirmation`` names
+    it, its size and its label — ``medium.describe_device(device).confirmation``), write
     the recording, its signature, the manifest and its signature, and an offline page that plays
     the recording with its marks as a BagIt bag, read it back, and list it in the case inventory
     after the brief protocol. The secretary holds it from now on (R21)."""
@@ -93,10 +94,12 @@ def write_medium(
     mount = Path(mount)
     try:
         # The media twice (the original and the playable copy) and room for the small files.
-        commands = _prepare(mount, device, confirmed, needed=2 * sealed.bytes + (1 << 20))
+        formatted = _prepare(
+            actor, recording, mount, device, confirmation, needed=2 * sealed.bytes + (1 << 20)
+        )
     except DomainError as error:
         raise _refused(actor, "medium.write_refused", recording, error) from None
-    medium = _start(actor, recording, mount, device, kind)
+    medium = _start(actor, recording, mount, device, kind, formatted)
     try:
         written = io.build_bag(
             mount,
@@ -111,7 +114,7 @@ def write_medium(
     except (io.MediumError, SealedBytesRefused) as error:
         _fail(actor, medium, error)
         raise
-    return _finish(actor, medium, written, commands)
+    return _finish(actor, medium, written)
 
 
 def medium_roots() -> list[str]:
@@ -119,7 +122,15 @@ def medium_roots() -> list[str]:
     return list(getattr(settings, "TASPA_MEDIUM_ROOTS", ["/media", "/run/media", "/mnt"]))
 
 
-def _prepare(mount: Path, device: str | None, confirmed: bool, *, needed: int) -> list[str]:
+def _prepare(
+    actor: User,
+    recording: Recording,
+    mount: Path,
+    device: str | None,
+    confirmation: str,
+    *,
+    needed: int,
+) -> dict[str, Any]:
     io.require_medium_path(
         mount,
         roots=medium_roots(),
@@ -127,20 +138,26 @@ def _prepare(mount: Path, device: str | None, confirmed: bool, *, needed: int) -
         mount_point=not device and getattr(settings, "TASPA_MEDIUM_REQUIRE_MOUNT_POINT", True),
         home=Path(settings.TASPA_HOME),
     )
-    commands: list[str] = []
+    formatted: dict[str, Any] = {}
     if device:
-        if not confirmed:
-            raise InvalidInput(
-                "format_not_confirmed", f"Formatting {device} erases it: confirm it (--yes)."
-            )
-        commands = io.format_device(device, mount, medium_filesystem())
+        done = io.format_device(device, mount, medium_filesystem(), confirmation)
+        formatted = done.as_dict() | {"at": timezone.now().isoformat()}
+        # R33: on record at once, whatever happens to the write that follows.
+        record(actor=actor, action="medium.format", target=recording, payload=formatted)
     io.probe_writable(mount)
     io.wipe(mount)
     io.require_space(mount, needed)
-    return commands
+    return formatted
 
 
-def _start(actor: User, recording: Recording, mount: Path, device: str | None, kind: str):
+def _start(
+    actor: User,
+    recording: Recording,
+    mount: Path,
+    device: str | None,
+    kind: str,
+    formatted: dict[str, Any],
+) -> Medium:
     with transaction.atomic():
         medium = Medium.objects.create(
             recording=recording,
@@ -148,6 +165,7 @@ def _start(actor: User, recording: Recording, mount: Path, device: str | None, k
             kind=kind,
             mount_path=str(mount),
             device=device or "",
+            formatted=formatted,
             written_by=actor,
             started_at=timezone.now(),
         )
@@ -198,7 +216,7 @@ def _bag_info(recording: Recording) -> dict[str, str]:
     }
 
 
-def _finish(actor: User, medium: Medium, written: io.WrittenBag, commands: list[str]) -> Medium:
+def _finish(actor: User, medium: Medium, written: io.WrittenBag) -> Medium:
     recording = medium.recording
     if written.sha256.get(recording.file_name) != recording.sha256:
         error = io.MediumError("medium_write_failed", "The media file on the medium differs.")
@@ -222,7 +240,7 @@ def _finish(actor: User, medium: Medium, written: io.WrittenBag, commands: list[
                 "bag": medium.bag_name,
                 "payload_oxum": medium.payload_oxum,
                 "files": medium.files,
-                "formatted": commands,
+                "formatted": medium.formatted,
                 "holder": holder.username,
                 "inventory": entry.number,
             },

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import bagit
 
-from taspa.custody.policy import FILESYSTEM_ENTRIES, STAGING_DIR, format_commands
+from taspa.custody.policy import (
+    FILESYSTEM_ENTRIES,
+    STAGING_DIR,
+    format_commands,
+    format_confirmation,
+    human_size,
+)
 from taspa.errors import DomainError, InvalidInput
 from taspa.files import fsync_path
 
@@ -125,25 +131,154 @@ def mounted_device(mount: Path) -> str | None:
     return found
 
 
-def format_device(device: str, mount: Path, filesystem: str) -> list[str]:
-    """R33 low-level formatting, only for a block device that is the medium at ``mount`` (or
-    not mounted at all). Returns the commands run, kept as provenance."""
+@dataclass(frozen=True)
+class DeviceFacts:
+    """R33: what a block device is before it is formatted."""
+
+    device: str
+    size_bytes: int
+    label: str
+    fstype: str
+    mounts: tuple[str, ...]  # mount points of the device, its partitions and holders
+
+    @property
+    def confirmation(self) -> str:
+        return format_confirmation(self.device, self.size_bytes, self.label)
+
+
+@dataclass(frozen=True)
+class FormatRecord:
+    """What R33's formatting did, kept on the medium and in the audit trail."""
+
+    device: str
+    size_bytes: int
+    label_before: str
+    fstype_before: str
+    filesystem: str
+    label: str
+    commands: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _is_block(device: str) -> bool:
+    try:
+        return stat.S_ISBLK(os.stat(device).st_mode)
+    except OSError:
+        return False
+
+
+def _probe(device: str) -> dict[str, str]:
+    """blkid's low-level probe of the device itself (no udev cache): TYPE, LABEL…"""
     from taspa.sealing.tools import run_tool
 
+    run = run_tool(["blkid", "-p", "-o", "export", device], timeout=60)
+    pairs = (line.split("=", 1) for line in run.stdout.splitlines() if "=" in line)
+    return dict(pairs)
+
+
+def _size(device: str) -> int:
+    fd = os.open(device, os.O_RDONLY)
     try:
-        is_block = stat.S_ISBLK(os.stat(device).st_mode)
-    except OSError:
-        is_block = False
-    if not is_block:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
+def _related_devices(device: str) -> set[str]:
+    """major:minor of ``device``, its partitions and whatever is built on them (LVM, RAID)."""
+    name = Path(os.path.realpath(device)).name
+    base = Path("/sys/class/block") / name
+    found: set[str] = set()
+    todo, seen = [base], set()
+    while todo:
+        node = todo.pop()
+        if node.name in seen:
+            continue
+        seen.add(node.name)
+        with contextlib.suppress(OSError):
+            found.add((node / "dev").read_text().strip())
+        for child in (*node.glob(f"{name}*"), *(node / "holders").glob("*")):
+            if (child / "dev").exists() and child.resolve() != node.resolve():
+                todo.append(Path("/sys/class/block") / child.name)
+    if not found:  # no sysfs entry: compare the device number itself
+        st = os.stat(device)
+        found.add(f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}")
+    return found
+
+
+def _mounts_of(numbers: set[str]) -> tuple[str, ...]:
+    """Mount points (and swap) of file systems on any of the devices ``numbers``."""
+    points = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 4 and fields[2] in numbers:
+                points.append(fields[4].replace("\\040", " "))
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/swaps").read_text().splitlines()[1:]:
+            swap = line.split()[0]
+            if _is_block(swap):
+                st = os.stat(swap)
+                if f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}" in numbers:
+                    points.append(f"swap {swap}")
+    return tuple(points)
+
+
+def device_mounts(device: str) -> tuple[str, ...]:
+    """Every mount point (and swap) of the block device, its partitions and holders."""
+    if not _is_block(device):
         raise InvalidInput("not_a_block_device", f"{device} is not a block device.")
-    mounted = mounted_device(mount)
-    if mounted is not None and os.path.realpath(mounted) != os.path.realpath(device):
+    return _mounts_of(_related_devices(device))
+
+
+def describe_device(device: str) -> DeviceFacts:
+    """R33: the block device's size, label, file system and every place it is mounted."""
+    mounts = device_mounts(device)
+    try:
+        size = _size(device)
+    except OSError as error:
+        raise MediumError(
+            "device_unreadable", f"{device} cannot be read: {error.strerror or error}."
+        ) from None
+    probe = _probe(device)
+    return DeviceFacts(
+        device=device,
+        size_bytes=size,
+        label=probe.get("LABEL", ""),
+        fstype=probe.get("TYPE", ""),
+        mounts=mounts,
+    )
+
+
+def format_device(device: str, mount: Path, filesystem: str, confirmation: str) -> FormatRecord:
+    """R33 low-level formatting of a block device: only after ``confirmation`` names the device,
+    its size and its label exactly (``DeviceFacts.confirmation``), and never for a device any of
+    whose file systems is mounted anywhere but at the medium's own ``mount`` (a system disk, a
+    second mount, swap). Unmounts it, erases every signature, makes the new file system and
+    mounts it back at ``mount``. Returns what was done, kept as provenance."""
+    from taspa.sealing.tools import run_tool
+
+    own = str(mount.resolve())
+    # Refused before the device is even read: a system disk is not looked at.
+    elsewhere = [point for point in device_mounts(device) if point != own]
+    if elsewhere:
         raise InvalidInput(
-            "device_not_at_mount", f"{mount} holds {mounted}, not {device}: nothing formatted."
+            "device_in_use",
+            f"{device} holds file systems mounted at {', '.join(elsewhere)}: nothing formatted.",
         )
+    facts = describe_device(device)
+    if confirmation.strip() != facts.confirmation:
+        raise InvalidInput(
+            "format_not_confirmed",
+            f"Formatting erases {device} ({human_size(facts.size_bytes)}, label "
+            f"{facts.label or '(no label)'}): confirm with \u201c{facts.confirmation}\u201d.",
+        )
+    mounted = own in facts.mounts
     done = []
     for command in format_commands(device, str(mount), filesystem):
-        if command[0] == "umount" and mounted is None:
+        if command[0] == "umount" and not mounted:
             continue
         run = run_tool(command, timeout=600)
         done.append(" ".join(run.command))
@@ -151,7 +286,16 @@ def format_device(device: str, mount: Path, filesystem: str) -> list[str]:
             raise MediumError(
                 "medium_format_failed", f"{command[0]} failed: {run.stderr.strip()[:300]}"
             )
-    return done
+    after = _probe(device)
+    return FormatRecord(
+        device=device,
+        size_bytes=facts.size_bytes,
+        label_before=facts.label,
+        fstype_before=facts.fstype,
+        filesystem=after.get("TYPE", filesystem),
+        label=after.get("LABEL", ""),
+        commands=done,
+    )
 
 
 def free_bytes(mount: Path) -> int:

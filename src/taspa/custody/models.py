@@ -29,6 +29,9 @@ class Medium(models.Model):
     valid = models.BooleanField(_("bag validated"), default=False)
     mount_path = models.CharField(_("written at mount point"), max_length=500)
     device = models.CharField(_("formatted device"), max_length=200, blank=True)
+    # R33: what formatting did — the device's size and label before, the new file system and
+    # label, the commands run ({} when the medium was only emptied).
+    formatted = models.JSONField(_("formatting"), default=dict, blank=True)
     bag_name = models.CharField(_("bag"), max_length=255, blank=True)
     payload_oxum = models.CharField(max_length=64, blank=True)
     files = models.JSONField(_("files in the bag"), default=dict, blank=True)

@@ -110,6 +110,22 @@ def bag_name(recording_file_name: str) -> str:
     return f"{stem}.bag"
 
 
+def human_size(size_bytes: int) -> str:
+    """A device's size as the person formatting it reads it: "32.0 MiB", "14.9 GiB"."""
+    size = float(size_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_confirmation(device: str, size_bytes: int, label: str) -> str:
+    """R33: what the person formatting the medium types to confirm it — the device, its size and
+    its current label, so that nobody erases the wrong stick by a slip of one letter."""
+    return f"{device} {human_size(size_bytes)} {label or '(no label)'}"
+
+
 def format_commands(device: str, mount: str, filesystem: str) -> list[list[str]]:
     """R33 low-level formatting of a block device: unmount, erase every signature, make a new
     file system, mount it back where it was. exFAT by default (no 4 GiB file limit, readable by

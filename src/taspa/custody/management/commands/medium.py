@@ -1,6 +1,6 @@
-"""``taspa medium write --recording ID --mount PATH [--device DEV --yes] [--user U]``: write the
-case-file medium (R12, R33); ``taspa medium label --medium ID --out DIR``: its envelope label
-(R15) as two PDFs, Kazakh and Russian."""
+"""``taspa medium write --recording ID --mount PATH [--device DEV [--confirm TEXT]] [--user U]``:
+write the case-file medium (R12, R33); ``taspa medium label --medium ID --out DIR``: its
+envelope label (R15) as two PDFs, Kazakh and Russian."""
 
 from __future__ import annotations
 
@@ -23,9 +23,14 @@ class Command(BaseCommand):
         write.add_argument("--mount", required=True, help="where the medium is mounted")
         write.add_argument(
             "--device",
-            help="format this block device first (R33): erases it; asks unless --yes",
+            help="format this block device first (R33): erases it; asks unless --confirm",
         )
-        write.add_argument("--yes", action="store_true", help="confirm formatting --device")
+        write.add_argument(
+            "--confirm",
+            default="",
+            help="confirm formatting --device: its name, size and label, e.g. "
+            '"/dev/sdb 14.9 GiB OLDSTICK" (printed when missing or wrong)',
+        )
         write.add_argument("--kind", default="usb", choices=["usb", "disc"])
         write.add_argument("--user", help="who writes it (default: the hearing's secretary)")
         label = verbs.add_parser("label", help="the envelope label (R15) as PDFs")
@@ -56,15 +61,15 @@ class Command(BaseCommand):
         actor = user_by_ref(options["user"]) if options["user"] else recording.hearing.secretary
         if actor is None:
             raise CommandError(f"no user {options['user']!r}", returncode=2)
-        confirmed = options["yes"]
-        if options["device"] and not confirmed:
-            confirmed = self._confirm(options["device"])
+        confirmation = options["confirm"]
+        if options["device"] and not confirmation:
+            confirmation = self._confirm(options["device"])
         medium = write_medium(
             actor=actor,
             recording=recording,
             mount=options["mount"],
             device=options["device"],
-            confirmed=confirmed,
+            confirmation=confirmation,
             kind=options["kind"],
         )
         self.stdout.write(
@@ -72,12 +77,19 @@ class Command(BaseCommand):
             f"({medium.payload_oxum} bytes.files), valid, held by {medium.holder.username}"
         )
 
-    def _confirm(self, device: str) -> bool:
-        """Formatting erases the device: the operator types its name to go on."""
+    def _confirm(self, device: str) -> str:
+        """R33: formatting erases the device; the operator is shown its size and label and
+        types them to go on."""
+        from taspa.custody.medium import describe_device
+
+        facts = describe_device(device)
         if not sys.stdin.isatty():
-            return False
-        answer = input(f"Formatting {device} erases everything on it. Type {device} to go on: ")
-        return answer.strip() == device
+            return ""
+        self.stdout.write(
+            f"Formatting erases {device}: {facts.size_bytes} bytes, label "
+            f"{facts.label or '(no label)'}, file system {facts.fstype or '(none)'}."
+        )
+        return input(f"Type {facts.confirmation!r} to go on: ").strip()
 
     def _label(self, options: dict[str, Any]) -> None:
         from taspa.custody.models import Medium

@@ -107,8 +107,14 @@ class BuildRun:
 
 
 def unbuilt(before: datetime | None = None) -> Iterable[Recording]:
-    """Sealed recordings without an evidence record (sealed before ``before``)."""
+    """Sealed recordings without an evidence record (sealed before ``before``). One still
+    waiting for a signature timestamp or its revocation evidence waits: those change its
+    signature blobs, and the record is to cover the signatures as they stay."""
+    from taspa.sealing.models import PendingRevocation, PendingTimestamp
+
     rows = Recording.objects.filter(state=Recording.State.SEALED, evidence__isnull=True)
+    for queue in (PendingTimestamp, PendingRevocation):
+        rows = rows.exclude(pk__in=queue.objects.filter(done_at__isnull=True).values("recording"))
     if before is not None:
         rows = rows.filter(sealed_at__lt=before)
     return rows.select_related("hearing__case__court").order_by("sealed_at", "id")
@@ -195,6 +201,44 @@ def _build_tree(actor, court_id, day, batch, timestamper) -> EvidenceTree | None
             },
         )
     return tree
+
+
+# Overdue records (issue 15, "bad input"): a TSA down for days never blocks sealing, but it
+# must be seen.
+EVIDENCE_ALERT = "The recording's evidence record is overdue (the TSA has not answered)"
+
+
+def overdue_evidence(now: datetime | None = None):
+    """Sealed recordings without an evidence record a day plus ``TASPA_PROOF_ALERT_AFTER_HOURS``
+    after they were sealed (the build runs in the first hour after midnight)."""
+    from taspa.sealing.proofs import alert_after
+
+    cutoff = (now or timezone.now()) - timedelta(days=1) - alert_after()
+    return unbuilt(cutoff)
+
+
+def alert_overdue(now: datetime | None = None) -> int:
+    """One incident per recording whose evidence record is overdue; a rerun opens none twice."""
+    from taspa.incidents.actions import open_incident
+    from taspa.incidents.models import Incident
+    from taspa.incidents.policy import IncidentKind
+
+    opened = 0
+    for recording in overdue_evidence(now).select_related("hearing"):
+        hearing = recording.hearing
+        if Incident.objects.filter(
+            hearing=hearing, kind=IncidentKind.SIGNING_FAILED, detail__startswith=EVIDENCE_ALERT
+        ).exists():
+            continue
+        open_incident(
+            actor=None,
+            hearing=hearing,
+            kind=IncidentKind.SIGNING_FAILED,
+            detail=f"{EVIDENCE_ALERT}: sealed {recording.sealed_at:%Y-%m-%d %H:%M} UTC; the "
+            "recording is sealed and safe, its record is built when the TSA answers.",
+        )
+        opened += 1
+    return opened
 
 
 # Renewal (RFC 4998 §5): the original signatures and media are only read, never changed.

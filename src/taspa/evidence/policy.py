@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# A recording's data objects, by the Recording field holding each blob's SHA-256. Revocation
-# data joins the group when the sealing area keeps it (issue 15, item 2).
+# A recording's data objects, by the Recording field holding each blob's SHA-256. The signer
+# certificate's revocation evidence (OCSP response or CRL, issue 15 item 2) lies inside both
+# signatures (SignedData.crls, CAdES-LT), so their leaves cover it (ADR 0010).
 DATA_FIELDS = {
     "media": "sha256",
     "signature": "signature_digest",
     "manifest": "manifest_digest",
     "manifest_signature": "manifest_signature_digest",
-    "revocation": "revocation_digest",
 }
 DEFAULT_ALGORITHM = "sha256"
 RENEW_MARGIN = timedelta(days=90)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from taspa.evidence.actions import EvidenceUnavailable, build_due, renew_due
+from taspa.evidence.actions import EvidenceUnavailable, alert_overdue, build_due, renew_due
 
 
 def build_job() -> str:
     try:
-        return str(build_due())
+        done = str(build_due())
     except EvidenceUnavailable as error:
-        return str(error)
+        done = str(error)
+    alerts = alert_overdue()  # a TSA down for days: one incident per overdue recording
+    return f"{done}; {alerts} incidents for overdue evidence records" if alerts else done
 
 
 def renew_job() -> str:

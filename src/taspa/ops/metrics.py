@@ -101,6 +101,31 @@ class DatabaseCollector(Collector):
             "Sealed recordings of past days without an evidence record yet (RFC 4998).",
             uncovered_recordings(),
         )
+        yield from _proof_gauges()
+
+
+def _proof_gauges() -> Iterator[Metric]:
+    """Proofs sealed recordings still wait for (issue 15): a signature timestamp (TSA down),
+    the signer's revocation evidence (OCSP/CRL down), the day's evidence record."""
+    from taspa.evidence.actions import overdue_evidence
+    from taspa.sealing.proofs import missing_proofs
+
+    waiting = GaugeMetricFamily(
+        "taspa_proofs_waiting",
+        "Sealed recordings still waiting for a proof, by kind (sealing did not wait for it).",
+        labels=["kind"],
+    )
+    overdue = GaugeMetricFamily(
+        "taspa_proofs_overdue",
+        "Sealed recordings waiting for a proof longer than TASPA_PROOF_ALERT_AFTER_HOURS.",
+        labels=["kind"],
+    )
+    for missing in missing_proofs():
+        waiting.add_metric([missing.kind], missing.waiting)
+        overdue.add_metric([missing.kind], missing.overdue)
+    overdue.add_metric(["evidence"], overdue_evidence().count())
+    yield waiting
+    yield overdue
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -18,8 +18,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from security.scene import HUMANS, Scene
-from security.test_api_matrix import OPERATOR, PARTY, SIGNED_IN, VIEW, staff
+from security.scene import HUMANS, RELATIONS, Scene
+from security.test_api_matrix import OPERATOR, PARTY, SIGNED_IN, VIEW, staff, staff_anywhere
 from taspa.access.models import Petition, Receipt, ReviewSlot
 from taspa.courts import actions as court_actions
 from taspa.courts.models import Hearing
@@ -165,6 +165,73 @@ PAGES: dict[str, Page] = {
         sees=staff(Action.HANDLE_PETITIONS) | PARTY,
         shows=lambda s, ctx: s.review_petition.pk in {row["id"] for row in ctx["rows"]},
     ),
+    # Issue 16: every role's work pages. Scheduling is for those who schedule in some court;
+    # a hearing is edited by those of its own court (R3–R5 decided by the same action).
+    "web:hearing_schedule": Page(
+        frozenset(
+            {f"{r}@{rel}" for r in ("secretary", "judge", "court_admin") for rel in RELATIONS}
+            | {"system_admin"}
+        ),
+        "get",
+        lambda s: reverse("web:hearing_schedule"),
+    ),
+    "web:hearing_edit": Page(
+        staff(Action.SCHEDULE_HEARING),
+        "get",
+        lambda s: reverse("web:hearing_edit", args=[s.hearing.pk]),
+    ),
+    # R9, R17, R18: incidents and acts are staff matters; parties see nothing of them.
+    "web:incidents": Page(staff_anywhere(), "get", lambda s: reverse("web:incidents")),
+    "web:incident_forward": Page(
+        frozenset({"court_admin@own"}),
+        "post",
+        lambda s: reverse("web:incident_forward", args=[s.incident.pk]),
+        {"note": "matrix"},
+    ),
+    "web:act_draw_up": Page(
+        frozenset(
+            {"secretary@own", "court_admin@own"}
+            | {f"{r}@{rel}" for r in ("regional_head", "regional_staff") for rel in RELATIONS}
+            - {"regional_head@other", "regional_staff@other"}
+        ),
+        "post",
+        lambda s: reverse("web:act_draw_up", args=[s.hearing.pk]),
+        lambda s: {"incident": s.incident.pk},
+    ),
+    # R18: the required signers (the court administrator holds no key here: 422, not refused).
+    "web:act_sign": Page(
+        frozenset({"secretary@own", "court_admin@own"}),
+        "post",
+        lambda s: reverse("web:act_sign", args=[s.act.pk]),
+    ),
+    # R12, R21, R22, R29: media as the API shows them; each step by whom the action allows.
+    "web:media": Page(staff_anywhere(), "get", lambda s: reverse("web:media")),
+    "web:medium": Page(VIEW, "get", lambda s: reverse("web:medium", args=[s.medium.pk])),
+    "web:medium_write": Page(
+        frozenset({"secretary@own", "court_admin@own"}),
+        "post",
+        lambda s: reverse("web:medium_write", args=[s.recording.pk]),
+        {"mount": "/nonexistent/usb"},
+    ),
+    "web:medium_step": Page(
+        frozenset({"secretary@own", "court_admin@own"}),
+        "post",
+        lambda s: reverse("web:medium_step", args=[s.medium.pk, "handover"]),
+        lambda s: {"to": s.users["archivist@own"].pk},
+    ),
+    "web:medium_step#visual-check": Page(
+        frozenset(f"{r}@own" for r in ("secretary", "archivist", "court_admin", "judge")),
+        "post",
+        lambda s: reverse("web:medium_step", args=[s.medium.pk, "visual-check"]),
+        {"intact": "yes"},
+    ),
+    "web:destruction": Page(
+        frozenset({"archivist@own", "court_admin@own"}),
+        "post",
+        lambda s: reverse("web:destruction", args=[s.court.pk]),
+        lambda s: {"medium": s.medium.pk},
+    ),
+    "web:inventory": Page(VIEW, "get", lambda s: reverse("web:inventory", args=[s.case.pk])),
 }
 
 # R6–R12, R16: the console's buttons, each on a hearing in the state where it is lawful.

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,23 +25,21 @@ from taspa.courts.selectors import court_scope, has_role, visible_courts
 from taspa.custody import actions, selectors
 from taspa.custody.models import Medium
 from taspa.custody.policy import HELD_STATES, MediumState
-from taspa.errors import DomainError
+from taspa.errors import DomainError, Forbidden
 from taspa.recorder.models import Recording
 from taspa.web import labels
 from taspa.web.forms import HandoverForm, JudgmentForm, MountForm, VisualCheckForm
 
 ROWS = 100
-STAFF = (Role.SECRETARY, Role.ARCHIVIST, Role.COURT_ADMIN, Role.JUDGE)
 
 
 def _courts(user: User) -> Any:
-    """Courts whose media the user deals with as court staff; others get a 404."""
-    courts = visible_courts(user).filter(
-        role_assignments__user=user, role_assignments__role__in=list(STAFF)
-    )
+    """Courts whose media the user sees (as the API: court staff, their region's staff); a
+    party or a person without a court gets a 404."""
+    courts = visible_courts(user)
     if not courts.exists():
         raise Http404
-    return courts.distinct()
+    return courts
 
 
 def _when(moment: Any) -> str:
@@ -109,6 +108,8 @@ def write(request: HttpRequest, recording_id: int) -> HttpResponse:
         medium = actions.write_medium(
             actor=request.user, recording=recording, mount=form.cleaned_data["mount"]
         )
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
     except DomainError as refusal:
         messages.error(request, _(refusal.detail))
         return redirect("web:media")
@@ -187,6 +188,8 @@ def medium_step(request: HttpRequest, medium_id: int, step: str) -> HttpResponse
     if form.is_valid():
         try:
             call(form.cleaned_data)
+        except Forbidden as refusal:
+            raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
         except DomainError as refusal:
             messages.error(request, _(refusal.detail))
         else:
@@ -212,6 +215,8 @@ def inventory(request: HttpRequest, case_id: int) -> HttpResponse:
             set_judgment_effective(
                 actor=request.user, case=case, effective_on=form.cleaned_data["effective_on"].date()
             )
+        except Forbidden as refusal:
+            raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
         except DomainError as refusal:
             form.add_error("effective_on", _(refusal.detail))
         else:
@@ -246,6 +251,8 @@ def destruction(request: HttpRequest, court_id: int) -> HttpResponse:
     chosen = list(Medium.objects.filter(pk__in=ids, case__court=court))
     try:
         act = actions.draw_up_destruction_act(actor=request.user, court=court, media=chosen)
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
     except DomainError as refusal:
         messages.error(request, _(refusal.detail))
         return redirect("web:media")

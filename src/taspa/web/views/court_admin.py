@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from taspa.courts.models import Hearing, User
 from taspa.courts.policy import Role
 from taspa.courts.selectors import has_role, visible_courts, visible_hearings
-from taspa.errors import DomainError
+from taspa.errors import DomainError, Forbidden
 from taspa.incidents import actions, acts
 from taspa.incidents.models import Act, Incident, Notification
 from taspa.web import labels
@@ -145,6 +146,8 @@ def forward(request: HttpRequest, incident_id: int) -> HttpResponse:
         sent = actions.forward_incident(
             actor=request.user, incident=incident, note=form.cleaned_data["note"]
         )
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
     except DomainError as refusal:
         messages.error(request, _(refusal.detail))
     else:
@@ -175,6 +178,8 @@ def draw_up(request: HttpRequest, hearing_id: int) -> HttpResponse:
     chosen = list(Incident.objects.filter(pk__in=ids, hearing=hearing))
     try:
         act = acts.draw_up_act(actor=request.user, hearing=hearing, incidents=chosen)
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
     except DomainError as refusal:
         messages.error(request, _(refusal.detail))
     else:
@@ -191,6 +196,8 @@ def sign(request: HttpRequest, act_id: int) -> HttpResponse:
         raise Http404
     try:
         act = acts.sign_act(actor=request.user, act=act)
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None  # 403, as the API answers
     except DomainError as refusal:
         messages.error(request, _(refusal.detail))
     else:

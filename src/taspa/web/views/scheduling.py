@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +27,7 @@ from taspa.courts.policy import (
     recording_requirement,
 )
 from taspa.courts.selectors import court_scope
-from taspa.errors import DomainError
+from taspa.errors import DomainError, Forbidden
 from taspa.web import labels
 from taspa.web.forms import HearingForm
 
@@ -112,6 +113,8 @@ def _save(request: HttpRequest, form: HearingForm, hearing: Hearing | None) -> H
                 actor=request.user, case=form.cleaned_data["case"], **form.action_arguments()
             )
         return actions.edit_hearing(actor=request.user, hearing=hearing, **form.action_arguments())
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None
     except DomainError as refusal:
         form.add_error(FIELD_OF_CODE.get(refusal.code), _(refusal.detail))
         return None

@@ -7,12 +7,21 @@ import json
 import subprocess
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from django.utils import timezone
+
+from taspa.access.models import Petition
+from taspa.recorder.actions import seal_stopped
+from taspa.recorder.models import Mark, Recording
+from taspa.sealing import democa
+from taspa.sealing.actions import register_signing_key
 from taspa.sealing.hashing import sha256_file
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.manifest import build_manifest, certificate_summary
+from taspa.sealing.reading import write_sealed
 from taspa.sealing.seal import seal_recording
 
 SECONDS = 12
@@ -113,3 +122,68 @@ def seal_file(media: Path, out: Path, signer, marks: list[dict]) -> SealedFiles:
         marks=marks,
     )
     return seal_recording(result_like=result, manifest=manifest, signer=signer, out_dir=out)
+
+
+# --- fixtures (imported by the test modules) ---------------------------------------------------
+
+PASSWORD = "pin-1234"
+MARKS = [(0.5, "Судья Ахметов", "judge"), (4.0, "Свидетель Омарова", "witness"),
+         (9.0, "Истец Әсел Үмбетова", "plaintiff")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def recorder_media(tmp_path_factory) -> Path:
+    return make_recording(tmp_path_factory.mktemp("rec") / "capture.ts")
+
+
+@pytest.fixture
+def recorded(world, home, court_ca, recorder_media, tmp_path, api_as):
+    """``recorded(kind)``: a sealed recording of ``recorder_media`` with three speaker marks,
+    and a copy petition on it, as the recorder and the portal leave them."""
+    secretary = world.person("secretary")
+    register_signing_key(
+        actor=world.admin,
+        user=secretary,
+        p12=democa.issue_p12(court_ca[0], common_name="Айгүл Жұмабаева", password=PASSWORD),
+        password=PASSWORD,
+    )
+
+    def make(kind: str) -> tuple[Recording, Petition]:
+        hearing = world.hearing(court="a", kind=kind)
+        spool = tmp_path / f"spool-{hearing.pk}"
+        spool.mkdir()
+        media = spool / "capture.ts"
+        media.write_bytes(recorder_media.read_bytes())
+        digest = sha256_file(media)
+        now = timezone.now()
+        type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
+        recording = Recording.objects.create(
+            hearing=hearing, state=Recording.State.STOPPED, spool_dir=str(spool),
+            started_at=now - timedelta(seconds=SECONDS), stopped_at=now, container="mpegts",
+            media_path=str(media), sha256=digest.sha256, bytes=digest.bytes,
+            duration_s=float(SECONDS),
+        )  # fmt: skip
+        for offset, speaker, role in MARKS:
+            Mark.objects.create(
+                recording=recording, speaker=speaker, role=role, offset_s=offset,
+                at=now - timedelta(seconds=SECONDS - offset), created_by=secretary,
+            )  # fmt: skip
+        recording = seal_stopped(recording)
+        assert recording.state == Recording.State.SEALED
+        body = {
+            "hearing": hearing.pk, "kind": "copy", "delivery": "online",
+            "applicant": {"name": "Әсел Үмбетова", "role": "plaintiff", "address": "", "phone": ""},
+            "personal_data_warning_acknowledged": True,
+        }  # fmt: skip
+        answer = api_as(secretary).post("/petitions", body)
+        assert answer.status_code == 201, answer.json()
+        petition = Petition.objects.get(pk=answer.json()["id"])
+        return recording, petition
+
+    make.secretary = secretary
+    return make
+
+
+def original_file(recording: Recording, into: Path) -> Path:
+    """The sealed original's media, from the blob store."""
+    return write_sealed(recording, into, ["media"]).media

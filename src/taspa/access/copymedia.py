@@ -138,44 +138,94 @@ def _ranges(indexes: set[int]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _video_span(
-    packets: Sequence[Packet], tb: Fraction, low: Fraction, high: Fraction
-) -> tuple[Fraction, Fraction | None]:
-    """For one video stream: the start of the GOP holding ``low`` and the first keyframe after
-    ``high`` (None: none, the cut runs to the end)."""
-    low_t, high_t = math.floor(low / tb), math.floor(high / tb)
-    keys = [p.pts for p in packets if p.key]
-    before = [pts for pts in keys if pts <= low_t]
-    start = max(before) if before else min((p.pts for p in packets), default=low_t)
-    after = [pts for pts in keys if pts > high_t]
-    return min(start * tb, low), min(after) * tb if after else None
+def _exact(seconds: float) -> Fraction:
+    """Seconds as written (7.2 is 36/5, not the binary float just above it)."""
+    return Fraction(repr(float(seconds)))
 
 
-def _span(
+def _first_key(packets: Sequence[Packet], tb: Fraction, moment: Fraction, strict: bool):
+    """The PTS (seconds) of the first keyframe at (or, ``strict``, after) ``moment``."""
+    threshold = math.floor(moment / tb) if strict else math.ceil(moment / tb) - 1
+    after = [p.pts for p in packets if p.key and p.pts > threshold]
+    return min(after) * tb if after else None
+
+
+def _resume(
+    video: Sequence[Stream], packets: Mapping[int, Sequence[Packet]], high: Fraction
+) -> Fraction | None:
+    """Where the copy resumes after a cut ending at ``high``: the first moment after it at
+    which every video stream has a keyframe (None: one has none, the cut runs to the end)."""
+    moment, strict = high, True
+    for _ in range(8 * len(video) + 1):
+        found = [_first_key(packets[s.index], s.time_base, moment, strict) for s in video]
+        if any(f is None for f in found):
+            return None
+        latest = max(found)
+        if not strict and all(f == latest for f in found):
+            return latest
+        moment, strict = latest, False
+    return None  # the streams' keyframes never meet: leave the rest out
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Packets ending at or after ``low`` and starting before ``high`` (or, with
+    ``closed``, at or before it; ``high`` None: to the end) are left out."""
+
+    low: Fraction
+    high: Fraction | None
+    closed: bool
+
+    def hit(self, packet: Packet, tb: Fraction) -> bool:
+        if (packet.pts + packet.duration) * tb < self.low:
+            return False
+        if self.high is None:
+            return True
+        start = packet.pts * tb
+        return start <= self.high if self.closed else start < self.high
+
+
+def _video_drops(packets: Sequence[Packet], tb: Fraction, window: _Window) -> set[int]:
+    """A video stream's packets to leave out: every one in the window, and every one decoded
+    after the first of them until the keyframe the copy resumes at, so that no kept frame is
+    predicted from a left-out one (B-frames shown before the cut, P-frames after it)."""
+    hits = {i for i, p in enumerate(packets) if window.hit(p, tb)}
+    if not hits:
+        return hits
+    first = min(hits)
+    resume = len(packets)
+    if window.high is not None:
+        resume = next(
+            (i for i in range(first, len(packets))
+             if packets[i].key and packets[i].pts * tb >= window.high),
+            len(packets),
+        )  # fmt: skip
+    return hits | set(range(first, resume))
+
+
+def _cut_one(
     streams: Sequence[Stream], packets: Mapping[int, Sequence[Packet]], a: float, b: float
-) -> tuple[Fraction, Fraction | None, bool]:
-    """The span to leave out for ``[a, b]``: ``(low, high, high_open)``. With video the span is
-    GOP-aligned: low at a keyframe, high the first kept keyframe (open end); without, it is
-    ``[a, b]`` closed. Several video streams widen it until each resumes at a keyframe."""
-    low, high = Fraction(a), Fraction(b)
+) -> dict[int, set[int]]:
+    low, high = _exact(a), _exact(b)
     video = [s for s in streams if s.kind == VIDEO]
     if not video:
-        return low, high, False
-    resume: Fraction | None = high
-    for _ in range(len(video) + 1):
-        starts, ends = [], []
-        for stream in video:
-            start, end = _video_span(packets[stream.index], stream.time_base, low, resume)
-            starts.append(start)
-            ends.append(end)
-        new_low = min(starts)
-        new_resume = None if any(e is None for e in ends) else max(ends)
-        if new_low == low and new_resume == resume:
-            break
-        low, resume = new_low, new_resume
-        if resume is None:
-            break
-    return low, resume, True
+        window = _Window(low, high, closed=True)
+        return {
+            s.index: {i for i, p in enumerate(packets[s.index]) if window.hit(p, s.time_base)}
+            for s in streams
+        }
+    window = _Window(low, _resume(video, packets, high), closed=False)
+    drops = {s.index: _video_drops(packets[s.index], s.time_base, window) for s in video}
+    starts = [
+        packets[s.index][i].pts * s.time_base for s in video for i in drops[s.index]
+    ]  # the audio is cut from where the picture is, so the two stay together
+    audio = _Window(min([low, *starts]), window.high, closed=False)
+    for s in streams:
+        if s.kind != VIDEO:
+            drops[s.index] = {
+                i for i, p in enumerate(packets[s.index]) if audio.hit(p, s.time_base)
+            }
+    return drops
 
 
 def plan_cut(
@@ -189,29 +239,20 @@ def plan_cut(
     dropped: dict[int, set[int]] = {s.index: set() for s in streams}
     cuts = []
     for a, b in excluded:
-        low, high, open_end = _span(streams, packets, a, b)
-        first, last, count = None, None, 0
-        for stream in streams:
-            tb = stream.time_base
-            low_t = math.ceil(low / tb)  # end >= low
-            if high is None:
-                high_t = None
-            else:  # start < high (open end) or start <= high (closed)
-                high_t = math.ceil(high / tb) - 1 if open_end else math.floor(high / tb)
-            for i, packet in enumerate(packets[stream.index]):
-                end = packet.pts + packet.duration
-                if end < low_t or (high_t is not None and packet.pts > high_t):
-                    continue
-                dropped[stream.index].add(i)
-                count += 1
-                first = packet.pts * tb if first is None else min(first, packet.pts * tb)
-                last = end * tb if last is None else max(last, end * tb)
+        found = _cut_one(streams, packets, a, b)
+        spans = [
+            (packets[s.index][i].pts * s.time_base,
+             (packets[s.index][i].pts + packets[s.index][i].duration) * s.time_base)
+            for s in streams for i in found[s.index]
+        ]  # fmt: skip
+        for index, indexes in found.items():
+            dropped[index] |= indexes
         cuts.append(
             Cut(
                 requested=(float(a), float(b)),
-                start_s=None if first is None else float(first),
-                end_s=None if last is None else float(last),
-                packets=count,
+                start_s=float(min(s for s, _ in spans)) if spans else None,
+                end_s=float(max(e for _, e in spans)) if spans else None,
+                packets=len(spans),
             )
         )
     return cuts, {index: _ranges(found) for index, found in dropped.items() if found}

@@ -7,6 +7,7 @@ and the test suite use this throw-away CA instead. Nothing here is for productio
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -225,30 +226,79 @@ class DemoTsa:
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
 
-    def timestamper(self):
-        """A pyHanko ``DummyTimeStamper`` answering timestamp requests as this TSA."""
+    def timestamper(self, fixed_dt: datetime | None = None):
+        """A pyHanko ``DummyTimeStamper`` answering timestamp requests as this TSA (its clock
+        stopped at ``fixed_dt`` when given: a TSA of some future year in tests)."""
         from asn1crypto import keys
         from asn1crypto import x509 as asn1_x509
-        from pyhanko.sign.timestamps import DummyTimeStamper
 
         key_der = self.key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return DummyTimeStamper(
+        return _demo_timestamper_class()(
             tsa_cert=asn1_x509.Certificate.load(
                 self.certificate.public_bytes(serialization.Encoding.DER)
             ),
             tsa_key=keys.PrivateKeyInfo.load(key_der),
+            fixed_dt=fixed_dt,
         )
 
 
-def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA", *, days: int = 365) -> DemoTsa:
-    """A TSA certificate under ``ca``, valid ``days``: RSA, extendedKeyUsage timeStamping only
-    and critical, as RFC 3161 §2.3 requires (``openssl ts -verify`` checks it)."""
+@functools.cache
+def _demo_timestamper_class() -> type:
+    """Built on first use: pyHanko is imported only when a demo TSA is."""
+    from asn1crypto import cms, core
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign import general
+    from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    class DemoTimeStamper(DummyTimeStamper):
+        """pyHanko's test TSA, with a signingTime that is a GeneralizedTime from 2050 on (RFC
+        5652 §11.3; pyHanko's writes UTCTime, which ends in 2049): renewals decades ahead."""
+
+        def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: datetime):
+            if dt.year < 2050:
+                return super()._sign_tst_info(tst_info_data, md_algorithm, dt)
+            digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+            digest.update(tst_info_data)
+            signed_attrs = cms.CMSAttributes(
+                [
+                    simple_cms_attribute("content_type", "tst_info"),
+                    simple_cms_attribute(
+                        "signing_time", cms.Time({"generalized_time": core.GeneralizedTime(dt)})
+                    ),
+                    simple_cms_attribute(
+                        "signing_certificate", general.as_signing_certificate(self.tsa_cert)
+                    ),
+                    simple_cms_attribute("message_digest", digest.finalize()),
+                ]
+            )
+            key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+            signature = key.sign(
+                signed_attrs.dump(),
+                PKCS1v15(),
+                get_pyca_cryptography_hash(md_algorithm.upper()),
+            )
+            return signature, signed_attrs
+
+    return DemoTimeStamper
+
+
+def issue_tsa(
+    ca: DemoCA,
+    common_name: str = "Taspa Demo TSA",
+    *,
+    days: int = 365,
+    not_before: datetime | None = None,
+) -> DemoTsa:
+    """A TSA certificate under ``ca``, valid ``days`` from ``not_before`` (default: an hour
+    ago): RSA, extendedKeyUsage timeStamping only and critical, as RFC 3161 §2.3 requires
+    (``openssl ts -verify`` checks it)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
+    start = not_before or datetime.now(UTC) - timedelta(hours=1)
     ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     cert = (
         x509.CertificateBuilder()
@@ -256,8 +306,8 @@ def issue_tsa(ca: DemoCA, common_name: str = "Taspa Demo TSA", *, days: int = 36
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=days))
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(hours=1, days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(

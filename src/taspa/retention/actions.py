@@ -139,6 +139,50 @@ def lift_legal_hold(*, actor: User | None, case: Case, reason: str = "") -> Case
     return _set_hold(actor, case, False, reason)
 
 
+def on_replica_held(*, recording: Recording, metadata: dict) -> CaseRetention:
+    """R23, R24, R27 at the centre: a replica the centre acknowledged (or whose metadata changed)
+    gets the retention clock of its case there too, so the centre's daily sweep moves it to the
+    electronic archive and deletes it on schedule. The clock is the later of what the court
+    declared and what the judgment date gives here (never under one year, R24); a legal hold
+    the court set holds it here as well."""
+    case = recording.hearing.case
+    declared = metadata.get("retention") or {}
+    candidates = [
+        retention_until(case.judgment_effective_on, _years())
+        if case.judgment_effective_on
+        else None,
+        date.fromisoformat(declared["retention_until"])
+        if declared.get("retention_until")
+        else None,
+    ]
+    until = max(filter(None, candidates), default=None)
+    hold = bool(declared.get("hold"))
+    with transaction.atomic():
+        kept, _ = CaseRetention.objects.select_for_update().get_or_create(case=case)
+        changed = (kept.retention_until, kept.hold) != (until, hold)
+        kept.retention_until, kept.hold = until, hold
+        if hold and not kept.hold_reason:
+            kept.hold_reason = "legal hold set by the court server"
+        kept.save()
+        had_row = RecordingRetention.objects.filter(recording=recording).exists()
+        _sync_recordings(kept)
+        if changed or not had_row:
+            record(
+                actor=None,
+                action="retention.centre_clock",
+                target=case,
+                payload={
+                    "recording": recording.pk,
+                    "retention_until": until.isoformat() if until else None,
+                    "hold": hold,
+                    "declared": declared.get("retention_until"),
+                },
+            )
+    if until is not None:
+        extend_store_retention(case, until)
+    return kept
+
+
 def on_recording_sealed(recording: Recording) -> None:
     """A recording sealed after its case's clock was set gets the case's clock."""
     kept = CaseRetention.objects.filter(case_id=recording.hearing.case_id).first()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,6 +30,56 @@ BATCH = 200
 
 class ArchiveFailed(Exception):
     """The archive copy could not be written or did not verify: nothing was deleted."""
+
+
+class AwaitingCentre(Exception):
+    """R23, R27: a court that replicates keeps its copy until the centre acknowledged it."""
+
+
+def replicates_to_centre() -> bool:
+    """A court server that sends its recordings to the centre (R23): there the recordings are
+    kept, archived and deleted (п.23, п.27); the court's own copy is only released."""
+    return getattr(settings, "TASPA_ROLE", "court") == "court" and bool(
+        getattr(settings, "TASPA_CENTRAL_URL", "")
+    )
+
+
+def _release(row: RecordingRetention, recording: Recording) -> RecordingRetention:
+    """R23, R24, R27 at a court that replicates: once its own retention is over and the centre
+    has acknowledged the replica (verified, stored), the court's copy leaves the court's store.
+    The centre keeps the recording and moves it to the electronic archive on its own clock."""
+    from taspa.replication.models import Outgoing
+
+    sent = Outgoing.objects.filter(recording=recording, acknowledged_at__isnull=False).first()
+    if sent is None:
+        raise AwaitingCentre("kept: the centre has not acknowledged this recording yet")
+    centre = settings.TASPA_CENTRAL_URL.rstrip("/")
+    reason = f"R27: released; the centre {centre} holds it (acknowledged {sent.acknowledged_at})"
+    _delete_from_server(recording, reason)
+    with transaction.atomic():
+        row = RecordingRetention.objects.select_for_update().get(pk=row.pk)
+        if row.disposition == Disposition.DELETED:
+            return row
+        row.disposition, row.deleted_at = Disposition.DELETED, timezone.now()
+        row.archive_url, row.archive_digest = centre, recording.sha256
+        row.save()
+        Recording.objects.filter(pk=recording.pk).update(stored_at=None)
+        record(
+            actor=None,
+            action="retention.release",
+            target=recording,
+            payload={
+                "certificate": "release of the court's copy after replication (R23, R27)",
+                "file_name": recording.file_name,
+                "sha256": recording.sha256,
+                "retention_until": row.retention_until.isoformat(),
+                "centre": centre,
+                "centre_replica": sent.remote_id,
+                "acknowledged_at": sent.acknowledged_at.isoformat(),
+                "deleted_at": row.deleted_at.isoformat(),
+            },
+        )
+    return row
 
 
 def due(today: date) -> QuerySet[RecordingRetention]:
@@ -127,6 +178,8 @@ def _delete(row: RecordingRetention, recording: Recording) -> RecordingRetention
 def transfer(row: RecordingRetention) -> RecordingRetention:
     """Move one recording (R27): whatever step it stopped at, continue from there."""
     recording = Recording.objects.select_related("hearing__case__court").get(pk=row.recording_id)
+    if row.disposition == Disposition.ON_SERVER and replicates_to_centre():
+        return _release(row, recording)
     if row.disposition == Disposition.ON_SERVER:
         row = _archive(row, recording)
     if row.disposition == Disposition.ARCHIVED:
@@ -197,6 +250,8 @@ def _sweep_one(row: RecordingRetention, dry_run: bool) -> SweepItem:
         try:
             transfer(row)
             outcome = "moved"
+        except AwaitingCentre as waiting:
+            outcome = str(waiting)  # not a failure: tomorrow's sweep tries again
         except (ArchiveFailed, StorageError) as error:
             outcome = f"failed: {error}"
             log.error("R27 transfer of recording %s: %s", row.recording_id, error)

@@ -13,8 +13,10 @@ the spool (the run restarts instead). Design and measurements: docs/adr/0001-cap
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import select
 import stat
 import threading
 import time
@@ -51,6 +53,19 @@ __all__ = [
 log = logging.getLogger("taspa.recorder")
 CONTAINER = "mpegts"
 LOG_NAME = "ffmpeg.log"
+# Reading cost (bench/recorder.py): two threads blocked in read, one wake-up per ffmpeg write
+# (~250 a second per courtroom; a wake-up costs 80-200 µs of CPU on a busy VM, mostly cold
+# caches), were most of the engine's cost over bare ffmpeg. One thread per run reads both
+# pipes. For its first CALIBRATE_S it reads as ffmpeg writes (the sample-0 anchor and the PES
+# arrival base are minima over arrival times), then every READ_PAUSE_S: ffmpeg writes on into
+# the pipes, the meter measures every 0.1 s block and delivers them five times a second (the
+# console's stream samples five a second), and a kill of this process loses at most what the
+# pipes held (0.2 s). A read that fills half a pipe is not followed by a pause (a burst).
+CALIBRATE_S = 2.0
+READ_PAUSE_S = 0.2
+MEDIA_PIPE_BYTES = 256 << 10  # 0.5 s of a 4 Mbit/s camera; 60 courtrooms stay far below the
+# kernel's per-user pipe allowance (pipe-user-pages-soft, 64 MiB), past which pipes shrink
+WATCH_TICK_S = 0.2  # the watchdog: deaths, stalls, pieces when media stalls, input jumps
 
 
 def _is_fifo(source: Source) -> bool:
@@ -69,6 +84,16 @@ def _size(path: Path) -> int:
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+def _pipe_size(fd: int, wanted: int = 0) -> int:
+    """The pipe's capacity, grown to ``wanted`` where the kernel allows it."""
+    if wanted:
+        try:
+            return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, wanted)
+        except OSError:
+            pass
+    return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
 
 
 class CaptureEngine:
@@ -114,6 +139,7 @@ class CaptureEngine:
         self._tracks = [s.name for s in policy.track_sources(self.sources)]
         self._log_seen = 0  # bytes of ffmpeg.log already read for input timestamp jumps
         self._jumped: set[int] = set()  # tracks whose input jumps were already reported
+        self._wakes: dict[int, threading.Event] = {}  # run index → ends its readers' pauses
 
     @staticmethod
     def _select(sources: list[Source], video: bool | None) -> list[Source]:
@@ -380,16 +406,16 @@ class CaptureEngine:
         finally:
             os.close(write_fd)
         run.command, run.meter_fd, run.last_data = command, read_fd, run.launched
+        self._wakes[run.index] = threading.Event()
         self._runs.append(run)
         self._spool.run = run.index
         self._record(
             {"type": "run", "run": run.index, "ts_offset": ts_offset, "launched": run.launched,
              "command": command, "pid": run.process.pid}
         )  # fmt: skip
-        for target in (self._read_media, self._read_meter):
-            thread = threading.Thread(target=target, args=(run,), daemon=True)
-            run.threads.append(thread)
-            thread.start()
+        thread = threading.Thread(target=self._read_pipes, args=(run,), daemon=True)
+        run.threads.append(thread)
+        thread.start()
         return run
 
     def _retire(self, run: _Run | None, *, graceful: bool) -> None:
@@ -397,6 +423,7 @@ class CaptureEngine:
         if run is None or run.process is None:
             return
         run.retiring = True
+        self._wake(run)
         if graceful:
             stop_gracefully(run.process)
         else:
@@ -404,6 +431,7 @@ class CaptureEngine:
             run.process.wait()
         for thread in run.threads:
             thread.join()
+        self._wakes.pop(run.index, None)
         if run.process.stdout is not None:
             run.process.stdout.close()
         with self._lock:
@@ -422,13 +450,44 @@ class CaptureEngine:
         frames = run.meter_bytes // (2 * len(self._audio))
         return run.ts_offset + frames / self.settings.meter_rate
 
-    def _read_media(self, run: _Run) -> None:
-        fd = run.process.stdout.fileno()
-        rest = b""
-        while data := os.read(fd, 1 << 16):
-            packets, rest = aligned_packets(rest + data)
-            if packets and not self._store(run, packets):
-                break
+    def _wake(self, run: _Run) -> None:
+        wake = self._wakes.get(run.index)
+        if wake is not None:
+            wake.set()
+
+    def _read_pipes(self, run: _Run) -> None:
+        """Both of ffmpeg's pipes until both end: media into the spool, PCM into the meter."""
+        media_fd, meter_fd = run.process.stdout.fileno(), run.meter_fd
+        sizes = {media_fd: _pipe_size(media_fd, MEDIA_PIPE_BYTES), meter_fd: _pipe_size(meter_fd)}
+        # One buffer for every read: a fresh bytes object of the pipe's size per read cost an
+        # mmap, page faults and an munmap each time.
+        buffer = bytearray(max(sizes.values()))
+        view = memoryview(buffer)
+        poller = select.poll()
+        for fd in sizes:
+            poller.register(fd, select.POLLIN)
+        wake, rest, burst = self._wakes[run.index], b"", True
+        try:
+            while sizes:
+                paced = not run.retiring and time.time() - run.launched > CALIBRATE_S
+                if paced and not burst:
+                    wake.wait(READ_PAUSE_S)
+                burst = False
+                for fd, _event in poller.poll(0 if paced else None):
+                    got = os.readv(fd, [view[: sizes[fd]]])
+                    data = bytes(view[:got])
+                    burst |= got >= sizes[fd] // 2
+                    if fd == meter_fd and data:
+                        self._meter_data(run, data)
+                        continue
+                    if data:
+                        packets, rest = aligned_packets(rest + data)
+                        if not packets or self._store(run, packets):
+                            continue
+                    poller.unregister(fd)  # ended, or the spool takes no more from this run
+                    del sizes[fd]
+        finally:
+            os.close(meter_fd)
         if rest:
             log.warning("run %d: dropped a %d-byte partial TS packet", run.index, len(rest))
 
@@ -484,6 +543,8 @@ class CaptureEngine:
         """Report the audio inputs whose own clock jumped: the sample clock repaired them in
         ffmpeg (policy.sample_clock), which printed the jump to its log."""
         log_path = self.spool_dir / LOG_NAME
+        if _size(log_path) <= self._log_seen:
+            return  # nothing new: a stat, not an open and a read, several times a second
         try:
             with open(log_path, "rb") as log_file:
                 log_file.seek(self._log_seen)
@@ -510,20 +571,14 @@ class CaptureEngine:
                 "count, the recording plays continuously",
             )
 
-    def _read_meter(self, run: _Run) -> None:
-        frame = 2 * len(self._audio)
-        rate = self.settings.meter_rate
-        try:
-            while data := os.read(run.meter_fd, 1 << 16):
-                now = time.time()
-                run.meter_bytes += len(data)
-                # Samples never arrive before they exist: the earliest arrival bounds sample 0.
-                candidate = now - (run.meter_bytes // frame) / rate
-                if run.anchor is None or candidate < run.anchor:
-                    run.anchor = candidate
-                self._meter.feed(data)
-        finally:
-            os.close(run.meter_fd)
+    def _meter_data(self, run: _Run, data: bytes) -> None:
+        run.meter_bytes += len(data)
+        # Samples never arrive before they exist: the earliest arrival bounds sample 0.
+        frames = run.meter_bytes // (2 * len(self._audio))
+        candidate = time.time() - frames / self.settings.meter_rate
+        if run.anchor is None or candidate < run.anchor:
+            run.anchor = candidate
+        self._meter.feed(data)
 
     def _first_data(self, run: _Run) -> None:
         if self._open_gap is not None and run.index > 0:
@@ -544,9 +599,9 @@ class CaptureEngine:
     def _watch(self) -> None:
         """R6/R19: a death or a stall while recording becomes a gap and a restart within 2 s."""
         ticks = 0
-        while not self._halt.wait(0.05):
+        while not self._halt.wait(WATCH_TICK_S):
             ticks += 1
-            if ticks % 5 == 0:
+            if ticks % 2 == 0:
                 self._check_input_jumps()
             with self._lock:
                 run = self._current()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FLOOR_DBFS = -120.0
+FULL_SCALE = 32768.0  # s16
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,22 @@ class LevelMeter:
             self._measure(block)
 
     def _measure(self, block: bytes) -> None:
-        samples = np.frombuffer(block, dtype="<i2").reshape(-1, len(self.names))
-        x = samples.astype(np.float32) / 32768.0
-        rms = np.sqrt(np.mean(x * x, axis=0))
-        peak = np.max(np.abs(x), axis=0)
+        # One channel-major copy, then whole-row operations: numpy's reductions along an axis
+        # of a small 2-D array cost ~80 µs each here, a row's dot/max/min ~1 µs (bench.recorder).
+        rows = np.frombuffer(block, dtype="<i2").reshape(-1, len(self.names)).T.astype(np.float32)
+        frames = rows.shape[1]
+        measured = [
+            (
+                dbfs(math.sqrt(float(row.dot(row)) / frames) / FULL_SCALE),
+                dbfs(max(float(row.max()), -float(row.min())) / FULL_SCALE),
+            )
+            for row in rows
+        ]
         now = time.monotonic()
         with self._lock:
-            for ch in range(len(self.names)):
-                self._rms[ch], self._peak[ch] = dbfs(float(rms[ch])), dbfs(float(peak[ch]))
-                if self._rms[ch] > self.signal_dbfs:
+            for ch, (rms, peak) in enumerate(measured):
+                self._rms[ch], self._peak[ch] = rms, peak
+                if rms > self.signal_dbfs:
                     self._last_signal[ch] = now
             self.updates += 1
 

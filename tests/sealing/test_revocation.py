@@ -6,6 +6,7 @@ to sign; a CA that is down never blocks sealing."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -225,3 +226,33 @@ def test_r14_a_malformed_ocsp_answer_is_a_named_fail_in_taspa_verify(
     failed = [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failed) == 1 and failed[0].split()[1] == "revocation", run.stdout
     assert "does not prove the status" in failed[0]
+
+
+@pytest.mark.django_db
+def test_r18_an_act_carries_its_signer_s_ocsp_answer_and_a_revoked_signer_is_refused(
+    world, court, ca_service, api_as
+):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from taspa.incidents.actions import open_incident
+
+    hearing = world.hearing(court="a", kind="civil")
+    secretary, admin = world.person("secretary", "a"), world.person("court_admin", "a")
+    incident = open_incident(
+        actor=secretary, hearing=hearing, kind="recording_impossible", detail="no power"
+    )
+    admin_p12 = ca_service.issue("Болат Сейітов")
+    register_signing_key(actor=world.admin, user=admin, p12=admin_p12, password=PASSWORD)
+    as_secretary = api_as(secretary)
+    act = as_secretary.post(f"/hearings/{hearing.pk}/acts", {"incidents": [incident.pk]}).json()
+    signed = as_secretary.post(f"/acts/{act['id']}/sign")
+    assert signed.status_code == 200, signed.content
+    pdf = as_secretary.get(f"/acts/{act['id']}/pdf?language=kk").content
+    dss = PdfFileReader(io.BytesIO(pdf)).root["/DSS"]
+    assert len(dss["/OCSPs"]) == 1  # PAdES-LT: the answer the CA gave before it signed
+
+    ca_service.revoke(admin_p12, datetime.now(UTC) - timedelta(hours=1))
+    refused = api_as(admin).post(f"/acts/{act['id']}/sign")
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"] == "certificate_revoked"
+    assert as_secretary.get(f"/acts/{act['id']}").json()["status"] == "pending"

@@ -154,7 +154,7 @@ def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:
     """R18: ``actor`` signs both language versions of ``act`` with their own EDS key, in the
     first required role they hold that nobody has signed in yet (or in ``role``)."""
     from taspa.documents.pades import sign_pdf
-    from taspa.sealing.actions import signer_for
+    from taspa.sealing.actions import revocation_before_signing, signer_for
 
     hearing = act.hearing
     mine = [r for r in act.required_roles if may_sign_as(actor, r, hearing)]
@@ -164,6 +164,10 @@ def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:
         raise Forbidden(
             "You are not among the signers this act requires (R18).", code="not_a_required_signer"
         )
+    signer = signer_for(actor)  # SigningUnavailable (422) when the key is missing or expired
+    # The CA's word on the certificate (OCSP, else CRL), asked before the act is locked: a
+    # revoked one refuses (422 certificate_revoked); the answer goes into the PDF (PAdES-LT).
+    rev = revocation_before_signing(signer)
     with transaction.atomic():
         act = Act.objects.select_for_update().get(pk=act.pk)
         signed = {s.role: s for s in act.signatures.all()}
@@ -175,10 +179,9 @@ def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:
                 "already_signed", f"The act already bears the signature of the {mine[0]}."
             )
         role = open_roles[0]
-        signer = signer_for(actor)  # SigningUnavailable (422) when the key is missing or expired
         reason = f"R18 act {act.number}/{act.year}: {role}"
-        act.pdf_kk = sign_pdf(act.pdf("kk"), signer, field_name=role, reason=reason)
-        act.pdf_ru = sign_pdf(act.pdf("ru"), signer, field_name=role, reason=reason)
+        act.pdf_kk = sign_pdf(act.pdf("kk"), signer, field_name=role, reason=reason, revocation=rev)
+        act.pdf_ru = sign_pdf(act.pdf("ru"), signer, field_name=role, reason=reason, revocation=rev)
         now = timezone.now()
         signature = ActSignature.objects.create(
             act=act,

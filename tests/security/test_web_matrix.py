@@ -26,7 +26,7 @@ from taspa.courts.models import Hearing
 from taspa.courts.policy import Action
 from taspa.incidents.models import Incident
 from taspa.recorder import actions as recorder
-from taspa.recorder.models import Mark, Preflight
+from taspa.recorder.models import ClosedPortion, Mark, Preflight
 from taspa.web.playback import PlaybackFiles
 
 WEB_ACTORS = [*HUMANS, "anonymous"]
@@ -151,6 +151,11 @@ PAGES: dict[str, Page] = {
     "access:portal#post": Page(
         PARTY, "post", lambda s: reverse("access:portal"), _portal_form, effect=_petitions
     ),
+    # R31, R32 for part of a hearing: the applicant plays their copy online (closed parts out).
+    "access:copy_play": Page(PARTY, "get", lambda s: reverse("access:copy_play", args=[s.copy.pk])),
+    "access:copy_file": Page(
+        PARTY, "get", lambda s: reverse("access:copy_file", args=[s.copy.pk, "peaks.json"])
+    ),
     # R35: the applicant, or court staff on paper, put the receipt mark on the petition.
     "access:receipt": Page(
         staff(Action.HANDLE_PETITIONS) | PARTY,
@@ -244,6 +249,7 @@ CONSOLE: dict[str, tuple[str, dict[str, str]]] = {
     "mark": ("recording", {"speaker": "Судья", "role": "judge"}),
     "note": ("recording", {"text": "Куәгер шақырылды"}),
     "incident": ("recording", {"kind": "source_lost", "detail": "camera"}),
+    "closed_begin": ("recording", {}),  # R32 for part of a hearing
 }
 
 
@@ -300,6 +306,7 @@ def _snapshot(hearing: Hearing) -> tuple:
         Preflight.objects.filter(hearing=hearing).count(),
         Mark.objects.filter(recording__hearing=hearing).count(),
         Incident.objects.filter(hearing=hearing).count(),
+        ClosedPortion.objects.filter(hearing=hearing).count(),
     )
 
 

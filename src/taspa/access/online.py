@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -22,18 +23,20 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from taspa.access.models import Copy
 from taspa.access.policy import Audience, Interval, excluded_for, merge_intervals
 from taspa.audit.actions import record
 from taspa.courts.models import User
-from taspa.errors import Forbidden, NotFound, RuleRefusal
+from taspa.errors import Conflict, Forbidden, NotFound, RuleRefusal
 from taspa.recorder.models import Recording
 from taspa.recorder.proc import run_tool
 from taspa.recorder.selectors import closed_intervals, effective_marks
 from taspa.sealing.reading import checked_copy
 from taspa.web.playback import compute_peaks, probe_streams, samples_per_pixel
 
+log = logging.getLogger("taspa.access")
 RATE = 48000
 KBPS = 32
 TOOL_TIMEOUT_S = 6 * 3600
@@ -69,7 +72,7 @@ def excluded_intervals(copy: Copy) -> list[Interval]:
         portions=closed_intervals(recording),
     )
     if excluded is None:  # a copy of a hearing closed whole is never issued (R32)
-        raise RuleRefusal("closed_hearing_no_copy", "The hearing was held in closed session.")
+        raise RuleRefusal("closed_hearing_no_copy", _("The hearing was held in closed session."))
     return excluded
 
 
@@ -143,7 +146,27 @@ def rendition_command(media: Path, tracks: int, excluded: list[Interval], out: P
     ]  # fmt: skip
 
 
+class PlaybackUnavailable(Conflict):
+    """The online playback could not be derived (the download still works)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "online_playback_unavailable",
+            _("The copy cannot be played online now; download it instead."),
+        )
+
+
 def prepare(copy: Copy) -> OnlineFiles:
+    """The online playback's files (see ``_prepare``); a failure to derive them is a refusal
+    with its reason in the log, never a server error."""
+    try:
+        return _prepare(copy)
+    except (OSError, RuntimeError, KeyError, ValueError, StopIteration, zipfile.BadZipFile):
+        log.exception("online playback of copy %s could not be prepared", copy.pk)
+        raise PlaybackUnavailable() from None
+
+
+def _prepare(copy: Copy) -> OnlineFiles:
     """Derive the online playback of ``copy`` for the closed intervals as they stand now;
     idempotent (``info.json`` last: its presence says the rest is complete)."""
     recording = _recording(copy)

@@ -234,8 +234,8 @@ def copy_file(request: HttpRequest, copy_id: int, name: str) -> HttpResponse:
     copy = _playable(request, copy_id)
     try:
         files = online.prepare(copy)
-    except DomainError:
-        raise Http404 from None
+    except DomainError as refusal:  # theirs, but not playable now: say why (the download works)
+        return HttpResponse(_(refusal.detail), status=refusal.status, content_type="text/plain")
     path = files.root / name
     if name == "peaks.json":
         return FileResponse(path.open("rb"), content_type=ONLINE_FILES[name])

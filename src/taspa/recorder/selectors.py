@@ -352,3 +352,14 @@ def portion_answer(portion: ClosedPortion) -> dict[str, Any]:
 def portion_list(recording: Recording) -> list[dict[str, Any]]:
     """The closed portions of a recording's hearing as they stand (manifest, API)."""
     return [portion_answer(p) for p in current_portions(recording.hearing)]
+
+
+def running_portion(hearing: Hearing) -> ClosedPortion | None:
+    """The closed session going on now (begun, not yet ended), if any."""
+    return (
+        ClosedPortion.objects.filter(
+            hearing=hearing, superseded_by__isnull=True, end_s__isnull=True
+        )
+        .order_by("-start_s")
+        .first()
+    )

@@ -27,15 +27,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from taspa.courts.actions import require
 from taspa.courts.models import Hearing
+from taspa.courts.policy import Action
 from taspa.courts.selectors import visible_hearings
 from taspa.errors import DomainError, InvalidInput
 from taspa.incidents.actions import record_announced, record_judge_told, report_incident
 from taspa.incidents.models import Incident
 from taspa.incidents.policy import REPORTABLE_KINDS, announcement_text
-from taspa.recorder import actions, monitor
+from taspa.recorder import actions, monitor, portions
 from taspa.recorder.clock import recorded_seconds
 from taspa.recorder.models import Mark, Recording
+from taspa.recorder.selectors import running_portion
 from taspa.web import selectors
 from taspa.web.templatetags.clock import hms
 
@@ -116,6 +119,7 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
         "live": hearing.state in (Hearing.State.RECORDING, Hearing.State.PAUSED),
         "may_monitor": selectors.may_monitor(request.user, hearing),
         "agent": selectors.agent_status(hearing),
+        "closed_portion": running_portion(hearing),  # R32 for part of a hearing
     } | extra
 
 
@@ -308,6 +312,27 @@ def _incident(request: HttpRequest, hearing: Hearing) -> str:
     return _("Incident reported. Read the announcement to the participants (R16).")
 
 
+def _closed_begin(request: HttpRequest, hearing: Hearing) -> str:
+    """R32 for part of a hearing: the court announced that the hearing continues in closed
+    session; copies and online playback leave it out, the recording keeps it. The console's
+    buttons are the recorder's operator's (R7); the judge decides through the API."""
+    require(request.user, Action.OPERATE_RECORDER, hearing)
+    portion = portions.add_portion(
+        actor=request.user, hearing=hearing, reason=request.POST.get("reason", "")[:4000]
+    )
+    return _("Closed session from %(offset)s.") % {"offset": clock(portion.start_s)}
+
+
+def _closed_end(request: HttpRequest, hearing: Hearing) -> str:
+    """The court announced that the hearing continues in open session."""
+    require(request.user, Action.OPERATE_RECORDER, hearing)
+    running = running_portion(hearing)
+    if running is None:
+        raise InvalidInput("no_closed_portion", _("No closed session is going on."))
+    portion = portions.end_portion(actor=request.user, portion=running)
+    return _("Open session resumes at %(offset)s.") % {"offset": clock(portion.end_s or 0.0)}
+
+
 OPERATIONS: dict[str, Callable[[HttpRequest, Hearing], str]] = {
     "preflight": _preflight,
     "start": _start,
@@ -320,6 +345,8 @@ OPERATIONS: dict[str, Callable[[HttpRequest, Hearing], str]] = {
     "correct": _correct,
     "judge_told": _judge_told,
     "announced": _announced,
+    "closed_begin": _closed_begin,
+    "closed_end": _closed_end,
 }
 
 

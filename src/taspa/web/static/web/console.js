@@ -315,6 +315,9 @@
     el.textContent = hms(value);
     el.dataset.running = running ? "1" : "0";
     el.dataset.seconds = value.toFixed(1);
+    // R32 for part of a hearing: how long the closed session has been going on
+    const closed = document.getElementById("closed-running");
+    if (closed) closed.textContent = hms(Date.now() / 1000 - Number(closed.dataset.since));
   }
 
   // --- the connection: heartbeat, level stream, the session -----------------------------------

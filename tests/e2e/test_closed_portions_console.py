@@ -1,0 +1,46 @@
+"""R32 for part of a hearing in the secretary's console, in Chromium: "Closed session begins"
+marks the court's announcement live, the closed session shows running with its own counter,
+"Open session resumes" ends it; the API lists the portion with its start and end."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from test_console_live import hearing_in_new_room, start, stop
+
+pytestmark = pytest.mark.slow
+
+MIC = {"kind": "audio", "format": "lavfi", "input": "sine=frequency=440:sample_rate=48000",
+       "label": "Mic 1"}  # fmt: skip
+
+
+def test_r32_console_marks_a_closed_session_live(page, server, sign_in, screenshots):
+    hearing = hearing_in_new_room(server, "Зал №6 (closed session)", [MIC])
+    page.set_viewport_size({"width": 1280, "height": 720})
+    sign_in("secretary")
+    start(page, hearing)
+    page.on("dialog", lambda dialog: dialog.accept())
+    time.sleep(1.0)
+    page.click("#btn-closed-begin")
+    page.wait_for_selector("#closed-portion")
+    page.wait_for_selector("#btn-closed-end")
+    time.sleep(2.3)
+    running = page.inner_text("#closed-running")
+    assert running not in ("", "00:00:00"), running  # the closed session's own counter runs
+    box = page.evaluate("() => document.documentElement.scrollHeight")
+    assert box <= 720, box  # still one courtroom screen without scrolling
+    page.screenshot(path=str(screenshots / "console-closed-portion.png"))
+
+    page.click("#btn-closed-end")
+    page.wait_for_selector("#btn-closed-begin")
+    assert page.query_selector("#closed-portion") is None
+    listed = page.evaluate(
+        """(url) => fetch(url, {headers: {'Accept': 'application/json'}}).then(r => r.json())""",
+        f"/api/v1/hearings/{hearing}/closed-portions",
+    )
+    items = listed["items"]
+    assert len(items) == 1 and items[0]["end"] is not None, json.dumps(listed)
+    assert 0.5 <= items[0]["start_s"] < items[0]["end_s"]
+    stop(page)

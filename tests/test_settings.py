@@ -6,6 +6,9 @@ import tempfile
 os.environ.setdefault("TASPA_HOME", tempfile.mkdtemp(prefix="taspa-test-"))
 os.environ.setdefault("TASPA_FAST_PASSWORD_HASHER", "true")
 os.environ.setdefault("TASPA_LANGUAGE", "en")
+# R8's guard (a passing equipment check before the start) is off for fixtures that start
+# recordings directly; tests/recorder/test_r8_preflight_guard.py turns it on and proves it.
+os.environ.setdefault("TASPA_PREFLIGHT_MAX_AGE_MIN", "0")
 
 from taspa.settings import *  # noqa: F403
 

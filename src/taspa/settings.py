@@ -84,6 +84,8 @@ TASPA_TRUST_ANCHORS = env_str("TASPA_TRUST_ANCHORS") or (
 TASPA_STORAGE = env_str("TASPA_STORAGE", f"file://{TASPA_HOME / 'blobs'}")
 TASPA_SPOOL = Path(env_str("TASPA_SPOOL", str(TASPA_HOME / "spool")) or "").resolve()
 TASPA_RETENTION_YEARS = env_int("TASPA_RETENTION_YEARS", 1, minimum=1)  # R24: never below 1
+# R8: recording starts only after a passing equipment check of the courtroom this recent (0: off).
+TASPA_PREFLIGHT_MAX_AGE_MIN = env_int("TASPA_PREFLIGHT_MAX_AGE_MIN", 120, minimum=0)
 # R24: an S3 bucket without object lock cannot enforce retention; accepted only when asked.
 TASPA_S3_WITHOUT_OBJECT_LOCK = env_bool("TASPA_S3_WITHOUT_OBJECT_LOCK", False)
 if not (TASPA_STORAGE.startswith("file://") or TASPA_STORAGE.startswith("s3://")):

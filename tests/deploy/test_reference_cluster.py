@@ -238,7 +238,11 @@ def upstream_of_agent(cluster: Cluster) -> str:
 
 
 def record_hearing(court: Court, agent: Agent, hearing: int) -> None:
-    assert court.json("POST", f"/hearings/{hearing}/start") == {"state": "recording"}
+    # R8: the equipment check first; where the agent has not reported its own yet, the start is
+    # the operator's recorded decision.
+    checked = court.json("POST", f"/hearings/{hearing}/preflight")
+    body = None if checked["ok"] else {"override_reason": "reference cluster: agent checks pending"}
+    assert court.json("POST", f"/hearings/{hearing}/start", body) == {"state": "recording"}
     wait_for("the agent to record", lambda: agent.phase(hearing) == "recording", 30, agent.output)
 
 

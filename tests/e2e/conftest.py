@@ -28,7 +28,8 @@ class Server:
 def operator_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
-    return env | {"TASPA_HOME": str(home)}
+    # R8's start guard is proven in process (tests/recorder/test_r8_preflight_guard.py)
+    return env | {"TASPA_HOME": str(home), "TASPA_PREFLIGHT_MAX_AGE_MIN": "0"}
 
 
 def taspa(home: Path, *args: str) -> str:

@@ -38,7 +38,9 @@ def clean_env(home: Path) -> dict[str, str]:
     """An operator's environment: none of the test suite's own settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
-    return env | {"TASPA_HOME": str(home), "TASPA_FAST_PASSWORD_HASHER": "1"}
+    # R8's start guard is proven in process (tests/recorder/test_r8_preflight_guard.py)
+    return env | {"TASPA_HOME": str(home), "TASPA_FAST_PASSWORD_HASHER": "1",
+                  "TASPA_PREFLIGHT_MAX_AGE_MIN": "0"}  # fmt: skip
 
 
 def taspa(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -18,7 +18,9 @@ def operator_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env | {"TASPA_HOME": str(home), "TASPA_FAST_PASSWORD_HASHER": "true"} | extra
+    # R8's start guard is proven in process (tests/recorder/test_r8_preflight_guard.py)
+    fixed = {"TASPA_FAST_PASSWORD_HASHER": "true", "TASPA_PREFLIGHT_MAX_AGE_MIN": "0"}
+    return env | {"TASPA_HOME": str(home)} | fixed | extra
 
 
 def taspa(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -400,12 +400,15 @@ def _set_aside(spool: Path) -> None:
         spool.rename(spool.with_name(f"{spool.name}.abandoned-{time.time_ns()}"))
 
 
-def start_recording(*, actor: User, hearing: Hearing) -> Recording:
+def start_recording(*, actor: User, hearing: Hearing, override_reason: str = "") -> Recording:
+    """Start recording the hearing — after a passing equipment check of its courtroom (R8), or,
+    without one, on the operator's audited decision with ``override_reason``."""
     require(actor, Action.OPERATE_RECORDER, hearing)
     try:
         with transaction.atomic():
             hearing = _locked(hearing)
             step = _step(hearing, "start")
+            _require_preflight(actor, hearing, override_reason)
             agent = selectors.agent_of(hearing)
             if agent is None:
                 spool = runtime.spool_dir_for(hearing.pk)
@@ -436,6 +439,34 @@ def start_recording(*, actor: User, hearing: Hearing) -> Recording:
         )
         raise InvalidInput("capture_failed", f"Capture could not start: {error}") from error
     return recording
+
+
+def _require_preflight(actor: User, hearing: Hearing, override_reason: str) -> None:
+    """R8: a passing check of the courtroom within TASPA_PREFLIGHT_MAX_AGE_MIN before the start;
+    an override is the operator's decision, with its reason, in the audit trail."""
+    from django.conf import settings
+
+    from taspa.recorder.policy import preflight_gate
+
+    now = timezone.now()
+    last = (
+        Preflight.objects.filter(hearing__courtroom_id=hearing.courtroom_id, ok=True)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    gate = preflight_gate(last, now, int(getattr(settings, "TASPA_PREFLIGHT_MAX_AGE_MIN", 120)))
+    if gate.ok:
+        return
+    reason = override_reason.strip()
+    if not reason:
+        raise Conflict(gate.refusal, gate.detail)
+    record(
+        actor=actor,
+        action="recorder.preflight_override",
+        target=hearing,
+        payload={"reason": reason[:2000], "why_needed": gate.detail},
+    )
 
 
 def agent_started(*, hearing: Hearing, at: datetime, anchor: datetime) -> Recording | None:

@@ -64,9 +64,18 @@ def preflight(request: HttpRequest, hearing_id: Id):
     return selectors.preflight_answer(result, getattr(request, "LANGUAGE_CODE", "ru"))
 
 
+class StartIn(Schema):
+    # R8: without a recent passing equipment check, the operator's reason to start anyway
+    override_reason: str = Field(default="", max_length=2000)
+
+
 @router.post("/hearings/{hearing_id}/start")
-def start(request: HttpRequest, hearing_id: Id):
-    actions.start_recording(actor=request.user, hearing=visible_hearing(request, hearing_id))
+def start(request: HttpRequest, hearing_id: Id, payload: StartIn | None = None):
+    actions.start_recording(
+        actor=request.user,
+        hearing=visible_hearing(request, hearing_id),
+        override_reason=payload.override_reason if payload else "",
+    )
     return {"state": "recording"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 # R6: stopping is not a break only for these; any other stop is refused (R19).
 PAUSE_REASONS = ("adjournment", "recess", "deliberation")
@@ -147,6 +148,43 @@ def already_there(hearing: str, event: str) -> bool:
         ("stop", H_STOPPED),
         ("stop", H_SEALED),
     }
+
+
+# --- R8: the equipment check before the start --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreflightGate:
+    """Whether recording may start: a passing equipment check of the courtroom recent enough."""
+
+    ok: bool
+    refusal: str = ""
+    detail: str = ""
+
+
+def preflight_gate(
+    last_passed_at: datetime | None, now: datetime, max_age_min: int
+) -> PreflightGate:
+    """R8: «Перед началом судебного заседания секретарь … проверяет работоспособность средств
+    аудио-, видеозаписи». Recording starts only after a passing check of the courtroom at most
+    ``max_age_min`` minutes old (TASPA_PREFLIGHT_MAX_AGE_MIN); 0 turns the requirement off (a
+    court's own decision, e.g. for a test bench). Without one, only an override with a reason,
+    kept in the audit trail, lets recording start (R10: the hearing itself is never blocked)."""
+    if max_age_min <= 0:
+        return PreflightGate(True)
+    if last_passed_at is None:
+        return PreflightGate(
+            False, "preflight_required", "Check the equipment of this courtroom first (R8)."
+        )
+    age_min = (now - last_passed_at).total_seconds() / 60
+    if age_min > max_age_min:
+        return PreflightGate(
+            False,
+            "preflight_required",
+            f"The last passing equipment check was {age_min:.0f} min ago; the court requires "
+            f"one within {max_age_min} min before the start (R8).",
+        )
+    return PreflightGate(True)
 
 
 # --- sources and encoding settings -------------------------------------------------------------

@@ -3,6 +3,7 @@ to S3 at URLs the centre presigns with the part's SHA-256; a break resumes at th
 the centre completes, re-hashes and verifies before it copies the object to its digest key."""
 
 import hashlib
+import itertools
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from taspa.replication.court import Progress, replicate
 from taspa.replication.models import Outgoing
 from taspa.retention.actions import set_judgment_effective
 from taspa.retention.policy import add_years, store_retention_moment
+from taspa.sealing.layout import SealedRecording
 from taspa.storage.store import get_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -76,7 +78,8 @@ def test_r23_s3_bytes_go_to_s3_and_are_identical_under_the_digest_key(
     )
     assert (result.sent, result.failed, result.broken) == (1, 0, False), result.errors
     media_steps = [s.done for s in steps if s.kind == "media"]
-    assert media_steps == [0, PART, 2 * PART, 20 * MiB]  # three parts: 8 + 8 + 4 MiB
+    landed = sorted(b - a for a, b in itertools.pairwise(media_steps))
+    assert media_steps[0] == 0 and landed == [4 * MiB, PART, PART]  # parts: 8 + 8 + 4 MiB
     key = digest_key(recording.sha256)
     assert object_bytes(s3_client, s3_bucket, key) == get_store().open(recording.sha256).read()
     head = s3_client.head_object(Bucket=s3_bucket, Key=key)
@@ -95,33 +98,45 @@ def test_r23_s3_bytes_go_to_s3_and_are_identical_under_the_digest_key(
     assert [i["sha256"] for i in held_at_centre(s3_central)] == [recording.sha256]
 
 
-def test_r23_s3_a_break_resumes_at_the_next_part_not_from_zero(
+def test_r23_s3_a_break_resumes_at_the_first_part_s3_has_not_verified(
     make_sealed, s3_central, s3_client, s3_bucket
 ):
-    recording = make_sealed(size=20 * MiB)
+    """Parts go up several at once, so a cut can leave any set of them: each run starts from
+    exactly the parts S3 holds (counted as done, never sent again), sends only the others, and
+    only whole parts count; the end result is the sealed bytes under their digest key."""
+    recording = make_sealed(size=36 * MiB)  # parts 1-4 of 8 MiB and a last one of 4 MiB
     token = s3_central.court_token()
-    resumed, landed = [], []
-    # Cut inside part 2, again inside part 2, then inside part 3.
-    for after in (12 * MiB, 6 * MiB, 10 * MiB):
+    peer = HttpCentral(s3_central.url, token)
+    held_before: list[int] = []
+    for after in (12 * MiB, 6 * MiB, 3 * MiB):  # the last cuts whichever part is left
         steps: list[Progress] = []
         fault = Fault(after_bytes=after)
-        peer = HttpCentral(s3_central.url, token, fault=fault)
-        result = replicate(central=peer, progress=steps.append)
+        result = replicate(
+            central=HttpCentral(s3_central.url, token, fault=fault), progress=steps.append
+        )
         assert result.broken and fault.fired
         media = [s for s in steps if s.kind == "media"]
-        resumed.append(media[0].resumed_from)
-        landed.append(media[-1].done - media[0].resumed_from)
-    assert resumed == [0, PART, PART]
-    assert landed == [PART, 0, PART]  # only whole parts count; a cut part is sent again
-    peer = HttpCentral(s3_central.url, token)
-    remote = Outgoing.objects.get().remote_id
-    held = peer.parts(remote, "media")
-    assert [p["number"] for p in held["parts"]] == [1, 2] and held["missing"] == [3]
+        held_bytes = sum(min(PART, recording.bytes - (n - 1) * PART) for n in held_before)
+        # The run resumed at what S3 held, and sent only parts S3 did not hold.
+        assert media[0].resumed_from == media[0].done == held_bytes
+        held = peer.parts(Outgoing.objects.get().remote_id, "media")
+        now_held = [p["number"] for p in held["parts"]]
+        assert set(held_before) <= set(now_held)
+        sent_parts = set(now_held) - set(held_before)
+        assert media[-1].done - held_bytes == sum(  # only whole parts S3 verified count
+            min(PART, recording.bytes - (n - 1) * PART) for n in sent_parts
+        )
+        held_before = now_held
+    assert held_before, "three cuts and S3 verified no part at all"
+    assert len(held_before) < 5  # still work left: never started over
     steps = []
     final = replicate(central=peer, progress=steps.append)
     assert (final.sent, final.failed, final.broken) == (1, 0, False), final.errors
-    assert next(s.resumed_from for s in steps if s.kind == "media") == 2 * PART
-    assert 4 * MiB <= final.bytes < 5 * MiB  # the last part and the small files only
+    first = next(s for s in steps if s.kind == "media")
+    assert first.resumed_from == sum(
+        min(PART, recording.bytes - (n - 1) * PART) for n in held_before
+    )
+    assert final.bytes < recording.bytes - first.resumed_from + MiB  # the missing parts only
     data = object_bytes(s3_client, s3_bucket, digest_key(recording.sha256))
     assert hashlib.sha256(data).hexdigest() == recording.sha256
     assert_no_staging_left(s3_client, s3_bucket)
@@ -159,7 +174,7 @@ def test_r23_s3_refuses_a_part_that_does_not_match_its_signed_digest(
     assert (result.sent, result.failed) == (0, 1)
     assert "s3_BadDigest" in result.errors[0]  # S3 itself refused the part
     held = HttpCentral(s3_central.url, token).parts(Outgoing.objects.get().remote_id, "media")
-    assert held["parts"] == []
+    assert held["missing"]  # the changed part is not in S3 (its sibling, sent beside it, may be)
     final = replicate(central=HttpCentral(s3_central.url, token))
     assert final.sent == 1
     data = object_bytes(s3_client, s3_bucket, digest_key(recording.sha256))
@@ -175,7 +190,7 @@ def test_r23_s3_tampered_object_is_refused_at_commit(
     not trust it; with the check on, the court refuses first, see test_r20_court_refuses_...)."""
     recording = make_sealed(size=10 * MiB)
     flip_stored_byte(recording.sha256, 9 * MiB)  # tampered after sealing, in the second part
-    monkeypatch.setattr(court_side, "verified_chunks", lambda *args: iter(()))
+    monkeypatch.setattr(court_side, "verified_chunks", _unchecked)
     token = s3_central.court_token()
     result = replicate(central=HttpCentral(s3_central.url, token))
     assert (result.sent, result.failed) == (0, 1)
@@ -187,3 +202,10 @@ def test_r23_s3_tampered_object_is_refused_at_commit(
     assert [a["kind"] for a in alarms["items"]] == ["refused"]
     with pytest.raises(CentralError):  # the refused replica's uploads are gone
         HttpCentral(s3_central.url, token).parts(Outgoing.objects.get().remote_id, "media")
+
+
+def _unchecked(recording, kind, store=None):
+    """The stored bytes as they are, without the court's hash check."""
+    with get_store().open(SealedRecording.of(recording).digest(kind)) as stream:
+        while chunk := stream.read(1 << 20):
+            yield chunk

@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -77,12 +78,29 @@ class HttpCentral:
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.prefix = parts.path + "/api/v1"
         self.token, self.timeout, self.fault = token, timeout, fault
-        self._conn: http.client.HTTPConnection | None = None
-        self._s3: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
+        # Kept-alive connections, one set per thread (S3 parts go up from several at once).
+        self._local = threading.local()
+        self._fault_lock = threading.Lock()
+
+    @property
+    def _conn(self) -> http.client.HTTPConnection | None:
+        return getattr(self._local, "conn", None)
+
+    @_conn.setter
+    def _conn(self, conn: http.client.HTTPConnection | None) -> None:
+        self._local.conn = conn
+
+    @property
+    def _s3(self) -> dict[tuple[str, str, int | None], http.client.HTTPConnection]:
+        if not hasattr(self._local, "s3"):
+            self._local.s3 = {}
+        return self._local.s3
 
     def _open(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
         kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-        return kind(host, port, timeout=self.timeout)
+        conn = kind(host, port, timeout=self.timeout)
+        conn.blocksize = 1 << 20  # file bodies go out in 1 MiB writes, not 8 KiB ones
+        return conn
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
@@ -90,6 +108,7 @@ class HttpCentral:
         return self._conn
 
     def close(self) -> None:
+        """Close this thread's connections (each worker closes its own when it is done)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -182,16 +201,18 @@ class HttpCentral:
     ) -> None:
         """The test hook: send part of the body, then cut the connection."""
         fault = self.fault
-        if fault.sent + len(data) <= fault.after_bytes:
-            fault.sent += len(data)
-            return
-        fault.fired = True
+        with self._fault_lock:
+            if fault.fired or fault.sent + len(data) <= fault.after_bytes:
+                fault.sent += 0 if fault.fired else len(data)
+                return
+            fault.fired = True
+            already = fault.sent
         conn.putrequest("PUT", target)
         for name, value in headers.items():
             conn.putheader(name, value)
         conn.putheader("Content-Length", str(len(data)))
         conn.endheaders()
-        conn.send(data[: max(0, fault.after_bytes - fault.sent)])
+        conn.send(data[: max(0, fault.after_bytes - already)])
         if conn.sock is not None:
             conn.sock.shutdown(socket.SHUT_RDWR)
         self.close()

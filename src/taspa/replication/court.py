@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from taspa.sealing.reading import SealedBytesRefused, require_servable, verified
 from taspa.storage.store import BlobStore, get_store
 
 PLAN_BATCH = 1000
-PARTS_PER_PRESIGN = 4  # S3 parts read, hashed and presigned together (4 x 8 MiB in memory)
+S3_PARALLEL = 4  # S3 parts in flight at once (4 x 8 MiB in memory), each on its own connection
 
 
 @dataclass(frozen=True)
@@ -214,29 +215,62 @@ def _upload(
     progress: ProgressFn,
 ) -> int:
     """Send one blob from the centre's verified ``offset``; returns the bytes sent. The blob is
-    read from the start and hashed as it goes (the part the centre holds is hashed, not sent):
-    wrong bytes raise ``SealedBytesRefused`` before the last chunk goes out (R19, R20)."""
+    read once, from the start, hashed as it goes (the part the centre holds is hashed, not
+    sent); each ``CHUNK_BYTES`` request travels on a worker thread (its ``Content-Digest``
+    hashed there) while the next one is read and hashed here. Wrong bytes raise
+    ``SealedBytesRefused`` before the last chunk goes out (R19, R20)."""
     total, sent, position = int(spec["bytes"]), 0, 0
+    size = CHUNK_BYTES
     name = _name(recording, kind)
     progress(Progress(name, kind, offset, total, resumed_from=offset))
     pending = bytearray()
-    for chunk in verified_chunks(recording, kind):
-        start, position = position, position + len(chunk)
-        if position > offset:  # what the centre holds is hashed here, not sent again
-            pending += chunk[max(offset + len(pending) - start, 0) :]
-        while len(pending) >= CHUNK_BYTES or (position >= total and pending):
-            data = bytes(pending[:CHUNK_BYTES])
-            del pending[:CHUNK_BYTES]
-            answer = central.put_chunk(replica, kind, offset, data, total)
-            if answer["offset"] != offset + len(data):  # the centre holds another length
-                raise CentralError(409, answer.get("error", "stalled"), answer.get("detail", ""))
-            sent, offset = sent + len(data), answer["offset"]
-            progress(Progress(name, kind, offset, total))
+    start = offset
+    in_flight: tuple[Future[dict[str, Any]], int] | None = None
+
+    def settle() -> None:
+        nonlocal in_flight, sent, offset
+        if in_flight is None:
+            return
+        (future, length), in_flight = in_flight, None
+        answer = future.result()
+        if answer["offset"] != offset + length:  # the centre holds another length
+            raise CentralError(409, answer.get("error", "stalled"), answer.get("detail", ""))
+        sent, offset = sent + length, answer["offset"]
+        progress(Progress(name, kind, offset, total))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="replicate-send") as pool:
+        try:
+            for chunk in verified_chunks(recording, kind):
+                first, position = position, position + len(chunk)
+                if position > start:  # what the centre holds is hashed here, not sent again
+                    pending += chunk[max(start + len(pending) - first, 0) :]
+                while len(pending) >= size or (position >= total and pending):
+                    data = bytes(pending[:size])
+                    del pending[:size]
+                    settle()  # one request in flight: at most two chunks in memory
+                    request = pool.submit(central.put_chunk, replica, kind, start, data, total)
+                    in_flight, start = (request, len(data)), start + len(data)
+            settle()
+        finally:
+            if in_flight is not None:  # refused or broken: let the request in flight end
+                with contextlib.suppress(Exception):
+                    in_flight[0].result()
     return sent
 
 
 def _name(recording: Recording, kind: str) -> str:
     return SealedRecording.of(recording).name(kind)
+
+
+def _send_part(
+    central: Central, replica: int, kind: str, number: int, data: bytes
+) -> tuple[int, int]:
+    """On a worker: hash one part, have the centre presign it with that SHA-256, ``PUT`` it
+    to S3 (which checks it); returns (number, bytes)."""
+    wanted = [{"number": number, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}]
+    (part,) = central.presign(replica, kind, wanted)["parts"]
+    central.put_part(part["url"], part["headers"], data)
+    return number, len(data)
 
 
 def _upload_parts(
@@ -247,37 +281,56 @@ def _upload_parts(
     spec: dict[str, Any],
     progress: ProgressFn,
 ) -> int:
-    """Send one blob as S3 multipart parts: the parts S3 lacks, each hashed, presigned by the
-    centre with its SHA-256 and ``PUT`` straight to S3, which checks it; returns bytes sent.
-    Before that the whole blob is re-hashed here: wrong bytes are refused, never sent."""
-    store = get_store()
-    for _ in verified_chunks(recording, kind, store):
-        pass
+    """Send one blob as S3 multipart parts: the parts S3 lacks go up ``S3_PARALLEL`` at once,
+    each hashed, presigned by the centre with its SHA-256 and ``PUT`` straight to S3, which
+    checks it; returns bytes sent. The blob is read once and hashed as it goes; the last part
+    leaves only after the whole blob matched its sealed digest: wrong bytes never complete an
+    upload (R19, R20). A cut leaves the parts S3 verified; the next run sends the others."""
     state = central.parts(replica, kind)
     total, size = int(spec["bytes"]), int(state["part_size"])
     held = {int(p["number"]): int(p["bytes"]) for p in state["parts"]}
-    todo = missing_parts(held, total, size)
+    todo = set(missing_parts(held, total, size))
     done = total - sum(part_span(number, total, size)[1] for number in todo)
     name = _name(recording, kind)
     progress(Progress(name, kind, done, total, resumed_from=done))
-    sent = 0
-    for first in range(0, len(todo), PARTS_PER_PRESIGN):
-        data = {}
-        for number in todo[first : first + PARTS_PER_PRESIGN]:
-            start, length = part_span(number, total, size)
-            with contextlib.closing(
-                store.open_range(spec["sha256"], start, start + length)
-            ) as part:
-                data[number] = part.read()
-        wanted = [
-            {"number": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
-            for n, d in data.items()
-        ]
-        for part in central.presign(replica, kind, wanted)["parts"]:
-            body = data[int(part["number"])]
-            central.put_part(part["url"], part["headers"], body)
-            sent, done = sent + len(body), done + len(body)
-            progress(Progress(name, kind, done, total))
+    sent, position, number = 0, 0, 1
+    pending = bytearray()
+    in_flight: set[Future[tuple[int, int]]] = set()
+
+    def landed(future: Future[tuple[int, int]]) -> None:
+        nonlocal sent, done
+        in_flight.discard(future)
+        _, length = future.result()
+        sent, done = sent + length, done + length
+        progress(Progress(name, kind, done, total))
+
+    def settle(at_most: int) -> None:
+        while len(in_flight) > at_most:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                landed(future)
+
+    with ThreadPoolExecutor(S3_PARALLEL, thread_name_prefix="replicate-part") as pool:
+        try:
+            for chunk in verified_chunks(recording, kind):
+                position += len(chunk)
+                pending += chunk
+                while len(pending) >= size or (position >= total and pending):
+                    data = bytes(pending[:size])
+                    del pending[:size]
+                    if number in todo:
+                        settle(S3_PARALLEL - 1)
+                        in_flight.add(pool.submit(_send_part, central, replica, kind, number, data))
+                    number += 1
+            if not total and 1 in todo:  # an empty file is one empty part
+                in_flight.add(pool.submit(_send_part, central, replica, kind, 1, b""))
+            settle(0)
+        finally:  # refused or broken: the parts S3 took still count, the others are sent later
+            for future in list(in_flight):
+                future.cancel()
+            for future in list(in_flight):
+                with contextlib.suppress(Exception):
+                    landed(future)
     return sent
 
 

@@ -23,8 +23,12 @@ from datetime import datetime, timedelta
 
 # R23 asks for a daily replication; a court not heard from for longer than this is an alarm.
 SILENCE_ALARM_AFTER = timedelta(hours=26)
-CHUNK_BYTES = 8 * 1024 * 1024
 MiB = 1024 * 1024
+# What a court sends per Content-Range request: one request per 32 MiB on one kept-alive
+# connection, the next chunk read and hashed while this one travels; a cut costs at most this.
+CHUNK_BYTES = 32 * MiB
+# The largest chunk a centre takes (it streams the body to disk while hashing it).
+MAX_CHUNK_BYTES = 256 * MiB
 PART_BYTES = 8 * MiB  # S3 multipart: at least 5 MiB (except the last part), at most 10,000
 MAX_PARTS = 10_000
 # The files of a sealed recording, in the order they are sent (layout.py).
@@ -111,12 +115,19 @@ def content_digest(data: bytes) -> str:
 
 def digest_matches(header: str | None, data: bytes) -> bool:
     """Whether a ``Content-Digest`` header names the SHA-256 of ``data`` (absent = refused)."""
+    return sha256_matches(header, hashlib.sha256(data).digest())
+
+
+def sha256_matches(header: str | None, sha256: bytes) -> bool:
+    """Whether a ``Content-Digest`` header names ``sha256`` (the raw digest of a body hashed
+    as it was read); a header without ``sha-256`` is refused."""
     if not header:
         return False
+    expected = ":" + base64.b64encode(sha256).decode("ascii") + ":"
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
         if name.strip().lower() == "sha-256":
-            return value.strip() == content_digest(data).partition("=")[2]
+            return value.strip() == expected
     return False
 
 

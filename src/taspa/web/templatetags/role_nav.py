@@ -28,3 +28,12 @@ def role_links(context: template.Context) -> list[tuple[str, str]]:
     if roles & MEDIA_ROLES:
         links.append((reverse("web:media"), _("Case-file media")))
     return links
+
+
+@register.filter
+def at(items: list, index: int) -> object:
+    """``items[index]``, or "" past the end (a table cell's column heading, for phones)."""
+    try:
+        return items[index]
+    except (IndexError, TypeError):
+        return ""

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from taspa.access.copies import copies_dir
+from taspa.access.copies import copies_dir, issue_copy
 from taspa.access.models import Copy
 from taspa.access.policy import (
     ApplicantRole,
@@ -33,12 +34,15 @@ from taspa.access.policy import (
 from taspa.audit.models import AuditEvent
 from taspa.courts.models import Hearing, HearingParticipant
 from taspa.courts.policy import CaseKind
+from taspa.recorder import portions
 from taspa.recorder.actions import seal_stopped
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
 from taspa.sealing.hashing import sha256_file
 from taspa.web.actions import prepare_playback
+
+from . import copykit
 
 SECONDS = 6.0
 CLOSED = [(1.0, 2.0), (3.5, 4.5)]
@@ -319,3 +323,53 @@ def test_r32_only_the_applicant_plays_the_copy_online(world, partly_closed):
     assert stranger.get(f"/access/portal/copies/{copy.pk}/files/mix.webm").status_code == 404
     Copy.objects.filter(pk=copy.pk).update(expires_at=timezone.now() - timedelta(days=1))
     assert portal.get(f"/access/portal/copies/{copy.pk}/files/mix.webm").status_code == 404
+
+
+# --- the copy follows the portions: issue_copy takes them from closed_intervals ---------------
+
+recorder_media, recorded = copykit.recorder_media, copykit.recorded  # the fixtures
+PORTIONS = [(2.0, 3.5), (7.2, 8.1)]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["civil", "criminal"])
+def test_r32_copy_issued_on_petition_leaves_out_the_hearings_closed_portions(
+    recorded, tmp_path, capsys, kind
+):
+    """The judge's decisions after sealing close two parts; the copy staff issue on the petition
+    (no intervals named by anyone) leaves out both, packet for packet, and verifies."""
+    recording, petition = recorded(kind)
+    judge = recording.hearing.judge
+    start = recording.started_at
+    for a, b in PORTIONS:
+        portions.add_portion(
+            actor=judge,
+            hearing=recording.hearing,
+            start=start + timedelta(seconds=a),
+            end=start + timedelta(seconds=b),
+            reason="Ruling of the court",
+        )
+    sealed_before = recording.sha256
+    copy = issue_copy(actor=recorded.secretary, petition=petition)
+    zip_path = copies_dir() / copy.file_name
+    _, manifest, media = copykit.unpack(zip_path, tmp_path / "out")
+    excluded = manifest["copy"]["excluded"]
+    assert [tuple(e["requested"]) for e in excluded] == [
+        (pytest.approx(a), pytest.approx(b)) for a, b in PORTIONS
+    ]
+    assert manifest["copy"]["source"]["sha256"] == sealed_before
+    spans = [tuple(e["cut"]) for e in excluded]  # rounded outward (to keyframes with video)
+    original = copykit.original_file(recording, tmp_path)
+    for track in ("a:0", "a:1"):
+        copied = {p.md5 for p in copykit.packets(media, track)}
+        for p in copykit.packets(original, track):
+            # a packet merely touching a boundary (within 1 ms) may go either way
+            if any(p.start < b - 1e-3 and p.end > a + 1e-3 for a, b in PORTIONS):
+                assert p.md5 not in copied, (track, p.start)  # nothing of a closed part
+            elif not any(p.start <= b + 1e-3 and p.end >= a - 1e-3 for a, b in spans):
+                assert p.md5 in copied, (track, p.start)  # everything outside the cut spans
+    call_command("verify", str(zip_path))
+    assert "FAIL" not in capsys.readouterr().out
+    recording.refresh_from_db()
+    assert recording.sha256 == sealed_before  # the original is untouched

@@ -269,3 +269,32 @@ def test_r32_manifest_of_recording_sealed_after_portion_lists_it(world, stopped_
     recording = seal()
     listed = json.loads(read_sealed(recording, "manifest"))["closed_portions"]
     assert [(p["id"], p["start_s"], p["end_s"]) for p in listed] == [(made.json()["id"], 1.0, 2.0)]
+
+
+def test_r32_console_buttons_begin_and_end_a_closed_session(world, live):
+    from django.test import Client
+
+    hearing, _ = live
+    client = Client()
+    client.force_login(world.person("secretary"))
+    client.cookies["django_language"] = "ru"
+    base = f"/hearings/{hearing.pk}/console"
+    panel = client.get(f"{base}/controls").content.decode()
+    assert 'id="btn-closed-begin"' in panel and 'id="closed-portion"' not in panel
+    begun = client.post(f"{base}/closed_begin", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="closed-portion"' in begun and 'id="btn-closed-end"' in begun
+    assert "Закрытое заседание" in begun  # in the secretary's language
+    portion = ClosedPortion.objects.get()
+    assert portion.end_s is None and portion.source == "live"
+    again = client.post(f"{base}/closed_begin", HTTP_HX_REQUEST="true").content.decode()
+    assert "пересекается" in again and ClosedPortion.objects.count() == 1  # overlaps: refused
+    ended = client.post(f"{base}/closed_end", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="btn-closed-begin"' in ended and 'id="closed-portion"' not in ended
+    assert ClosedPortion.objects.get().end_s is not None
+    nothing = client.post(f"{base}/closed_end", HTTP_HX_REQUEST="true").content.decode()
+    assert "не идёт" in nothing
+    # the judge sees the console but its buttons are the recorder's operator's (R7)
+    judge = Client()
+    judge.force_login(world.person("judge"))
+    judge.post(f"{base}/closed_begin", HTTP_HX_REQUEST="true")
+    assert ClosedPortion.objects.count() == 1

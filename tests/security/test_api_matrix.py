@@ -350,6 +350,11 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ),
     ("GET", "/acts/{act_id}"): Cell(VIEW, c("/acts/{s.act.pk}")),
     ("GET", "/acts/{act_id}/pdf"): Cell(VIEW, c("/acts/{s.act.pk}/pdf?language=kk")),
+    # R3.4: only the hearing's own judge decides on the minutes (409 where the Rules decide).
+    ("POST", "/hearings/{hearing_id}/minutes-decision"): Cell(
+        frozenset({"judge@own"}),
+        c("/hearings/{s.hearing.pk}/minutes-decision", {"keep_minutes": True}),
+    ),
     # R9: the minutes' text on why the hearing was not recorded — court papers, like the act.
     ("GET", "/hearings/{hearing_id}/minutes-reason"): Cell(
         VIEW, c("/hearings/{s.hearing.pk}/minutes-reason?language=ru")

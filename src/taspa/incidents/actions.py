@@ -16,7 +16,7 @@ from taspa.audit.actions import record
 from taspa.courts.models import Hearing, User
 from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.incidents import texts
-from taspa.incidents.models import Act, Incident, Notification
+from taspa.incidents.models import Act, Incident, MinutesDecision, Notification
 from taspa.incidents.policy import REPORTABLE_KINDS, IncidentKind
 from taspa.limits import FORWARD_NOTE, INCIDENT_DETAIL, require_text
 
@@ -370,3 +370,42 @@ def deliver_email(notification_id: int) -> str:
         emailed_at=timezone.now(), email_error=""
     )
     return f"sent to {address}"
+
+
+# --- R3.4: the judge decides whether minutes are kept ---------------------------------------------
+
+
+def decide_minutes(
+    *, actor: User, hearing: Hearing, keep_minutes: bool, note: str = ""
+) -> MinutesDecision:
+    """R3.4: «…вопрос о ведении протокола судебного заседания разрешается судьей». Only the
+    hearing's own judge decides, and only for a hearing the Rules leave to the judge; the
+    decision then drives R17 (a hearing with minutes kept must be recorded)."""
+    from taspa.limits import require_text
+
+    if actor.pk != hearing.judge_id:
+        raise Forbidden(
+            "Only the hearing's judge decides on the minutes (R3.4).", code="not_the_judge"
+        )
+    if hearing.recording_required != "judge_decides":
+        raise Conflict(
+            "not_for_the_judge",
+            f"The Rules decide this hearing's recording ({hearing.recording_rule}): "
+            "the judge's decision is not asked.",
+        )
+    require_text(note, field="note", max_length=2000)
+    with transaction.atomic():
+        decision = MinutesDecision.objects.create(
+            hearing=hearing,
+            keep_minutes=keep_minutes,
+            note=note,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        record(
+            actor=actor,
+            action="hearing.minutes_decision",
+            target=hearing,
+            payload={"keep_minutes": keep_minutes, "note": note},
+        )
+    return decision

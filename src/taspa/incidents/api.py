@@ -39,6 +39,11 @@ class SignIn(Schema):
     role: str | None = None
 
 
+class MinutesDecisionIn(Schema):
+    keep_minutes: bool
+    note: str = Field(default="", max_length=2000)
+
+
 @router.post("/hearings/{hearing_id}/incidents", response={201: dict})
 def create_incident(request: HttpRequest, hearing_id: Id, payload: IncidentIn):
     incident = actions.report_incident(
@@ -155,6 +160,18 @@ def act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     name = f"act-{act.court.code}-{act.year}-{act.number}-{language}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
+
+
+@router.post("/hearings/{hearing_id}/minutes-decision", response={201: dict})
+def minutes_decision(request: HttpRequest, hearing_id: Id, payload: MinutesDecisionIn):
+    """R3.4: the hearing's judge decides whether minutes (and the recording) are kept."""
+    decision = actions.decide_minutes(
+        actor=request.user,
+        hearing=visible_hearing(request, hearing_id),
+        keep_minutes=payload.keep_minutes,
+        note=payload.note,
+    )
+    return Status(201, selectors.minutes_decision_summary(decision))
 
 
 @router.get("/hearings/{hearing_id}/minutes-reason")

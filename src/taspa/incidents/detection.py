@@ -14,11 +14,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from taspa.courts.models import Hearing
 from taspa.incidents.analysis import AnalysisError, media_levels
-from taspa.incidents.models import Incident, RecordingCheck
+from taspa.incidents.models import Incident, MinutesDecision, RecordingCheck
 from taspa.incidents.policy import (
     CoverageFacts,
     IncidentKind,
@@ -163,6 +164,15 @@ def draft_overdue_acts(cutoff: datetime) -> int:
     return drawn
 
 
+def must_be_recorded() -> QuerySet[Hearing]:
+    """Hearings that had to be recorded: the Rules require it (R3, R4), or the judge, where the
+    Rules leave it to them (R3.4), decided that minutes are kept (their latest decision)."""
+    latest = MinutesDecision.objects.filter(hearing=OuterRef("pk")).order_by("-decided_at", "-id")
+    return Hearing.objects.annotate(judge_keeps=Subquery(latest.values("keep_minutes")[:1])).filter(
+        Q(recording_required="required") | Q(recording_required="judge_decides", judge_keeps=True)
+    )
+
+
 def check_overdue(now: datetime | None = None) -> str:
     """The periodic R17 job: hearings that had to be recorded and never started, and stopped
     recordings whose check is missing; then R9 notices for incidents of hearings now over."""
@@ -170,8 +180,7 @@ def check_overdue(now: datetime | None = None) -> str:
 
     now = now or timezone.now()
     cutoff = now - unrecorded_after()
-    never_started = Hearing.objects.filter(
-        recording_required="required",
+    never_started = must_be_recorded().filter(
         scheduled_at__lte=cutoff,
         recording__isnull=True,
         recording_checks__isnull=True,

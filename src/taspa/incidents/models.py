@@ -172,3 +172,24 @@ class ActSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.user} @ {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class MinutesDecision(models.Model):
+    """R3.4: where the Rules leave it to the judge (nobody in a civil case appeared, or no new
+    evidence is examined), the judge's decision whether minutes — and so the recording — are
+    kept. The latest decision counts; each is in the audit trail. R17 then treats the hearing
+    as one that had to be recorded, or not."""
+
+    hearing = models.ForeignKey("courts.Hearing", models.PROTECT, related_name="minutes_decisions")
+    keep_minutes = models.BooleanField(_("minutes are kept"))
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        verbose_name = _("judge's decision on the minutes")
+        verbose_name_plural = _("judge's decisions on the minutes")
+
+    def __str__(self) -> str:
+        return f"hearing {self.hearing_id}: {'minutes' if self.keep_minutes else 'no minutes'}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from taspa.courts.models import Hearing, User
 from taspa.incidents import texts
-from taspa.incidents.models import Act, Incident, Notification
+from taspa.incidents.models import Act, Incident, MinutesDecision, Notification
 from taspa.incidents.policy import ACT_KINDS, IncidentKind, announcement_text
 
 
@@ -83,9 +83,22 @@ def act_summary(act: Act) -> dict[str, Any]:
 
 def incidents_part(hearing: Hearing) -> dict[str, Any]:
     """The hearing's incidents and acts in GET /hearings/{id} (CONTRACT.md)."""
+    decision = hearing.minutes_decisions.order_by("-decided_at", "-id").first()
     return {
         "incidents": [incident_summary(i) for i in hearing.incidents.all()],
         "acts": [act_summary(act) for act in hearing.acts.order_by("year", "number")],
+        "minutes_decision": minutes_decision_summary(decision) if decision else None,
+    }
+
+
+def minutes_decision_summary(decision: MinutesDecision) -> dict[str, Any]:
+    """R3.4: the judge's latest decision on the minutes."""
+    return {
+        "id": decision.pk,
+        "keep_minutes": decision.keep_minutes,
+        "note": decision.note,
+        "decided_by": decision.decided_by.username,
+        "decided_at": decision.decided_at.isoformat(),
     }
 
 

@@ -1,11 +1,19 @@
 """Capture engine cost against bare ffmpeg, and courtrooms per machine.
 
-    .venv/bin/python -m bench.recorder [--seconds 20] [--capacity-seconds 12] [--max-rooms 96]
+    .venv/bin/python -m bench.recorder [--seconds 20] [--runs 3] [--capacity-seconds 12]
+                                       [--max-rooms 96] [--confirm 2]
 
 CPU per courtroom = user+sys seconds of the ffmpeg child plus the engine's Python threads, per
-second of media. The bare figure is ffmpeg doing the same encode straight to a file. Capacity
-runs N four-microphone courtrooms at once and stops at the first N where one drops a sample.
+second of media. The bare figure is ffmpeg doing the same encode straight to a file. Engine and
+bare alternate, ``--runs`` pairs; the table gives medians, and the ratio is the median of each
+pair's ratio: on a shared, busy machine CPU seconds drift with the load, so only figures taken
+side by side compare. "Of which Python" splits the engine's Python CPU by thread (schedstat):
+the reader (both pipes), the watchdog, and the rest (start, stop, journal records). Peak RSS:
+VmHWM of the engine's ffmpeg before stop, the Python process's VmRSS while capturing (Django and
+numpy included), and the bare ffmpeg's maxrss (wait4).
 
+Capacity runs N four-microphone courtrooms at once and stops at the first N where one drops a
+sample; the best N is then run ``--confirm`` more times (a drop there steps N down by 2).
 A dropped sample is counted from the stored file, not from the engine's bookkeeping: ffprobe
 lists every audio packet of every microphone; a hole between one packet's end and the next
 one's start, a restart (a gap event), or media shorter than the wall-clock time between the
@@ -19,11 +27,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +47,7 @@ CAMERA = Source("video", "testsrc2=size=1280x720:rate=25", "lavfi", "camera")
 CLOCK_TICKS = 100
 SAMPLE_RATE = 48_000
 START_SLACK_S = 0.05
+MiB = 1024
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,10 @@ class Cost:
     stop_s: float = 0.0
     bytes_per_s: float = 0.0
     python_s: float = 0.0
+    reader_s: float = 0.0
+    watchdog_s: float = 0.0
+    ffmpeg_rss_kib: int = 0
+    python_rss_kib: int = 0
 
     @property
     def per_media_s(self) -> float:
@@ -58,8 +73,28 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return time.process_time()
+
+
+def _status_kib(pid: int | str, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _threads_cpu(prefix: str) -> float:
+    """CPU seconds of this process's live threads whose name starts with ``prefix``."""
+    total = 0
+    for thread in threading.enumerate():
+        if thread.name.startswith(prefix) and thread.native_id is not None:
+            try:
+                total += int(
+                    Path(f"/proc/self/task/{thread.native_id}/schedstat").read_text().split()[0]
+                )
+            except OSError:
+                continue
+    return total / 1e9
 
 
 def engine_cost(sources: list[Source], seconds: float, spool: Path) -> Cost:
@@ -69,11 +104,17 @@ def engine_cost(sources: list[Source], seconds: float, spool: Path) -> Cost:
     engine.start()
     time.sleep(seconds)
     child = _proc_cpu(engine.ffmpeg_pid)
+    rss = _status_kib(engine.ffmpeg_pid, "VmHWM")
+    reader, watchdog = _threads_cpu("taspa-capture"), _threads_cpu("taspa-watchdog")
+    python_rss = _status_kib("self", "VmRSS")
     stopping = time.perf_counter()
     result = engine.stop()
     stop_s = time.perf_counter() - stopping
     python = _self_cpu() - before
-    return Cost(child + python, result.duration_s, stop_s, result.bytes / result.duration_s, python)
+    return Cost(
+        child + python, result.duration_s, stop_s, result.bytes / result.duration_s, python,
+        reader, watchdog, rss, python_rss,
+    )  # fmt: skip
 
 
 def bare_cost(sources: list[Source], seconds: float, out: Path) -> Cost:
@@ -88,11 +129,43 @@ def bare_cost(sources: list[Source], seconds: float, out: Path) -> Cost:
         cmd += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "50"]
         cmd += ["-b:v", "1500k", "-pix_fmt", "yuv420p"]
     cmd += ["-t", str(seconds), "-f", "mpegts", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return Cost(cpu, seconds, 0.0, out.stat().st_size / seconds)
+    process = subprocess.Popen(cmd)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, cmd)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Cost(cpu, seconds, 0.0, out.stat().st_size / seconds, ffmpeg_rss_kib=usage.ru_maxrss)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """``runs`` engine/bare pairs of one courtroom, taken alternately."""
+
+    engine: list[Cost]
+    bare: list[Cost]
+
+    def median(self, figure: Callable[[Cost], float]) -> float:
+        return statistics.median(figure(c) for c in self.engine)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(
+            e.per_media_s / b.per_media_s for e, b in zip(self.engine, self.bare, strict=True)
+        )
+
+    @property
+    def bare_per_media_s(self) -> float:
+        return statistics.median(b.per_media_s for b in self.bare)
+
+
+def pairs(sources: list[Source], seconds: float, runs: int, work: Path) -> Pairs:
+    engine, bare = [], []
+    for run in range(runs):
+        engine.append(engine_cost(sources, seconds, work / f"engine-{run}"))
+        bare.append(bare_cost(sources, seconds, work / f"bare-{run}.ts"))
+        shutil.rmtree(work / f"engine-{run}", ignore_errors=True)
+    return Pairs(engine, bare)
 
 
 def audio_packets(media: Path) -> dict[str, list[tuple[float, float]]]:
@@ -136,6 +209,9 @@ class Capacity:
     rooms_dropping: int
     worst_shortfall_s: float
     worst_ratio: float  # media seconds per wall second of the slowest courtroom
+    cores_busy: float = 0.0  # CPU seconds per wall second of every ffmpeg and this process
+    python_rss_kib: int = 0
+    ffmpeg_rss_kib: int = 0  # the sum over the courtrooms' ffmpeg processes
 
     @property
     def ok(self) -> bool:
@@ -146,8 +222,15 @@ def rooms_ok(rooms: int, seconds: float, work: Path) -> Capacity:
     engines = [CaptureEngine(sources=MICS, spool_dir=work / f"n{rooms}-{i}") for i in range(rooms)]
     for engine in engines:
         engine.start()
+    # CPU from here to the stop request: every ffmpeg and every thread of this process.
+    pids = [engine.ffmpeg_pid for engine in engines]
+    cpu_before = sum(_proc_cpu(pid) for pid in pids) + _self_cpu()
+    began = time.time()
     time.sleep(seconds)
     stopped_at = time.time()
+    cpu = sum(_proc_cpu(pid) for pid in pids) + _self_cpu() - cpu_before
+    python_rss = _status_kib("self", "VmRSS")
+    ffmpeg_rss = sum(_status_kib(pid, "VmRSS") for pid in pids)
     results = [engine.stop() for engine in engines]
     drops = [dropped_samples(r, stopped_at) for r in results]
     worst = min(r.duration_s / (stopped_at - r.started_at.timestamp()) for r in results)
@@ -159,12 +242,15 @@ def rooms_ok(rooms: int, seconds: float, work: Path) -> Capacity:
         sum(1 for d, _ in drops if d),
         max(s for _, s in drops),
         worst,
+        cpu / (stopped_at - began),
+        python_rss,
+        ffmpeg_rss,
     )
 
 
-def capacity(seconds: float, max_rooms: int, work: Path) -> list[Capacity]:
+def capacity(seconds: float, max_rooms: int, work: Path, confirm: int) -> list[Capacity]:
     """Grow N until a courtroom drops a sample, then bisect (in steps of 2) between the last good
-    and the first bad N."""
+    and the first bad N; then run the best N ``confirm`` more times (a drop steps it down)."""
     steps: list[Capacity] = []
     rooms, good, bad = 4, 0, None
     while rooms <= max_rooms and bad is None:
@@ -175,51 +261,92 @@ def capacity(seconds: float, max_rooms: int, work: Path) -> list[Capacity]:
         rooms = (good + bad) // 4 * 2
         steps.append(rooms_ok(rooms, seconds, work))
         good, bad = (rooms, bad) if steps[-1].ok else (good, rooms)
-    return sorted(steps, key=lambda step: step.rooms)
+    again = 0
+    while good and again < confirm:
+        steps.append(rooms_ok(good, seconds, work))
+        again = again + 1 if steps[-1].ok else 0
+        good = good if steps[-1].ok else good - 2
+    return steps
+
+
+def best_rooms(steps: list[Capacity], confirm: int) -> int:
+    """The largest N whose every run kept every sample, run at least ``confirm`` + 1 times."""
+    runs: dict[int, list[bool]] = {}
+    for step in steps:
+        runs.setdefault(step.rooms, []).append(step.ok)
+    good = [n for n, oks in runs.items() if all(oks) and len(oks) >= confirm + 1]
+    return max(good, default=0)
+
+
+def _mib(kib: float) -> str:
+    return f"{kib / MiB:.0f} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--capacity-seconds", type=float, default=12.0)
     parser.add_argument("--max-rooms", type=int, default=96)
+    parser.add_argument("--confirm", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="taspa-bench-") as tmp:
         work = Path(tmp)
         rows = []
         for name, sources in (("4 mics, audio only", MICS), ("720p25 + 1 mic", [MICS[0], CAMERA])):
-            engine = engine_cost(sources, args.seconds, work / name.replace(" ", "_"))
-            bare = bare_cost(sources, args.seconds, work / f"{len(rows)}.ts")
-            rows.append((name, engine, bare))
-        steps = capacity(args.capacity_seconds, args.max_rooms, work)
-    print("| courtroom | engine CPU s / media s | of which Python | bare ffmpeg CPU s / media s"
-          " | ratio | engine stop() | stored kB/s (engine vs bare) |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name, engine, bare in rows:
+            folder = work / name.replace(" ", "_").replace(",", "")
+            rows.append((name, pairs(sources, args.seconds, args.runs, folder)))
+        steps = capacity(args.capacity_seconds, args.max_rooms, work, args.confirm)
+    print(
+        f"| courtroom (medians of {args.runs} engine/bare pairs) | engine CPU s / media s "
+        "| of which Python: reader / watchdog / start, stop | engine's ffmpeg "
+        "| bare ffmpeg CPU s / media s | ratio | peak RSS: engine's ffmpeg / Python process "
+        "| peak RSS: bare ffmpeg | engine stop() | stored kB/s (engine vs bare) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, pair in rows:
+        m = pair.median
+        total = m(lambda c: c.per_media_s)
+        reader = m(lambda c: c.reader_s / c.media_s)
+        watchdog = m(lambda c: c.watchdog_s / c.media_s)
+        rest = m(lambda c: (c.python_s - c.reader_s - c.watchdog_s) / c.media_s)
+        ffmpeg = m(lambda c: (c.cpu_s - c.python_s) / c.media_s)
+        bare_rss = statistics.median(b.ffmpeg_rss_kib for b in pair.bare)
+        bare_bytes = statistics.median(b.bytes_per_s for b in pair.bare)
         print(
-            f"| {name} | {engine.per_media_s:.4f} ({engine.per_media_s * 100:.1f} % of a core)"
-            f" | {engine.python_s / engine.media_s:.4f} | {bare.per_media_s:.4f}"
-            f" | {engine.per_media_s / bare.per_media_s:.2f}"
-            f" | {engine.stop_s * 1000:.0f} ms | {engine.bytes_per_s / 1000:.1f} vs"
-            f" {bare.bytes_per_s / 1000:.1f} |"
+            f"| {name} | {total:.4f} ({total * 100:.1f} % of a core)"
+            f" | {m(lambda c: c.python_s / c.media_s):.4f}: {reader:.4f} / {watchdog:.4f}"
+            f" / {rest:.4f} | {ffmpeg:.4f} | {pair.bare_per_media_s:.4f} | {pair.ratio:.2f}"
+            f" | {_mib(m(lambda c: c.ffmpeg_rss_kib))} / {_mib(m(lambda c: c.python_rss_kib))}"
+            f" | {_mib(bare_rss)} | {m(lambda c: c.stop_s) * 1000:.0f} ms"
+            f" | {m(lambda c: c.bytes_per_s) / 1000:.1f} vs {bare_bytes / 1000:.1f} |"
         )
     print(
         "\n| 4-mic courtrooms at once | dropped samples (48 kHz) | courtrooms dropping "
-        "| worst shortfall vs wall | worst media/wall |"
+        "| worst shortfall vs wall | worst media/wall | cores busy "
+        "| RSS: Python process / all ffmpeg |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: |")
-    for step in steps:
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for step in sorted(steps, key=lambda step: step.rooms):
         print(
             f"| {step.rooms} | {step.dropped} | {step.rooms_dropping} "
-            f"| {step.worst_shortfall_s * 1000:.0f} ms | {step.worst_ratio:.4f} |"
+            f"| {step.worst_shortfall_s * 1000:.0f} ms | {step.worst_ratio:.4f} "
+            f"| {step.cores_busy:.2f} | {_mib(step.python_rss_kib)} / {_mib(step.ffmpeg_rss_kib)} |"
         )
-    best = max((step.rooms for step in steps if step.ok), default=0)
+    best = best_rooms(steps, args.confirm)
     cores = os.cpu_count() or 1
     print(
         f"\n| audio courtrooms (4 mics) per core without a dropped sample | {best / cores:.1f} "
-        f"({best} on {cores} cores, {args.capacity_seconds:g} s each) |"
+        f"({best} on {cores} cores, {args.confirm + 1} runs of {args.capacity_seconds:g} s "
+        "each without a drop) |"
     )
     print("| --- | --- |")
+    load = os.getloadavg()
+    print(
+        f"\nThe machine is shared: load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at "
+        "the end. CPU seconds drift with the load, so compare the ratios (each pair taken side "
+        "by side in this run), not absolute figures across runs."
+    )
 
 
 if __name__ == "__main__":

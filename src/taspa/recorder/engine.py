@@ -18,6 +18,7 @@ import logging
 import os
 import select
 import stat
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -139,7 +140,7 @@ class CaptureEngine:
         self._tracks = [s.name for s in policy.track_sources(self.sources)]
         self._log_seen = 0  # bytes of ffmpeg.log already read for input timestamp jumps
         self._jumped: set[int] = set()  # tracks whose input jumps were already reported
-        self._wakes: dict[int, threading.Event] = {}  # run index → ends its readers' pauses
+        self._poke = threading.Event()  # a run's pipes ended or its output broke: look now
 
     @staticmethod
     def _select(sources: list[Source], video: bool | None) -> list[Source]:
@@ -235,6 +236,7 @@ class CaptureEngine:
             self.state = policy.STOPPED
             run = self._current()
         self._halt.set()
+        self._poke.set()
         self._retire(run, graceful=True)
         if self._watchdog is not None:
             self._watchdog.join()
@@ -249,6 +251,7 @@ class CaptureEngine:
         with self._lock:
             run = self._current()
         self._halt.set()
+        self._poke.set()
         if self._watchdog is not None:
             self._watchdog.join()
         self._retire(run, graceful=True)
@@ -406,14 +409,14 @@ class CaptureEngine:
         finally:
             os.close(write_fd)
         run.command, run.meter_fd, run.last_data = command, read_fd, run.launched
-        self._wakes[run.index] = threading.Event()
         self._runs.append(run)
         self._spool.run = run.index
         self._record(
             {"type": "run", "run": run.index, "ts_offset": ts_offset, "launched": run.launched,
              "command": command, "pid": run.process.pid}
         )  # fmt: skip
-        thread = threading.Thread(target=self._read_pipes, args=(run,), daemon=True)
+        name = f"taspa-capture-{run.index}"  # bench.recorder counts its CPU by this name
+        thread = threading.Thread(target=self._read_pipes, args=(run,), daemon=True, name=name)
         run.threads.append(thread)
         thread.start()
         return run
@@ -423,7 +426,6 @@ class CaptureEngine:
         if run is None or run.process is None:
             return
         run.retiring = True
-        self._wake(run)
         if graceful:
             stop_gracefully(run.process)
         else:
@@ -431,7 +433,6 @@ class CaptureEngine:
             run.process.wait()
         for thread in run.threads:
             thread.join()
-        self._wakes.pop(run.index, None)
         if run.process.stdout is not None:
             run.process.stdout.close()
         with self._lock:
@@ -450,11 +451,6 @@ class CaptureEngine:
         frames = run.meter_bytes // (2 * len(self._audio))
         return run.ts_offset + frames / self.settings.meter_rate
 
-    def _wake(self, run: _Run) -> None:
-        wake = self._wakes.get(run.index)
-        if wake is not None:
-            wake.set()
-
     def _read_pipes(self, run: _Run) -> None:
         """Both of ffmpeg's pipes until both end: media into the spool, PCM into the meter."""
         media_fd, meter_fd = run.process.stdout.fileno(), run.meter_fd
@@ -463,15 +459,16 @@ class CaptureEngine:
         # mmap, page faults and an munmap each time.
         buffer = bytearray(max(sizes.values()))
         view = memoryview(buffer)
-        poller = select.poll()
+        poller, hangup = select.poll(), select.poll()
         for fd in sizes:
             poller.register(fd, select.POLLIN)
-        wake, rest, burst = self._wakes[run.index], b"", True
+            hangup.register(fd, 0)  # only POLLHUP: the pause ends the moment ffmpeg exits
+        rest, burst = b"", True
         try:
             while sizes:
                 paced = not run.retiring and time.time() - run.launched > CALIBRATE_S
                 if paced and not burst:
-                    wake.wait(READ_PAUSE_S)
+                    hangup.poll(READ_PAUSE_S * 1000)
                 burst = False
                 for fd, _event in poller.poll(0 if paced else None):
                     got = os.readv(fd, [view[: sizes[fd]]])
@@ -485,9 +482,11 @@ class CaptureEngine:
                         if not packets or self._store(run, packets):
                             continue
                     poller.unregister(fd)  # ended, or the spool takes no more from this run
+                    hangup.unregister(fd)
                     del sizes[fd]
         finally:
             os.close(meter_fd)
+            self._poke.set()  # the watchdog restarts a run that died without waiting a tick
         if rest:
             log.warning("run %d: dropped a %d-byte partial TS packet", run.index, len(rest))
 
@@ -517,6 +516,7 @@ class CaptureEngine:
             if fault is not None:
                 self._timestamp_fault(run, fault)
         if fault is not None:
+            self._poke.set()
             self._emit("timestamps", run.fault)  # after the lock: the restart must not wait
             return False
         return True
@@ -593,13 +593,18 @@ class CaptureEngine:
 
     def _start_watchdog(self) -> None:
         self._halt.clear()
+        self._poke.clear()
         self._watchdog = threading.Thread(target=self._watch, name="taspa-watchdog", daemon=True)
         self._watchdog.start()
 
     def _watch(self) -> None:
         """R6/R19: a death or a stall while recording becomes a gap and a restart within 2 s."""
         ticks = 0
-        while not self._halt.wait(WATCH_TICK_S):
+        while True:
+            self._poke.wait(WATCH_TICK_S)
+            self._poke.clear()
+            if self._halt.is_set():
+                break
             ticks += 1
             if ticks % 2 == 0:
                 self._check_input_jumps()
@@ -622,6 +627,11 @@ class CaptureEngine:
         if run.fault is not None:
             return run.fault
         code = run.process.poll()
+        if code is None and run.threads and not run.threads[-1].is_alive():
+            try:  # its pipes ended: ffmpeg is exiting; its status follows within moments
+                code = run.process.wait(0.05)
+            except subprocess.TimeoutExpired:
+                code = None
         if code is not None:
             if run.first_data is None and now - run.launched < 1.0:
                 return None  # a source that is gone: retry at most once a second

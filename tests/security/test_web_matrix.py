@@ -237,6 +237,17 @@ PAGES: dict[str, Page] = {
         lambda s: {"medium": s.medium.pk},
     ),
     "web:inventory": Page(VIEW, "get", lambda s: reverse("web:inventory", args=[s.case.pk])),
+    # R26: the act's signers (a key is missing here: 422, not refused); R22: the archivist.
+    "web:destruction_sign": Page(
+        frozenset({"archivist@own", "court_admin@own"}),
+        "post",
+        lambda s: reverse("web:destruction_sign", args=[s.destruction_act.pk]),
+    ),
+    "web:case_accept": Page(
+        frozenset({"archivist@own"}),
+        "post",
+        lambda s: reverse("web:case_accept", args=[s.case.pk]),
+    ),
 }
 
 # R6–R12, R16: the console's buttons, each on a hearing in the state where it is lawful.

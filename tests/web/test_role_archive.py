@@ -70,7 +70,7 @@ def signed_in(user) -> Client:
 
 @pytest.mark.slow
 def test_r12_r21_r22_r26_medium_written_handed_over_accepted_listed_and_destroyed(
-    world, sealed, tmp_path
+    world, sealed, tmp_path, ca
 ):
     secretary, archivist = world.person("secretary"), world.person("archivist")
     stick = tmp_path / "media" / "usb0"
@@ -121,9 +121,25 @@ def test_r12_r21_r22_r26_medium_written_handed_over_accepted_listed_and_destroye
     due = client.get(reverse("web:media")).context["due"]
     assert [item["id"] for item in due[0]["items"]] == [medium.pk]
     client.post(reverse("web:destruction", args=[world.courts["a"].pk]), {"medium": medium.pk})
+    act = DestructionAct.objects.get()
     medium.refresh_from_db()
-    assert DestructionAct.objects.count() == 1
-    assert medium.destruction_act is not None
+    assert medium.destruction_act == act and medium.state == "in_archive", "not before signing"
+    # R26: the archivist and the court administrator sign with their keys; then it is destroyed.
+    court_admin = world.person("court_admin")
+    for person in (archivist, court_admin):
+        p12 = democa.issue_p12(ca, common_name=str(person), password=PASSWORD)
+        register_signing_key(actor=world.admin, user=person, p12=p12, password=PASSWORD)
+    row = client.get(reverse("web:media")).context["destruction_acts"][0]
+    assert row["may_sign"] and not row["complete"]
+    client.post(reverse("web:destruction_sign", args=[act.pk]))
+    medium.refresh_from_db()
+    assert medium.state == "in_archive", "one signature is not enough"
+    signed_in(court_admin).post(reverse("web:destruction_sign", args=[act.pk]))
+    medium.refresh_from_db()
+    assert medium.state == "destroyed" and medium.holder is None
+    # R22: the case accepted into the archive: its one recording's medium was there.
+    accepted = client.post(reverse("web:case_accept", args=[medium.case_id]), follow=True)
+    assert accepted.status_code == 200 and accepted.context["acceptance"] is not None
 
 
 def test_media_pages_are_for_staff_only(world):

@@ -23,6 +23,9 @@ REQUIREMENTS = {
     "judge_decides": _("The judge decides whether to record"),
 }
 
+# Signers of acts that the incidents' wording does not name (R26: the archivist).
+SIGNERS = {"archivist": _("Archivist")}
+
 ACT_STATUSES = {"pending": _("waiting for signatures"), "complete": _("signed by everyone")}
 
 
@@ -40,6 +43,8 @@ def incident_kind(kind: str) -> str:
 
 
 def signer_role(role: str) -> str:
+    if role in SIGNERS:
+        return str(SIGNERS[role])
     return role_title(role, language())
 
 

@@ -2,7 +2,6 @@ from django.urls import path
 
 from taspa.web.views import archive, console, court_admin, dashboards, playback, scheduling, shell
 from taspa.web.views import search as search_views
-from taspa.web.views import search as search_views
 
 app_name = "web"
 urlpatterns = [
@@ -20,7 +19,6 @@ urlpatterns = [
         console.operate,
         name="console_operate",
     ),
-    path("recordings/search", search_views.search, name="search"),
     path("recordings/search", search_views.search, name="search"),
     path("recordings/<int:recording_id>", playback.recording_page, name="recording"),
     path("recordings/<int:recording_id>/verify", playback.verify, name="recording_verify"),
@@ -42,4 +40,6 @@ urlpatterns = [
     path("media/<int:medium_id>/<slug:step>", archive.medium_step, name="medium_step"),
     path("courts/<int:court_id>/destruction", archive.destruction, name="destruction"),
     path("cases/<int:case_id>/inventory", archive.inventory, name="inventory"),
+    path("cases/<int:case_id>/archive-acceptance", archive.accept_case, name="case_accept"),
+    path("destruction-acts/<int:act_id>/sign", archive.destruction_sign, name="destruction_sign"),
 ]

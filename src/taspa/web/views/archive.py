@@ -23,7 +23,7 @@ from taspa.courts.models import Case, Court, User
 from taspa.courts.policy import Action, Role
 from taspa.courts.selectors import court_scope, has_role, visible_courts
 from taspa.custody import actions, selectors
-from taspa.custody.models import Medium
+from taspa.custody.models import DestructionAct, Medium
 from taspa.custody.policy import HELD_STATES, MediumState
 from taspa.errors import DomainError, Forbidden
 from taspa.recorder.models import Recording
@@ -88,6 +88,7 @@ def media(request: HttpRequest) -> HttpResponse:
         "writable": writable,
         "mount_form": MountForm(),
         "due": [d for d in due if d["items"]],
+        "destruction_acts": _destruction_acts(request.user, courts),
     }
     return render(request, "web/media.html", context)
 
@@ -236,7 +237,14 @@ def inventory(request: HttpRequest, case_id: int) -> HttpResponse:
     may_set = Court.objects.filter(
         court_scope(request.user, Action.MANAGE_RETENTION), pk=case.court_id
     ).exists()
-    context = {"case": case, "entries": entries, "form": form, "may_set": may_set}
+    context = {
+        "case": case,
+        "entries": entries,
+        "form": form,
+        "may_set": may_set,
+        "may_accept": has_role(request.user, Role.ARCHIVIST, case.court),
+        "acceptance": case.archive_acceptances.order_by("-accepted_at", "-id").first(),
+    }
     return render(request, "web/inventory.html", context, status=422 if form.errors else 200)
 
 
@@ -262,3 +270,84 @@ def destruction(request: HttpRequest, court_id: int) -> HttpResponse:
         % {"number": act.number, "year": act.year},
     )
     return redirect(f"{reverse('web:media')}#destroyed")
+
+
+def _destruction_acts(user: User, courts: Any) -> list[dict[str, Any]]:
+    """R26: the destruction acts with who signed and who still has to (nothing is destroyed
+    before the last signature)."""
+    found = (
+        DestructionAct.objects.filter(court__in=courts)
+        .prefetch_related("signatures__user", "media")
+        .order_by("-year", "-number")[:ROWS]
+    )
+    rows = []
+    for act in found:
+        signed = {s.role: s for s in act.signatures.all()}
+        signers = [
+            {
+                "role": labels.signer_role(role),
+                "name": str(signed[role].user) if role in signed else "",
+                "at": _when(signed[role].signed_at) if role in signed else "",
+            }
+            for role in act.required_roles
+        ]
+        mine = [r for r in act.required_roles if r not in signed and has_role(user, r, act.court)]
+        rows.append(
+            {
+                "act": act,
+                "number": f"№ {act.number}/{act.year}",
+                "media": [f"M-{m.pk}" for m in act.media.all()],
+                "complete": act.status == "complete",
+                "status": labels.act_status(act.status),
+                "signers": signers,
+                "may_sign": bool(mine) and not any(s.user_id == user.pk for s in signed.values()),
+            }
+        )
+    return rows
+
+
+@login_required
+@require_POST
+def destruction_sign(request: HttpRequest, act_id: int) -> HttpResponse:
+    """R26: sign the destruction act with the signer's own key; the last signature destroys."""
+    act = DestructionAct.objects.filter(pk=act_id, court__in=_courts(request.user)).first()
+    if act is None:
+        raise Http404
+    try:
+        act = actions.sign_destruction_act(actor=request.user, act=act)
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None
+    except DomainError as refusal:
+        messages.error(request, _(refusal.detail))
+    else:
+        messages.success(
+            request, _("You signed destruction act № %(number)s.") % {"number": act.number}
+        )
+    return redirect(f"{reverse('web:media')}#destruction-acts")
+
+
+@login_required
+@require_POST
+def accept_case(request: HttpRequest, case_id: int) -> HttpResponse:
+    """R22: the archivist accepts the case; a recorded hearing without its medium is flagged."""
+    case = Case.objects.filter(pk=case_id, court__in=_courts(request.user)).first()
+    if case is None:
+        raise Http404
+    try:
+        acceptance = actions.accept_case(actor=request.user, case=case)
+    except Forbidden as refusal:
+        raise PermissionDenied(refusal.detail) from None
+    except DomainError as refusal:
+        messages.error(request, _(refusal.detail))
+    else:
+        if acceptance.missing:
+            messages.error(
+                request,
+                _("The case is accepted, but %(count)d recorded hearing(s) came without a medium.")
+                % {"count": len(acceptance.missing)},
+            )
+        else:
+            messages.success(
+                request, _("The case is accepted into the archive; every medium is there.")
+            )
+    return redirect("web:inventory", case_id=case.pk)

@@ -1,19 +1,27 @@
 """Time to produce an audio-only copy package (R31) of a long A/V recording, next to the bare
-``ffmpeg -vn -c:a copy`` of the same file.
+``ffmpeg -vn -c:a copy`` of the same file, in the same run.
 
-Run: ``.venv/bin/python -m bench.copy [--minutes 120]``. Builds a synthetic MPEG-TS hearing
-(H.264 320x240 10 fps + MP2 audio: a short clip looped by stream copy to the length asked),
-seals it with a demo key, then times (a) bare ffmpeg and (b) ``build_copy_package`` (stream
-copy + SHA-256 + CMS signatures + BagIt + zip), and prints a markdown table with the ratio.
+Run: ``.venv/bin/python -m bench.copy [--minutes 120] [--runs 3]``. Builds a synthetic MPEG-TS
+hearing as the recorder writes it (H.264 320x240 10 fps + two mono Opus microphones at 48 kb/s:
+a one-minute clip looped by stream copy to the length asked), seals it with a demo key, then
+times, interleaved run by run: (a) bare ffmpeg writing every audio stream into Ogg, the copy's
+container, and into MPEG-TS, the old copy's (and plain ``-vn -c:a copy``, which takes one);
+(b) ``build_copy_package`` (stream copy into the zip, hashed on the way, CMS signatures, BagIt
+manifests, page); (c) the same with two closed portions cut out (the packet list the cut
+needs). Medians of the runs; each measured in a process of its own, whose peak RSS (the largest
+process: Python or its ffmpeg; GNU time's for bare ffmpeg) is printed beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,19 +34,27 @@ from taspa.sealing.seal import seal_recording
 from taspa.sealing.signing import Pkcs12Signer
 
 
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+def _ffmpeg(*args: str) -> list[str]:
+    return ["ffmpeg", "-nostdin", "-v", "error", "-y", *args]
 
 
 def make_recording(directory: Path, minutes: int) -> Path:
     clip = directory / "clip.ts"
-    _ffmpeg(
+    subprocess.run(_ffmpeg(
         "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=60",
-        "-f", "lavfi", "-i", "sine=frequency=440:duration=60",
-        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "mp2", "-f", "mpegts", str(clip),
-    )  # fmt: skip
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=60:sample_rate=48000",
+        "-f", "lavfi", "-i", "anoisesrc=a=0.1:d=60:r=48000",
+        "-map", "0:v", "-map", "1:a", "-map", "2:a",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "50",
+        "-c:a", "libopus", "-b:a", "48k", "-ac", "1",
+        "-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", str(clip),
+    ), check=True)  # fmt: skip
     media = directory / "hearing.ts"
-    _ffmpeg("-stream_loop", str(minutes - 1), "-i", str(clip), "-c", "copy", str(media))
+    subprocess.run(
+        _ffmpeg("-stream_loop", str(minutes - 1), "-i", str(clip), "-map", "0", "-c", "copy",
+                "-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", str(media)),
+        check=True,
+    )  # fmt: skip
     return media
 
 
@@ -56,15 +72,36 @@ def seal(media: Path, out: Path, signer: Pkcs12Signer):
     return seal_recording(result_like=result, manifest=manifest, signer=signer, out_dir=out)
 
 
-def timed(fn) -> float:
+def measured(work: Callable[[], object] | list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``work``: a command, or a function run in a forked
+    process of its own (its ffmpeg included: wait4 reports the largest of the child and its
+    waited-for children)."""
     started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+    if isinstance(work, list):  # GNU time reports the tool's own peak (not Python's fork's)
+        with tempfile.NamedTemporaryFile("r") as peak:
+            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *work], check=True)
+            seconds = time.perf_counter() - started
+            return seconds, int(peak.read().split()[-1]) / 1024
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            work()
+        except BaseException as error:  # report it; never return into the parent's code
+            print(f"failed: {error!r}", file=sys.stderr)
+            code = 1
+        os._exit(code)
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"a measured run failed (status {status})")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=int, default=120)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     ca = democa.create_ca("Bench CA")
     signer = Pkcs12Signer(democa.issue_p12(ca, common_name="Bench", password="pw"), "pw")
@@ -72,25 +109,55 @@ def main(argv: list[str]) -> None:
         root = Path(temp)
         sealed = seal(make_recording(root, args.minutes), root / "sealed", signer)
         size = sealed.media.stat().st_size
-        bare = timed(lambda: _ffmpeg("-i", str(sealed.media), "-vn", "-c:a", "copy",
-                                     "-f", "mpegts", str(root / "bare.ts")))  # fmt: skip
-        package = timed(
-            lambda: build_copy_package(
+        half = args.minutes * 30.0  # two closed portions: 10 min and 5 min, mid-hearing
+        closed = [(half - 900.0, half - 300.0), (half + 600.0, half + 900.0)]
+
+        def bare(*options: str) -> list[str]:
+            return _ffmpeg("-i", str(sealed.media), *options, str(root / "bare.out"))
+
+        def package(excluded) -> Callable[[], object]:
+            return lambda: build_copy_package(
                 sealed=sealed, media=Media.AUDIO, signer=signer, name="bench-copy",
                 issue={"petition": 0}, bag_info={}, out_dir=root / "copies",
-                progress=lambda _: None,
-            )
-        )  # fmt: skip
-    print(f"Recording: {args.minutes} min A/V MPEG-TS, {size / 2**20:.0f} MiB\n")
-    print("| method | wall s | ratio |\n| --- | ---: | ---: |")
-    print(f"| `ffmpeg -vn -c:a copy` (bare) | {bare:.2f} | 1.00 |")
-    print(f"| Taspa audio copy package (stream copy + sign + BagIt + zip) | {package:.2f} | "
-          f"{package / bare:.2f} |")  # fmt: skip
+                progress=lambda _: None, excluded=excluded,
+            )  # fmt: skip
+
+        methods = {
+            "all": bare("-map", "0:a", "-c:a", "copy", "-f", "ogg"),
+            "vn": bare("-vn", "-c:a", "copy", "-f", "ogg"),
+            "mpegts": bare("-map", "0:a", "-c:a", "copy", "-f", "mpegts"),
+            "package": package(()),
+            "cut": package(closed),
+        }
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+        subprocess.run(["cat", str(sealed.media)], stdout=subprocess.DEVNULL, check=True)
+        for _ in range(args.runs):  # interleaved: the machine's load falls on all alike
+            for name, work in methods.items():
+                runs[name].append(measured(work))
+    med = {name: statistics.median(s for s, _ in found) for name, found in runs.items()}
+    rss = {name: max(r for _, r in found) for name, found in runs.items()}
+    base = med["all"]
+    print(f"Recording: {args.minutes} min A/V MPEG-TS (H.264 + 2 Opus microphones), "
+          f"{size / 2**20:.0f} MiB; medians of {args.runs} interleaved runs. The ratio is to "
+          "bare ffmpeg copying every microphone into the same container (Ogg): plain "
+          "`-vn -c:a copy` picks one audio stream only, so it does half the work.\n")  # fmt: skip
+    print("| method | wall s (median) | runs | peak RSS MiB | ratio |")
+    print("| --- | ---: | --- | ---: | ---: |")
+    rows = [
+        ("all", "`ffmpeg -map 0:a -c:a copy -f ogg` (bare: every microphone, the copy's "
+                "container)"),
+        ("vn", "`ffmpeg -vn -c:a copy -f ogg` (bare: one microphone only)"),
+        ("mpegts", "`ffmpeg -map 0:a -c:a copy -f mpegts` (bare, the old copy's container)"),
+        ("package", "Taspa audio copy package (one pass: stream copy into the zip, hashed "
+                    "on the way; signatures, BagIt, page)"),
+        ("cut", "Taspa audio copy package with two closed portions cut out (+ packet list)"),
+    ]  # fmt: skip
+    for name, label in rows:
+        each = " / ".join(f"{s:.2f}" for s, _ in runs[name])
+        print(f"| {label} | {med[name]:.2f} | {each} | {rss[name]:.0f} | {med[name] / base:.2f} |")
 
 
 if __name__ == "__main__":
-    import os
-
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taspa.settings")

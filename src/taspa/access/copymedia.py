@@ -24,7 +24,8 @@ moment), and the audio is cut over the same span so sound and picture stay toget
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -102,7 +103,7 @@ def container_for(streams: Sequence[Stream]) -> Container:
 def copy_command(
     source: str,
     target: str,
-    streams: Sequence[Stream],
+    streams: Sequence[Stream] | None,
     container: Container,
     drops: Mapping[int, Sequence[tuple[int, int]]] | None = None,
 ) -> list[str]:
@@ -113,13 +114,15 @@ def copy_command(
     decode order) leaves those packets out through the ``noise`` bitstream filter counting
     packets (``n``): counts, unlike timestamps, do not depend on the muxer's time base.
     ``-copyinkf`` keeps a first video packet that is not a keyframe, so the counts are
-    ffprobe's."""
+    ffprobe's. ``streams`` None: every audio stream."""
     drops = drops or {}
     command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-copyts", "-i", source]
-    for stream in streams:
+    if streams is None:
+        command += ["-map", "0:a"]
+    for stream in streams or ():
         command += ["-map", f"0:{stream.index}"]
     command += ["-c", "copy", "-copyinkf"]
-    for output, stream in enumerate(streams):
+    for output, stream in enumerate(streams or ()):
         ranges = drops.get(stream.index)
         if ranges:
             expression = "+".join(f"between(n\\,{i}\\,{j})" for i, j in ranges)
@@ -143,28 +146,28 @@ def _exact(seconds: float) -> Fraction:
     return Fraction(repr(float(seconds)))
 
 
-def _first_key(packets: Sequence[Packet], tb: Fraction, moment: Fraction, strict: bool):
-    """The PTS (seconds) of the first keyframe at (or, ``strict``, after) ``moment``."""
-    threshold = math.floor(moment / tb) if strict else math.ceil(moment / tb) - 1
-    after = [p.pts for p in packets if p.key and p.pts > threshold]
-    return min(after) * tb if after else None
+class PacketTable:
+    """A stream's packets in decode order, as columns: a six-hour recording has millions."""
+
+    def __init__(self, packets: Iterable[Packet] = ()) -> None:
+        self.pts, self.duration, self.key = array("q"), array("q"), bytearray()
+        for packet in packets:
+            self.append(packet.pts, packet.duration, packet.key)
+
+    def append(self, pts: int, duration: int, key: bool) -> None:
+        self.pts.append(pts)
+        self.duration.append(duration)
+        self.key.append(key)
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    def __getitem__(self, i: int) -> Packet:
+        return Packet(self.pts[i], self.duration[i], bool(self.key[i]))
 
 
-def _resume(
-    video: Sequence[Stream], packets: Mapping[int, Sequence[Packet]], high: Fraction
-) -> Fraction | None:
-    """Where the copy resumes after a cut ending at ``high``: the first moment after it at
-    which every video stream has a keyframe (None: one has none, the cut runs to the end)."""
-    moment, strict = high, True
-    for _ in range(8 * len(video) + 1):
-        found = [_first_key(packets[s.index], s.time_base, moment, strict) for s in video]
-        if any(f is None for f in found):
-            return None
-        latest = max(found)
-        if not strict and all(f == latest for f in found):
-            return latest
-        moment, strict = latest, False
-    return None  # the streams' keyframes never meet: leave the rest out
+def _table(packets: Sequence[Packet] | PacketTable) -> PacketTable:
+    return packets if isinstance(packets, PacketTable) else PacketTable(packets)
 
 
 @dataclass(frozen=True)
@@ -176,101 +179,136 @@ class _Window:
     high: Fraction | None
     closed: bool
 
-    def hit(self, packet: Packet, tb: Fraction) -> bool:
-        if (packet.pts + packet.duration) * tb < self.low:
-            return False
+    def hits(self, table: PacketTable, tb: Fraction) -> set[int]:
+        """The indexes of ``table``'s packets in the window (whole ticks of ``tb``)."""
+        low = math.ceil(self.low / tb)  # end * tb >= low
+        pts, duration = table.pts, table.duration
         if self.high is None:
-            return True
-        start = packet.pts * tb
-        return start <= self.high if self.closed else start < self.high
+            return {i for i in range(len(pts)) if pts[i] + duration[i] >= low}
+        high = math.floor(self.high / tb) if self.closed else math.ceil(self.high / tb) - 1
+        return {i for i in range(len(pts)) if pts[i] <= high and pts[i] + duration[i] >= low}
 
 
-def _video_drops(packets: Sequence[Packet], tb: Fraction, window: _Window) -> set[int]:
+def _first_key(table: PacketTable, tb: Fraction, moment: Fraction, strict: bool):
+    """The PTS (seconds) of the first keyframe at (or, ``strict``, after) ``moment``."""
+    threshold = math.floor(moment / tb) if strict else math.ceil(moment / tb) - 1
+    after = [t for t, key in zip(table.pts, table.key, strict=True) if key and t > threshold]
+    return min(after) * tb if after else None
+
+
+def _resume(
+    video: Sequence[Stream], tables: Mapping[int, PacketTable], high: Fraction
+) -> Fraction | None:
+    """Where the copy resumes after a cut ending at ``high``: the first moment after it at
+    which every video stream has a keyframe (None: one has none, the cut runs to the end)."""
+    moment, strict = high, True
+    for _ in range(8 * len(video) + 1):
+        found = [_first_key(tables[s.index], s.time_base, moment, strict) for s in video]
+        if any(f is None for f in found):
+            return None
+        latest = max(found)
+        if not strict and all(f == latest for f in found):
+            return latest
+        moment, strict = latest, False
+    return None  # the streams' keyframes never meet: leave the rest out
+
+
+def _video_drops(table: PacketTable, tb: Fraction, window: _Window) -> set[int]:
     """A video stream's packets to leave out: every one in the window, and every one decoded
     after the first of them until the keyframe the copy resumes at, so that no kept frame is
     predicted from a left-out one (B-frames shown before the cut, P-frames after it)."""
-    hits = {i for i, p in enumerate(packets) if window.hit(p, tb)}
+    hits = window.hits(table, tb)
     if not hits:
         return hits
-    first = min(hits)
-    resume = len(packets)
+    first, resume = min(hits), len(table)
     if window.high is not None:
+        at = math.ceil(window.high / tb)
         resume = next(
-            (i for i in range(first, len(packets))
-             if packets[i].key and packets[i].pts * tb >= window.high),
-            len(packets),
-        )  # fmt: skip
+            (i for i in range(first, len(table)) if table.key[i] and table.pts[i] >= at),
+            len(table),
+        )
     return hits | set(range(first, resume))
 
 
 def _cut_one(
-    streams: Sequence[Stream], packets: Mapping[int, Sequence[Packet]], a: float, b: float
+    streams: Sequence[Stream], tables: Mapping[int, PacketTable], a: float, b: float
 ) -> dict[int, set[int]]:
     low, high = _exact(a), _exact(b)
     video = [s for s in streams if s.kind == VIDEO]
     if not video:
         window = _Window(low, high, closed=True)
-        return {
-            s.index: {i for i, p in enumerate(packets[s.index]) if window.hit(p, s.time_base)}
-            for s in streams
-        }
-    window = _Window(low, _resume(video, packets, high), closed=False)
-    drops = {s.index: _video_drops(packets[s.index], s.time_base, window) for s in video}
+        return {s.index: window.hits(tables[s.index], s.time_base) for s in streams}
+    window = _Window(low, _resume(video, tables, high), closed=False)
+    drops = {s.index: _video_drops(tables[s.index], s.time_base, window) for s in video}
     starts = [
-        packets[s.index][i].pts * s.time_base for s in video for i in drops[s.index]
+        min(tables[s.index].pts[i] for i in drops[s.index]) * s.time_base
+        for s in video
+        if drops[s.index]
     ]  # the audio is cut from where the picture is, so the two stay together
     audio = _Window(min([low, *starts]), window.high, closed=False)
     for s in streams:
         if s.kind != VIDEO:
-            drops[s.index] = {
-                i for i, p in enumerate(packets[s.index]) if audio.hit(p, s.time_base)
-            }
+            drops[s.index] = audio.hits(tables[s.index], s.time_base)
     return drops
 
 
 def plan_cut(
     streams: Sequence[Stream],
-    packets: Mapping[int, Sequence[Packet]],
+    packets: Mapping[int, Sequence[Packet] | PacketTable],
     excluded: Sequence[tuple[float, float]],
 ) -> tuple[list[Cut], dict[int, list[tuple[int, int]]]]:
     """What a copy carrying ``streams`` leaves out for ``excluded`` (recording seconds, each a
     closed interval ``[a, b]``): one ``Cut`` per interval, and per stream the packet index
     ranges to drop (for ``copy_command``)."""
+    tables = {s.index: _table(packets[s.index]) for s in streams}
     dropped: dict[int, set[int]] = {s.index: set() for s in streams}
     cuts = []
     for a, b in excluded:
-        found = _cut_one(streams, packets, a, b)
-        spans = [
-            (packets[s.index][i].pts * s.time_base,
-             (packets[s.index][i].pts + packets[s.index][i].duration) * s.time_base)
-            for s in streams for i in found[s.index]
-        ]  # fmt: skip
-        for index, indexes in found.items():
-            dropped[index] |= indexes
+        found = _cut_one(streams, tables, a, b)
+        starts, ends, count = [], [], 0
+        for s in streams:
+            table, indexes = tables[s.index], found[s.index]
+            if indexes:
+                starts.append(min(table.pts[i] for i in indexes) * s.time_base)
+                ends.append(max(table.pts[i] + table.duration[i] for i in indexes) * s.time_base)
+            count += len(indexes)
+            dropped[s.index] |= indexes
         cuts.append(
             Cut(
                 requested=(float(a), float(b)),
-                start_s=float(min(s for s, _ in spans)) if spans else None,
-                end_s=float(max(e for _, e in spans)) if spans else None,
-                packets=len(spans),
+                start_s=float(min(starts)) if starts else None,
+                end_s=float(max(ends)) if ends else None,
+                packets=count,
             )
         )
     return cuts, {index: _ranges(found) for index, found in dropped.items() if found}
 
 
-def parse_packets(csv_text: str, streams: Sequence[Stream]) -> dict[int, list[Packet]]:
+def parse_packets(lines: Iterable[str], streams: Sequence[Stream]) -> dict[int, PacketTable]:
     """ffprobe's ``-show_entries packet=stream_index,pts,dts,duration,flags -of csv=p=0``
-    as packets per stream. A packet without a PTS takes its DTS, else the previous packet's
-    end; one without a duration ends where the next one of its stream starts."""
-    wanted = {s.index for s in streams}
-    rows: dict[int, list[list]] = {index: [] for index in wanted}
-    for line in csv_text.splitlines():
-        fields = line.split(",")
-        if len(fields) < 5 or not fields[0].isdigit() or int(fields[0]) not in wanted:
+    lines as packets per stream. A packet without a PTS takes its DTS, else the previous
+    packet's end; one without a duration ends where the next one of its stream starts."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    tables = {s.index: PacketTable() for s in streams}
+    pending: dict[int, list[int]] = {}  # stream → indexes still without a duration
+    for line in lines:
+        fields = line.split(",", 5)
+        if len(fields) < 5 or not fields[0].isdigit():
             continue
-        index, pts, dts, duration, flags = fields[:5]
-        rows[int(index)].append([_int(pts), _int(dts), _int(duration), "K" in flags])
-    return {index: _packets(found) for index, found in rows.items()}
+        table = tables.get(int(fields[0]))
+        if table is None:
+            continue
+        pts, dts, duration = _int(fields[1]), _int(fields[2]), _int(fields[3])
+        when = pts if pts is not None else dts
+        if when is None:
+            when = table.pts[-1] + table.duration[-1] if len(table) else 0
+        for waiting in pending.pop(int(fields[0]), []):
+            table.duration[waiting] = max(0, when - table.pts[waiting])
+        if not duration:
+            pending.setdefault(int(fields[0]), []).append(len(table))
+        table.append(when, duration or 0, "K" in fields[4])
+    return tables
 
 
 def _int(text: str) -> int | None:
@@ -278,21 +316,3 @@ def _int(text: str) -> int | None:
         return int(text)
     except ValueError:
         return None
-
-
-def _packets(rows: list[list]) -> list[Packet]:
-    following: list[int | None] = [None] * len(rows)  # the next packet's PTS, if any
-    upcoming = None
-    for n in range(len(rows) - 1, -1, -1):
-        following[n] = upcoming
-        if rows[n][0] is not None:
-            upcoming = rows[n][0]
-    packets: list[Packet] = []
-    previous_end = 0
-    for n, (pts, dts, duration, key) in enumerate(rows):
-        when = pts if pts is not None else dts if dts is not None else previous_end
-        if not duration:
-            duration = max(0, following[n] - when) if following[n] is not None else 0
-        packets.append(Packet(pts=when, duration=duration, key=key))
-        previous_end = when + duration
-    return packets

@@ -30,10 +30,13 @@ so no media is read twice.
 
 from __future__ import annotations
 
+import contextlib
 import copy as copying
+import fcntl
 import hashlib
 import html
 import io
+import itertools
 import json
 import logging
 import os
@@ -115,16 +118,29 @@ def probe_streams(media: Path) -> list[Stream]:
     ]
 
 
-def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, list[copymedia.Packet]]:
-    """Every packet of ``streams`` in decode order (read only for a copy with a cut)."""
-    done = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "packet=stream_index,pts,dts,duration,flags",
-         "-of", "csv=p=0", str(media)],
-        timeout=FFMPEG_TIMEOUT_S,
-    )  # fmt: skip
-    if not done.ok:
-        raise MediaCopyFailed(f"ffprobe could not list the packets: {done.stderr.strip()[:300]}")
-    return copymedia.parse_packets(done.stdout, streams)
+def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, copymedia.PacketTable]:
+    """Every packet of ``streams`` in decode order (read only for a copy with a cut), parsed
+    as ffprobe prints them."""
+    entries = "packet=stream_index,pts,dts,duration,flags"
+    command = ["ffprobe", "-v", "error", "-show_entries", entries, "-of", "csv=p=0", str(media)]
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        timer = threading.Timer(FFMPEG_TIMEOUT_S, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            tables = copymedia.parse_packets(process.stdout, streams)
+            code = process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if code:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace").strip()[:300]
+            raise MediaCopyFailed(f"ffprobe could not list the packets: {text}")
+    return tables
 
 
 # --- writing the bag straight into a zip stream ------------------------------------------------
@@ -219,7 +235,10 @@ def _ffmpeg_stdout(command: list[str], progress: Progress) -> Iterator[bytes]:
         timer.start()
         try:
             assert process.stdout is not None
-            while chunk := process.stdout.read(CHUNK):
+            fd = process.stdout.fileno()
+            with contextlib.suppress(OSError):  # a deep pipe: ffmpeg never waits on a busy CPU
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHUNK)
+            while chunk := os.read(fd, CHUNK):
                 yield chunk
             code = process.wait()
         finally:
@@ -242,11 +261,16 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 
 @dataclass(frozen=True)
 class _MediaPlan:
-    streams: list[Stream]
+    streams: list[Stream] | None  # None: every audio stream, not probed
     container: Container
     cuts: list[Cut]
     drops: dict[int, list[tuple[int, int]]]
     name: str
+
+
+def _name(source: Path, media: Media, container: Container) -> str:
+    kind = ".audio" if media == Media.AUDIO else ""
+    return f"{source.with_suffix('').name}{kind}{container.suffix}"
 
 
 def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -> _MediaPlan:
@@ -258,25 +282,38 @@ def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -
     if excluded:
         packets = probe_packets(source, streams)
         cuts, drops = copymedia.plan_cut(streams, packets, sorted(excluded))
-    stem = source.with_suffix("").name
-    name = (
-        f"{stem}.audio{container.suffix}" if media == Media.AUDIO else f"{stem}{container.suffix}"
-    )
-    return _MediaPlan(streams, container, cuts, drops, name)
+    return _MediaPlan(streams, container, cuts, drops, _name(source, media, container))
+
+
+def _quick_plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]):
+    """The recorder's audio is Opus: an audio-only copy without a cut goes into Ogg at once,
+    without a probe first (``streams`` None: every audio stream); ``_write_media`` falls
+    back to ``_plan`` when ffmpeg refuses that (another codec) before writing a byte."""
+    if media == Media.AUDIO and not excluded:
+        return _MediaPlan(None, copymedia.OGG, [], {}, _name(source, media, copymedia.OGG))
+    return _plan(source, media, excluded)
 
 
 def _write_media(
     bag: _ZipBag, sealed: SealedFiles, plan: _MediaPlan, work: Path, progress: Progress
-) -> tuple[str, int, list[str]]:
-    """Stream-copy the media into the bag; its SHA-256, size and how it was made."""
-    rel = f"data/copy/{plan.name}"
+) -> tuple[str, int, list[str], _MediaPlan]:
+    """Stream-copy the media into the bag; its SHA-256, size, how it was made, and the plan
+    as it was carried out."""
     large = sealed.media.stat().st_size >= ZIP64_FROM
     if plan.container.streamable:
         command = copymedia.copy_command(
             str(sealed.media), "pipe:1", plan.streams, plan.container, plan.drops
         )
-        sha, size = bag.add_stream(rel, _ffmpeg_stdout(command, progress), large=large)
-        return sha, size, _provenance(command, sealed.media, plan.name)
+        chunks = _ffmpeg_stdout(command, progress)
+        try:
+            first = next(chunks, b"")
+        except MediaCopyFailed:
+            if plan.streams is not None:
+                raise
+            return _write_media(bag, sealed, _plan(sealed.media, Media.AUDIO, ()), work, progress)
+        rel = f"data/copy/{plan.name}"
+        sha, size = bag.add_stream(rel, itertools.chain([first], chunks), large=large)
+        return sha, size, _provenance(command, sealed.media, plan.name), plan
     target = work / plan.name
     command = copymedia.copy_command(
         str(sealed.media), str(target), plan.streams, plan.container, plan.drops
@@ -285,9 +322,9 @@ def _write_media(
     if not done.ok:
         raise MediaCopyFailed(f"ffmpeg could not copy the recording: {done.stderr.strip()[:300]}")
     progress("stream copy done")
-    sha, size = bag.add_stream(rel, _file_chunks(target), large=large)
+    sha, size = bag.add_stream(f"data/copy/{plan.name}", _file_chunks(target), large=large)
     target.unlink()
-    return sha, size, _provenance(command, sealed.media, plan.name)
+    return sha, size, _provenance(command, sealed.media, plan.name), plan
 
 
 # --- manifests, marks and the page --------------------------------------------------------------
@@ -442,11 +479,11 @@ def build_copy_package(
     copy leaves out (R32 for closed portions), each cut whole at packet boundaries and listed,
     as cut, in the copy's signed manifest. Raises ``MediaCopyFailed`` when ffmpeg fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = _plan(sealed.media, media, excluded)
+    plan = _quick_plan(sealed.media, media, excluded)
     original_bytes = sealed.manifest.read_bytes()
     original = json.loads(original_bytes)
     partial = out_dir / f".{name}.zip.part"
-    progress(f"copying {media.value} from {sealed.media.name} into {plan.container.format}")
+    progress(f"copying {media.value} from {sealed.media.name}")
     with (
         tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp,
         partial.open("wb") as raw,
@@ -454,7 +491,7 @@ def build_copy_package(
         sink = _HashingSink(raw)
         with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             bag = _ZipBag(archive, name)
-            media_sha, size, method = _write_media(bag, sealed, plan, Path(temp), progress)
+            media_sha, size, method, plan = _write_media(bag, sealed, plan, Path(temp), progress)
             made = (media_sha, size, method)
             _write_rest(bag, sealed, plan, signer, issue, original, original_bytes, made, media)
             bag.finish(bag_info)
@@ -505,7 +542,7 @@ def _write_rest(
     bag.add("data/marks.json", json.dumps(marks, ensure_ascii=False, indent=1).encode("utf-8"))
     page = copy_page(
         media_rel=f"data/copy/{plan.name}",
-        video=any(s.kind == copymedia.VIDEO for s in plan.streams),
+        video=any(s.kind == copymedia.VIDEO for s in plan.streams or ()),
         marks=marks,
         cuts=plan.cuts,
         original=original,

@@ -44,3 +44,35 @@ def test_r32_console_marks_a_closed_session_live(page, server, sign_in, screensh
     assert len(items) == 1 and items[0]["end"] is not None, json.dumps(listed)
     assert 0.5 <= items[0]["start_s"] < items[0]["end_s"]
     stop(page)
+
+
+COPY_OF_PARTLY_CLOSED = (
+    "from datetime import timedelta; from taspa.recorder.models import Recording; "
+    "from taspa.recorder import portions; from taspa.access import actions as acc; "
+    "from taspa.access.copies import issue_copy; from taspa.courts.models import User; "
+    "r = Recording.objects.filter(state='sealed').order_by('pk').first(); h = r.hearing; "
+    "portions.add_portion(actor=h.judge, hearing=h, start=r.started_at + timedelta(seconds=1), "
+    "end=r.started_at + timedelta(seconds=2), reason='Ruling of the court No. 7'); "
+    "p = acc.register_petition(actor=User.objects.get(username='participant'), hearing=h, "
+    "kind='copy', applicant=acc.Applicant(name='Дәулет Ғалымұлы Үсенов', role='participant'), "
+    "delivery='online', personal_data_warning_acknowledged=True); "
+    "c = issue_copy(actor=h.secretary, petition=p); print('COPY', c.pk)"
+)
+
+
+def test_r32_participant_plays_the_copy_online_with_the_closed_part_out(
+    page, server, sign_in, screenshots
+):
+    from conftest import taspa
+
+    out = taspa(server.home, "shell", "-c", COPY_OF_PARTLY_CLOSED)
+    copy_id = int(out.split("COPY")[-1].split()[0])
+    sign_in("participant")
+    page.goto("/access/portal/")
+    page.click(f"a[href='/access/portal/copies/{copy_id}/play']")
+    page.wait_for_selector("#player[data-waveform='ready']")
+    assert page.query_selector("#closed-note") is not None
+    assert page.evaluate("() => window.taspaPeaks.segments.getSegments().length") == 1
+    page.evaluate("() => { const a = document.getElementById('audio'); a.muted = true; }")
+    page.click("button[data-skip='5']")  # the player seeks in the rendition (HTTP Range)
+    page.screenshot(path=str(screenshots / "portal-copy-closed-portion.png"))

@@ -5,6 +5,8 @@ download and the receipt (R28–R35). Thin: every rule is in ``policy.py``, ever
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -213,6 +215,8 @@ def copy_play(request: HttpRequest, copy_id: int) -> HttpResponse:
         "copy": copy,
         "hearing": copy.petition.hearing,
         "shown": shown,
+        # on the page in whole seconds, rounded outward: the whole closed part is inside
+        "closed_spans": [(math.floor(a), math.ceil(b)) for a, b in shown["excluded"]],
         "timeline": {
             "marks": [{"time": m["offset_s"], "label": m["speaker"]} for m in shown["marks"]],
             # the closed portions as segments of the waveform (peaks.js draws them like pauses)

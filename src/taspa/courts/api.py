@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from taspa import limits
 from taspa.api.types import Id, Moment
 from taspa.courts import actions, selectors
 from taspa.courts.models import Case, Courtroom, Hearing
@@ -49,8 +50,8 @@ class CaseIn(Schema):
 
 
 class ParticipantIn(Schema):
-    name: str = Field(min_length=1, max_length=255)
-    role: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=limits.PERSON_NAME)
+    role: str = Field(min_length=1, max_length=limits.PROCEDURAL_ROLE)
 
 
 class Circumstances(Schema):
@@ -83,7 +84,7 @@ class HearingIn(Schema):
     judge: Id | str
     secretary: Id | str
     scheduled_at: Moment
-    participants: list[ParticipantIn] = []
+    participants: list[ParticipantIn] = Field(default=[], max_length=limits.PARTICIPANTS)
     circumstances: Circumstances = Circumstances()
 
 

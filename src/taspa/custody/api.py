@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa import limits
 from taspa.api.types import Id
 from taspa.courts.models import Case
 from taspa.courts.policy import Action
@@ -23,7 +24,7 @@ router = Router(tags=["custody"])
 
 
 class MediumIn(Schema):
-    mount: str = Field(min_length=1, max_length=500)
+    mount: str = Field(min_length=1, max_length=limits.MOUNT_PATH)
     kind: str = "usb"
 
 
@@ -32,13 +33,13 @@ class HandoverIn(Schema):
 
 
 class AcceptIn(Schema):
-    mount: str = Field(min_length=1, max_length=500)
+    mount: str = Field(min_length=1, max_length=limits.MOUNT_PATH)
 
 
 class VisualCheckIn(Schema):
     intact: bool
-    note: str = ""
-    review: str = Field("", max_length=100)
+    note: str = Field("", max_length=limits.VISUAL_CHECK_NOTE)
+    review: str = Field("", max_length=limits.REVIEW)
 
 
 class DestructionIn(Schema):

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa import limits
 from taspa.api.types import Id, Moment
 from taspa.courts.api import visible_hearing
 from taspa.courts.selectors import visible_hearings
@@ -28,7 +29,7 @@ class MomentIn(Schema):
 
 
 class ForwardIn(Schema):
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=limits.FORWARD_NOTE)
 
 
 class ActIn(Schema):

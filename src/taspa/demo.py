@@ -19,21 +19,23 @@ from taspa.courts.models import Case, Court, Courtroom, Hearing, User
 DEMO_PASSWORD = "demo"  # noqa: S105 — printed to the operator; demo data only
 DEMO_COURT = "almaty-bostandyk"
 
+DEMO_COURT_NAME = "Алматы қаласы Бостандық аудандық соты"
+# The demo case is heard in Kazakh (its language is "kk"): the judge speaks Kazakh.
 DEMO_SPEECH = (
-    "Судебное заседание объявляется открытым. Слушается гражданское дело по иску "
-    "Үсенова к товариществу Қазақ Құрылыс о взыскании задолженности. "
-    "Секретарь, доложите о явке лиц, участвующих в деле."
+    "Сот отырысы ашық деп жарияланады. Үсеновтің Қазақ Құрылыс жауапкершілігі шектеулі "
+    "серіктестігіне қарызды өндіріп алу туралы талап қоюы бойынша азаматтық іс қаралады. "
+    "Хатшы, іске қатысушы адамдардың келуі туралы баяндаңыз."
 )
 
 
 def demo_sources(home: Path) -> list[dict[str, str]]:
-    """The synthetic courtroom: a Russian voice (espeak-ng, made once) looped and mixed with a
+    """The synthetic courtroom: a Kazakh voice (espeak-ng, made once) looped and mixed with a
     quiet tone on the judge's microphone, and a tone alone on the parties' microphone."""
-    speech = Path(home) / "demo" / "speech.wav"
+    speech = Path(home) / "demo" / "speech-kk.wav"
     if not speech.exists():
         speech.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["espeak-ng", "-v", "ru", "-s", "150", "-w", str(speech), DEMO_SPEECH],
+            ["espeak-ng", "-v", "kk", "-s", "150", "-w", str(speech), DEMO_SPEECH],
             check=True,
             capture_output=True,
             timeout=60,
@@ -46,12 +48,17 @@ def demo_sources(home: Path) -> list[dict[str, str]]:
         "sine=frequency=440:sample_rate=48000,volume=0.05[t];[s][t]amix=inputs=2[out0]"
     )
     return [
-        {"kind": "audio", "format": "lavfi", "input": judge, "label": "Судья"},
+        {
+            "kind": "audio",
+            "format": "lavfi",
+            "input": judge,
+            "label": "Судья",
+        },  # the same word in Kazakh
         {
             "kind": "audio",
             "format": "lavfi",
             "input": "sine=frequency=660:sample_rate=48000,volume=0.2",
-            "label": "Стороны",
+            "label": "Тараптар",
         },
     ]
 
@@ -84,7 +91,7 @@ def seed_demo() -> DemoWorld:
     court = Court.objects.filter(code=DEMO_COURT).first() or actions.create_court(
         actor=admin,
         code=DEMO_COURT,
-        name="Бостандық аудандық соты (Алматы)",
+        name=DEMO_COURT_NAME,
         level="district",
         region="Алматы",
     )
@@ -120,8 +127,8 @@ def seed_demo() -> DemoWorld:
         secretary=people["secretary"],
         scheduled_at=timezone.now() + timedelta(minutes=1),
         participants=[
-            {"name": "Дәулет Ғалымұлы Үсенов", "role": "истец"},
-            {"name": "ТОО «Қазақ Құрылыс»", "role": "ответчик"},
+            {"name": "Дәулет Ғалымұлы Үсенов", "role": "талапкер"},
+            {"name": "«Қазақ Құрылыс» ЖШС", "role": "жауапкер"},
         ],
     )
     _link_participant(admin, case, hearing, people["participant"])
@@ -190,13 +197,15 @@ def record_demo_hearing(world: DemoWorld, *, seconds: float = 6.0, log=print):
     recorder.start_recording(actor=secretary, hearing=hearing(), override_reason=override)
     log("Recording the demo hearing…")
     time.sleep(seconds / 3)
-    recorder.add_mark(actor=secretary, hearing=hearing(), speaker=str(world.judge), role="судья")
+    recorder.add_mark(
+        actor=secretary, hearing=hearing(), speaker=str(world.judge), role="судья"
+    )  # Kazakh as well
     time.sleep(seconds / 3)
     recorder.pause_recording(actor=secretary, hearing=hearing(), reason="recess")
     time.sleep(1.0)
     recorder.resume_recording(actor=secretary, hearing=hearing())
     recorder.add_mark(
-        actor=secretary, hearing=hearing(), speaker="Дәулет Ғалымұлы Үсенов", role="истец"
+        actor=secretary, hearing=hearing(), speaker="Дәулет Ғалымұлы Үсенов", role="талапкер"
     )
     time.sleep(seconds / 3)
     return recorder.stop_recording(actor=secretary, hearing=hearing())

@@ -39,7 +39,7 @@ KIND_TITLES: Mapping[str, Mapping[str, str]] = {
         "en": "Disk full",
     },
     "signing_failed": {
-        "kk": "Жазбаға ЭЦҚ-мен автоматты түрде қол қою мүмкін болмады",
+        "kk": "Жазбаға ЭЦҚ-сымен автоматты түрде қол қою мүмкін болмады",
         "ru": "Не удалось автоматически подписать запись ЭЦП",
         "en": "The recording could not be signed",
     },

@@ -16,3 +16,11 @@ def pick(mapping: Mapping[str, Any] | None, key: str) -> Any:
     if not mapping:
         return ""
     return mapping.get(key, "")
+
+
+@register.filter
+def kind_title(kind: str, language: str) -> str:
+    """``{{ incident.kind|kind_title:language }}``: an incident's kind in words, never its code."""
+    from taspa.incidents.texts import kind_title as title
+
+    return title(kind, language)

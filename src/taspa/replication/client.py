@@ -112,6 +112,7 @@ class HttpCentral:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._local.used = False
         for conn in self._s3.values():
             conn.close()
         self._s3.clear()
@@ -120,14 +121,22 @@ class HttpCentral:
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
-        try:
-            conn = self._connection()
-            conn.request(method, self.prefix + path, body=body, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as error:
-            self.close()
-            raise TransferBroken(f"{method} {path}: {error}") from None
+        for attempt in (1, 2):
+            reused = self._conn is not None and getattr(self._local, "used", False)
+            try:
+                conn = self._connection()
+                conn.request(method, self.prefix + path, body=body, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+                self._local.used = True
+                break
+            except (OSError, http.client.HTTPException) as error:
+                self.close()
+                # A kept-alive connection the server closed while it sat idle (this thread
+                # waited on an upload): every call here is idempotent, so it is tried once
+                # more on a fresh connection; a fresh connection failing is a broken transfer.
+                if not (reused and attempt == 1):
+                    raise TransferBroken(f"{method} {path}: {error}") from None
         return _answer(response.status, raw)
 
     def _json(self, method: str, path: str, payload: dict | None = None) -> dict[str, Any]:

@@ -146,7 +146,9 @@ def timeline(request: HttpRequest, hearing_id: int) -> HttpResponse:
         "entries": entries,
         "hearing": hearing,
         "operator": selectors.may_operate(request.user, hearing),
-        "correctable": hearing.state == Hearing.State.RECORDING,
+        # R19: marks change (by a correction appended) until the recording is sealed.
+        "correctable": hearing.state
+        in (Hearing.State.RECORDING, Hearing.State.PAUSED, Hearing.State.STOPPED),
     }
     return render(request, "web/_timeline.html", context)
 

@@ -28,7 +28,6 @@ from taspa.access.policy import (
     decide_petition,
     excluded_for,
     merge_intervals,
-    partly_closed_copy,
     portion_refusal,
 )
 from taspa.audit.models import AuditEvent
@@ -59,22 +58,16 @@ KINDS = [CaseKind.CRIMINAL, CaseKind.CIVIL, CaseKind.ADMINISTRATIVE, CaseKind.AD
     "role", [ApplicantRole.PARTICIPANT, ApplicantRole.REPRESENTATIVE, ApplicantRole.OTHER]
 )
 def test_r32_partly_closed_copy_rules_table(case_kind, role):
-    """A partly closed hearing: a copy as for an open hearing, under R32 (its closed portions
-    left out); the review in court as for any hearing; those not entitled are refused."""
-    open_copy = decide_petition(
-        case_kind=case_kind, closed=False, kind=PetitionKind.COPY, role=role
-    )
-    decision = partly_closed_copy(case_kind, role)
-    assert decision.granted == open_copy.granted
-    if decision.granted:
-        assert decision.rule == "R32"
-        expected = Media.AUDIO_VIDEO if case_kind == CaseKind.CRIMINAL else Media.AUDIO
-        assert decision.media == expected
-        assert decision.form == (
-            Form.APPENDIX_1 if expected == Media.AUDIO_VIDEO else Form.APPENDIX_2
-        )
-    else:
-        assert decision.code == "applicant_not_entitled"
+    """A partly closed hearing is not a closed one: its copy is decided as for an open hearing
+    (R30, R31), and what the copy carries leaves every closed portion out (R32)."""
+    decision = decide_petition(case_kind=case_kind, closed=False, kind=PetitionKind.COPY, role=role)
+    if role == ApplicantRole.OTHER:
+        assert not decision.granted and decision.code == "applicant_not_entitled"
+        return
+    video = case_kind == CaseKind.CRIMINAL
+    assert decision.granted and decision.media == (Media.AUDIO_VIDEO if video else Media.AUDIO)
+    assert decision.form == (Form.APPENDIX_1 if video else Form.APPENDIX_2)
+    assert excluded_for(Audience.COPY, closed_hearing=False, portions=CLOSED) == CLOSED
 
 
 # (audience, hearing closed whole) → what it must not receive

@@ -110,11 +110,14 @@ def issue_copy(
 def _with_closed_portions(
     recording: Recording, excluded: Sequence[tuple[float, float]]
 ) -> list[tuple[float, float]]:
-    from taspa.access.policy import merge_intervals
+    from taspa.access.policy import Audience, excluded_for, merge_intervals
     from taspa.recorder.selectors import closed_intervals
 
+    closed = excluded_for(
+        Audience.COPY, closed_hearing=False, portions=closed_intervals(recording)
+    )  # a hearing closed whole never gets here: its petition is refused (decide_petition)
     duration = recording.duration_s if recording.duration_s is not None else float("inf")
-    return merge_intervals([*excluded, *closed_intervals(recording)], duration)
+    return merge_intervals([*excluded, *(closed or [])], duration)
 
 
 def _copy_signer(actor: User, recording: Recording):

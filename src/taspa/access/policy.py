@@ -428,12 +428,3 @@ def excluded_for(
     if closed_hearing:
         return None
     return list(portions)
-
-
-def partly_closed_copy(case_kind: CaseKind, role: ApplicantRole) -> Decision:
-    """R32 for part of a hearing: a copy petition about a hearing with closed portions is decided
-    as for an open hearing, and the copy it gives leaves every closed portion out."""
-    decision = decide_petition(case_kind=case_kind, closed=False, kind=PetitionKind.COPY, role=role)
-    if not decision.granted:
-        return decision
-    return Decision(True, "R32", media=decision.media, form=decision.form)

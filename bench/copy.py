@@ -72,16 +72,19 @@ def seal(media: Path, out: Path, signer: Pkcs12Signer):
     return seal_recording(result_like=result, manifest=manifest, signer=signer, out_dir=out)
 
 
-def measured(work: Callable[[], object] | list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of ``work``: a command, or a function run in a forked
-    process of its own (its ffmpeg included: wait4 reports the largest of the child and its
-    waited-for children)."""
+def measured(work: Callable[[], object] | list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, its ffmpeg included) and peak RSS (MiB) of
+    ``work``: a command (GNU time reports the tool's own figures, not those of Python's fork),
+    or a function run in a forked process of its own (wait4 reports the child and its
+    waited-for children: the largest RSS of Python and its ffmpeg, their CPU together)."""
     started = time.perf_counter()
-    if isinstance(work, list):  # GNU time reports the tool's own peak (not Python's fork's)
-        with tempfile.NamedTemporaryFile("r") as peak:
-            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *work], check=True)
+    if isinstance(work, list):
+        with tempfile.NamedTemporaryFile("r") as figures:
+            command = ["/usr/bin/time", "-f", "%U %S %M", "-o", figures.name, *work]
+            subprocess.run(command, check=True)
             seconds = time.perf_counter() - started
-            return seconds, int(peak.read().split()[-1]) / 1024
+            user, system, peak = figures.read().split()[-3:]
+        return seconds, float(user) + float(system), int(peak) / 1024
     pid = os.fork()
     if pid == 0:  # the child
         code = 0
@@ -95,13 +98,13 @@ def measured(work: Callable[[], object] | list[str]) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"a measured run failed (status {status})")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=int, default=120)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     ca = democa.create_ca("Bench CA")
     signer = Pkcs12Signer(democa.issue_p12(ca, common_name="Bench", password="pw"), "pw")
@@ -129,20 +132,21 @@ def main(argv: list[str]) -> None:
             "package": package(()),
             "cut": package(closed),
         }
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in methods}
         subprocess.run(["cat", str(sealed.media)], stdout=subprocess.DEVNULL, check=True)
         for _ in range(args.runs):  # interleaved: the machine's load falls on all alike
             for name, work in methods.items():
                 runs[name].append(measured(work))
-    med = {name: statistics.median(s for s, _ in found) for name, found in runs.items()}
-    rss = {name: max(r for _, r in found) for name, found in runs.items()}
+    med = {name: statistics.median(s for s, _, _ in found) for name, found in runs.items()}
+    cpu = {name: statistics.median(c for _, c, _ in found) for name, found in runs.items()}
+    rss = {name: max(r for _, _, r in found) for name, found in runs.items()}
     base = med["all"]
     print(f"Recording: {args.minutes} min A/V MPEG-TS (H.264 + 2 Opus microphones), "
           f"{size / 2**20:.0f} MiB; medians of {args.runs} interleaved runs. The ratio is to "
           "bare ffmpeg copying every microphone into the same container (Ogg): plain "
           "`-vn -c:a copy` picks one audio stream only, so it does half the work.\n")  # fmt: skip
-    print("| method | wall s (median) | runs | peak RSS MiB | ratio |")
-    print("| --- | ---: | --- | ---: | ---: |")
+    print("| method | wall s (median) | runs | ratio | CPU s (median) | CPU ratio | peak RSS MiB |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     rows = [
         ("all", "`ffmpeg -map 0:a -c:a copy -f ogg` (bare: every microphone, the copy's "
                 "container)"),
@@ -153,8 +157,9 @@ def main(argv: list[str]) -> None:
         ("cut", "Taspa audio copy package with two closed portions cut out (+ packet list)"),
     ]  # fmt: skip
     for name, label in rows:
-        each = " / ".join(f"{s:.2f}" for s, _ in runs[name])
-        print(f"| {label} | {med[name]:.2f} | {each} | {rss[name]:.0f} | {med[name] / base:.2f} |")
+        each = " / ".join(f"{s:.2f}" for s, _, _ in runs[name])
+        print(f"| {label} | {med[name]:.2f} | {each} | {med[name] / base:.2f} | {cpu[name]:.2f} | "
+              f"{cpu[name] / cpu['all']:.2f} | {rss[name]:.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

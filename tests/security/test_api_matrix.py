@@ -407,6 +407,8 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("POST", "/cases/{case_id}/archive-acceptance"): Cell(
         frozenset({"archivist@own"}), c("/cases/{s.case.pk}/archive-acceptance")
     ),
+    # R25: the retention periods by case kind — for court and regional staff of any court.
+    ("GET", "/retention-periods"): Cell(staff_anywhere(), c("/retention-periods")),
     ("GET", "/cases/{case_id}/inventory"): Cell(VIEW, c("/cases/{s.case.pk}/inventory")),
     # --- replication (R23): a court server pushes; on a court server nobody receives ---
     ("POST", "/courts/{court_id}/replication-token"): Cell(

@@ -543,3 +543,30 @@ def sign_destruction_act(*, actor: User, act: DestructionAct) -> DestructionAct:
                 payload={"number": f"{act.number}/{act.year}", "media": media},
             )
     return act
+
+
+# --- retention periods (R25) ---------------------------------------------------------------------
+
+
+def save_retention_period(*, actor: User, period: Any) -> Any:
+    """R25: a system administrator enters a case kind's period from the official list of court
+    documents (its source, and whether it is still an assumption), from Django's admin."""
+    from taspa.courts.actions import require
+    from taspa.courts.policy import Action
+
+    require(actor, Action.MANAGE_COURTS)
+    if period.years < 1:
+        raise InvalidInput("retention_years_too_short", "A medium is kept at least one year.")
+    if not period.source.strip():
+        raise InvalidInput("retention_source_required", "Say where the period comes from.")
+    with transaction.atomic():
+        period.updated_at, period.updated_by = timezone.now(), actor
+        period.save()
+        record(
+            actor=actor,
+            action="custody.retention_period",
+            target=period,
+            payload={"case_kind": period.case_kind, "years": period.years,
+                     "source": period.source, "assumption": period.assumption},
+        )  # fmt: skip
+    return period

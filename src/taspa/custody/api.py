@@ -199,6 +199,18 @@ def destruction_act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     return _pdf(act.pdf(_language(language)), f"destruction-{act.year}-{act.number}-{language}.pdf")
 
 
+@router.get("/retention-periods")
+def retention_periods(request: HttpRequest):
+    """R25: years by case kind, each with its source and whether it is an assumption."""
+    from taspa.courts.policy import COURT_STAFF_ROLES, REGIONAL_ROLES, Role
+    from taspa.courts.selectors import assignments_of
+
+    staff = COURT_STAFF_ROLES | REGIONAL_ROLES | {Role.SYSTEM_ADMIN}
+    if not any(a.role in staff for a in assignments_of(request.user)):
+        raise NotFound("No retention periods.")  # court papers: staff only
+    return {"items": selectors.retention_periods()}
+
+
 @router.get("/cases/{case_id}/inventory")
 def inventory(request: HttpRequest, case_id: Id):
     """R12: the case file's inventory entries for its media."""

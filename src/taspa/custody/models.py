@@ -207,3 +207,28 @@ class DestructionSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.user} @ {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class RetentionPeriod(models.Model):
+    """R25: how long a case-file medium is kept, by case kind — the period of the case file in
+    the official list of court documents («Перечень документов, образующихся в деятельности…
+    судов… с указанием сроков хранения»). Administrators keep the table (Django admin, audited);
+    ``source`` says where a value comes from and ``assumption`` marks a value not yet confirmed
+    against the official list, which the interface shows as such."""
+
+    case_kind = models.CharField(_("case kind"), max_length=32, unique=True)
+    years = models.PositiveSmallIntegerField(_("years kept"))
+    source = models.TextField(_("source of the period"))
+    assumption = models.BooleanField(_("assumption, not confirmed against the official list"))
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case_kind"]
+        verbose_name = _("retention period of case-file media")
+        verbose_name_plural = _("retention periods of case-file media")
+
+    def __str__(self) -> str:
+        return f"{self.case_kind}: {self.years} y{' (assumption)' if self.assumption else ''}"

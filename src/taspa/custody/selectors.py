@@ -28,8 +28,40 @@ def _iso(moment: datetime | date | None) -> str | None:
 
 
 def retention_schedule() -> dict[str, int]:
-    """R25: years by case kind; TASPA_MEDIUM_RETENTION_YEARS overrides the defaults."""
-    return {**DEFAULT_RETENTION_YEARS, **getattr(settings, "TASPA_MEDIUM_RETENTION_YEARS", {})}
+    """R25: years by case kind from the administrators' table (``RetentionPeriod``), the
+    built-in defaults for a kind it lacks; TASPA_MEDIUM_RETENTION_YEARS overrides both."""
+    from taspa.custody.models import RetentionPeriod
+
+    table = dict(RetentionPeriod.objects.values_list("case_kind", "years"))
+    overrides = getattr(settings, "TASPA_MEDIUM_RETENTION_YEARS", {})
+    return {**DEFAULT_RETENTION_YEARS, **table, **overrides}
+
+
+def retention_basis(case_kind: str) -> dict[str, Any]:
+    """R25: the period a case kind's media are kept, where it comes from, and whether it is an
+    assumption not yet confirmed against the official list (the interface says so)."""
+    from taspa.custody.models import RetentionPeriod
+
+    overrides = getattr(settings, "TASPA_MEDIUM_RETENTION_YEARS", {})
+    if case_kind in overrides:
+        return {"years": overrides[case_kind], "source": "TASPA_MEDIUM_RETENTION_YEARS",
+                "assumption": False}  # fmt: skip
+    row = RetentionPeriod.objects.filter(case_kind=case_kind).first()
+    if row is None:
+        return {"years": DEFAULT_RETENTION_YEARS.get(case_kind), "source": "Taspa's default",
+                "assumption": True}  # fmt: skip
+    return {"years": row.years, "source": row.source, "assumption": row.assumption}
+
+
+def retention_periods() -> list[dict[str, Any]]:
+    """R25: the whole table, one row per case kind."""
+    from taspa.custody.models import RetentionPeriod
+
+    return [
+        {"case_kind": r.case_kind, "years": r.years, "source": r.source,
+         "assumption": r.assumption, "updated_at": _iso(r.updated_at)}
+        for r in RetentionPeriod.objects.all()
+    ]  # fmt: skip
 
 
 def retention_until_of(medium: Medium) -> date | None:
@@ -54,6 +86,7 @@ def medium_detail(medium: Medium) -> dict[str, Any]:
         "holder": medium.holder.username if medium.holder else None,
         "holder_since": _iso(medium.holder_since),
         "retention_until": _iso(retention_until_of(medium)),
+        "retention_basis": retention_basis(medium.case.kind),  # R25: where the period comes from
         "inventory_number": entry.number if entry else None,
         "handovers": [
             {

@@ -9,11 +9,14 @@ so the message appears next to the field before anything is sent to an action.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
 from taspa.errors import InvalidInput
+
+log = logging.getLogger("taspa.limits")
 
 # Lengths of what people type (characters).
 INCIDENT_DETAIL = 4000  # the reason that goes into the minutes and the act (R9, R17)
@@ -48,7 +51,9 @@ def require_text(value: str, *, field: str, max_length: int) -> str:
     if problem is None:
         return value
     code = "nul_character" if "\x00" in value else "text_too_long"
-    raise InvalidInput(code, f"{field}: {problem}")
+    # The text is for a person (shown by the field, in their language); the log names the field.
+    log.info("input refused: %s %s", field, code)
+    raise InvalidInput(code, problem)
 
 
 def moment_problem(moment: date | datetime) -> str | None:
@@ -66,4 +71,5 @@ def require_moment(moment: date | datetime, *, field: str) -> date | datetime:
     problem = moment_problem(moment)
     if problem is None:
         return moment
-    raise InvalidInput("date_out_of_range", f"{field}: {problem}")
+    log.info("input refused: %s date_out_of_range", field)
+    raise InvalidInput("date_out_of_range", problem)

@@ -133,7 +133,13 @@ def schedule(request: HttpRequest) -> HttpResponse:
         if hearing is not None:
             messages.success(request, _("The hearing is scheduled."))
             return redirect("web:hearing_edit", hearing_id=hearing.pk)
-    return render(request, "web/schedule.html", _context(form, _decision(form, None)))
+    upcoming = (
+        Hearing.objects.filter(case__court__in=courts, state=Hearing.State.IDLE)
+        .select_related("case", "courtroom")
+        .order_by("-scheduled_at", "-id")[:20]
+    )
+    context = _context(form, _decision(form, None), upcoming=upcoming)
+    return render(request, "web/schedule.html", context)
 
 
 @login_required

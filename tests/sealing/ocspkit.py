@@ -1,17 +1,16 @@
-"""A real test PKI's revocation service on loopback: ``openssl ocsp`` as the OCSP responder
-over an OpenSSL CA index, and the CA's CRL over HTTP. Certificates issued through ``issue``
-name both (authorityInfoAccess, cRLDistributionPoints), as NCA certificates do."""
+"""A real test PKI's revocation service on loopback: OpenSSL's OCSP responder (``openssl ocsp
+-index``, run for each request behind an HTTP server on 127.0.0.1, so it reads the CA index as it
+stands and listens on loopback only) and the CA's CRL over HTTP. Certificates issued through
+``issue`` name both (authorityInfoAccess, cRLDistributionPoints), as NCA certificates do."""
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import os
-import signal
 import socket
 import subprocess
+import tempfile
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,9 +33,8 @@ def _index_time(moment: datetime) -> str:
 
 
 class RevocationService:
-    """``openssl ocsp`` (a subprocess in its own process group) and a CRL served by
-    ``http.server``, both on 127.0.0.1; ``stop()`` takes both down (connections refused),
-    ``start()`` brings them back on the same ports."""
+    """The OCSP responder and the CRL, both served by ``http.server`` on 127.0.0.1; ``stop()``
+    takes both down (connections refused), ``start()`` brings them back on the same ports."""
 
     def __init__(self, directory: Path, ca: democa.DemoCA) -> None:
         self.directory = directory
@@ -60,7 +58,7 @@ class RevocationService:
         self.ocsp_port = _free_port()
         self.crl_port = _free_port()
         self.ocsp_requests = 0
-        self._process: subprocess.Popen | None = None
+        self._ocsp_server: http.server.ThreadingHTTPServer | None = None
         self._crl_server: http.server.ThreadingHTTPServer | None = None
         self._write()
 
@@ -111,11 +109,6 @@ class RevocationService:
         temp = self.index.with_suffix(".tmp")
         temp.write_text("".join(line + "\n" for line in self.lines.values()))
         os.replace(temp, self.index)
-        if self._process is not None:
-            # openssl ocsp looks at its index again only after the next request: restart it
-            # so that the very next answer says what the index says.
-            self._stop_ocsp()
-            self.start(crl=False)
         now = datetime.now(UTC)
         builder = (
             x509.CertificateRevocationListBuilder()
@@ -132,42 +125,68 @@ class RevocationService:
         )
 
     # --- the services ------------------------------------------------------------------------
-    def start(self, *, ocsp: bool = True, crl: bool = True) -> RevocationService:
-        if ocsp and self._process is None:
-            log = open(self.directory / "ocsp.log", "wb")  # noqa: SIM115 - handed to the child
-            self._process = subprocess.Popen(
+    def answer_ocsp(self, request: bytes) -> bytes:
+        """OpenSSL's OCSP responder (``openssl ocsp -index``, responder mode) answers one DER
+        request from the CA's index as it stands now."""
+        self.ocsp_requests += 1
+        with tempfile.TemporaryDirectory(dir=self.directory) as temp:
+            request_path, response_path = Path(temp) / "req.der", Path(temp) / "resp.der"
+            request_path.write_bytes(request)
+            subprocess.run(
                 [
                     "openssl", "ocsp", "-index", str(self.index), "-CA", str(self.ca_pem),
-                    "-rsigner", str(self.ca_pem), "-rkey", str(self.ca_key),
-                    "-port", str(self.ocsp_port), "-ndays", "1", "-ignore_err",
+                    "-rsigner", str(self.ca_pem), "-rkey", str(self.ca_key), "-ndays", "1",
+                    "-reqin", str(request_path), "-respout", str(response_path),
                 ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                capture_output=True,
+                timeout=30,
+                check=True,
             )  # fmt: skip
-            log.close()
-            _wait_for_listening(self.directory / "ocsp.log")
+            return response_path.read_bytes()
+
+    def start(self, *, ocsp: bool = True, crl: bool = True) -> RevocationService:
+        if ocsp and self._ocsp_server is None:
+            self._ocsp_server = self._serve(self.ocsp_port, self._ocsp_handler())
         if crl and self._crl_server is None:
-            self._crl_server = http.server.ThreadingHTTPServer(
-                ("127.0.0.1", self.crl_port), self._crl_handler()
-            )
-            threading.Thread(target=self._crl_server.serve_forever, daemon=True).start()
+            self._crl_server = self._serve(self.crl_port, self._crl_handler())
         return self
 
-    def _stop_ocsp(self) -> None:
-        if self._process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(timeout=10)
-            self._process = None
+    @staticmethod
+    def _serve(port: int, handler) -> http.server.ThreadingHTTPServer:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
 
     def stop(self) -> None:
         """Both services down: connections to their ports are refused."""
-        self._stop_ocsp()
-        if self._crl_server is not None:
-            self._crl_server.shutdown()
-            self._crl_server.server_close()
-            self._crl_server = None
+        for name in ("_ocsp_server", "_crl_server"):
+            server = getattr(self, name)
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+                setattr(self, name, None)
+
+    def _ocsp_handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try:
+                    body = service.answer_ocsp(request)
+                except subprocess.CalledProcessError:
+                    self.send_error(400)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
 
     def _crl_handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         service = self
@@ -191,14 +210,3 @@ def _cert_of(p12: bytes) -> x509.Certificate:
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     return pkcs12.load_key_and_certificates(p12, PASSWORD.encode())[1]
-
-
-def _wait_for_listening(log: Path, timeout: float = 10.0) -> None:
-    """Until ``openssl ocsp`` says it waits for clients (a probe connection would hold up its
-    one-at-a-time loop)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if b"waiting for OCSP client" in log.read_bytes():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"openssl ocsp did not start: {log.read_text(errors='replace')}")

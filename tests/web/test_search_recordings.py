@@ -54,7 +54,11 @@ def ids(user, **query) -> set[int]:
     return {r.pk for r in search_recordings(user, RecordingQuery(**query)).recordings}
 
 
-def test_r23_search_finds_by_case_party_mark_and_date_within_what_the_user_sees(world, recordings):
+@pytest.mark.parametrize("probe", [3000, 0], ids=["rare-word-ids", "common-word-walk"])
+def test_r23_search_finds_by_case_party_mark_and_date_within_what_the_user_sees(
+    world, recordings, probe, monkeypatch
+):
+    monkeypatch.setattr("taspa.recorder.search.PROBE", probe)
     a_old, a_new, b, z = (recordings[k] for k in ("a-old", "a-new", "b", "z"))
     secretary = world.person("secretary", "a")
     assert ids(secretary, party="Dana") == {a_new.pk}  # court A only

@@ -134,10 +134,9 @@ def test_r14_r19_recordings_sealed_today_verify_30_years_on_through_their_eviden
     # Year 2: the secretary's key is compromised; the CA revokes the certificate.
     ca.revoke(p12, today + years(2))
     # Every TSA certificate lives 6 years; the renewal job runs a month before each expires.
-    now, renewals, log = today, 0, []
-    while now < today + years(YEARS):
-        renew_by = EvidenceTree.objects.get().renew_by
-        now = renew_by - timedelta(days=30)
+    at = today + years(YEARS)
+    renewals, log = 0, []
+    while (now := EvidenceTree.objects.get().renew_by - timedelta(days=30)) < at:
         year_tsa = democa.issue_tsa(
             root, f"TSA of {now:%Y}", days=365 * 6, not_before=now - timedelta(days=1)
         )
@@ -146,7 +145,6 @@ def test_r14_r19_recordings_sealed_today_verify_30_years_on_through_their_eviden
         renewals += 1
         subject = year_tsa.certificate.subject.rfc4514_string()
         log.append(f"{now:%Y-%m-%d} archive timestamp renewed by {subject}")
-    at = today + years(YEARS)
 
     from cryptography.hazmat.primitives.serialization import pkcs12
 

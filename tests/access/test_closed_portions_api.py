@@ -256,6 +256,8 @@ def test_r32_sealed_manifest_lists_portions_and_judge_adds_after(
     assert recording.sha256 == sealed_digest  # access changes, the sealed recording never
     assert json.loads(read_sealed(recording, "manifest")) == manifest
     assert closed_intervals(recording) == [(pytest.approx(1.0), pytest.approx(2.0))]
+    detail = secretary.get(f"/recordings/{recording.pk}").json()
+    assert [p["id"] for p in detail["closed_portions"]] == [made.json()["id"]]
 
 
 @pytest.mark.slow

@@ -170,6 +170,8 @@ def recording_detail(recording: Recording) -> dict[str, Any]:
         "marks": _jsonable(effective_marks(recording)),
         "pauses": _jsonable(pause_list(recording)),
         "incidents": _jsonable(incident_list(recording.hearing)),
+        # R32 for part of a hearing: what copies and online playback leave out
+        "closed_portions": portion_list(recording),
         "media_url": f"{base}/media",
         "signature_url": f"{base}/signature",
         "manifest_url": f"{base}/manifest",

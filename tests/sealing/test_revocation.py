@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -256,3 +258,36 @@ def test_r18_an_act_carries_its_signer_s_ocsp_answer_and_a_revoked_signer_is_ref
     assert refused.status_code == 422, refused.content
     assert refused.json()["error"] == "certificate_revoked"
     assert as_secretary.get(f"/acts/{act['id']}").json()["status"] == "pending"
+
+
+@pytest.mark.django_db
+def test_r14_a_responder_that_hangs_costs_its_timeout_not_the_seal(
+    world, settings, tmp_path, revocation_ca
+):
+    """A responder that takes the connection and never answers (a wedged proxy, a dropped
+    route): the seal waits ``TASPA_REVOCATION_TIMEOUT`` per source, then goes ahead."""
+    settings.TASPA_HOME = tmp_path / "home"
+    settings.TASPA_HOME.mkdir()
+    settings.TASPA_STORAGE = f"file://{tmp_path / 'blobs'}"
+    settings.TASPA_TSA_URL = ""
+    settings.TASPA_REVOCATION_TIMEOUT = 0.5
+    with socket.socket() as wedged:
+        wedged.bind(("127.0.0.1", 0))
+        wedged.listen(8)  # connections complete in the backlog; nothing ever answers
+        url = f"http://127.0.0.1:{wedged.getsockname()[1]}"
+        p12 = democa.issue_p12(
+            revocation_ca,
+            common_name="Айгүл Жұмабаева",
+            password=PASSWORD,
+            ocsp_url=f"{url}/ocsp",
+            crl_url=f"{url}/ca.crl",
+        )
+        register_signing_key(
+            actor=world.admin, user=world.person("secretary", "a"), p12=p12, password=PASSWORD
+        )
+        started = time.monotonic()
+        recording = sealed_factory.sealed_recording(world, tmp_path / "spool", size=100_000)
+        took = time.monotonic() - started
+    assert recording.state == Recording.State.SEALED
+    assert took < 10, took  # two sources × 0.5 s, plus the seal itself on a busy machine
+    assert PendingRevocation.objects.filter(recording=recording, done_at__isnull=True).exists()

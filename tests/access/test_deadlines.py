@@ -27,8 +27,8 @@ def _due(kind: str, received: date) -> date:
         ("civil", date(2025, 12, 29), date(2026, 1, 8)),  # New Year and Christmas
         ("civil", date(2024, 12, 30), date(2025, 1, 9)),  # decree: 3 Jan off, Sun 5 Jan works
         ("administrative", date(2025, 3, 19), date(2025, 3, 31)),
-        ("criminal", date(2026, 3, 20), date(2026, 3, 25)),  # calendar days
-        ("admin_offence", date(2026, 3, 20), date(2026, 3, 23)),
+        ("criminal", date(2026, 3, 20), date(2026, 3, 26)),  # calendar days; 25th off → 26th
+        ("admin_offence", date(2026, 3, 20), date(2026, 3, 26)),  # 23rd off → next working
     ],
 )
 def test_r34_due_dates_on_the_kazakhstan_calendar(kind, received, due):

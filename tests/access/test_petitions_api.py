@@ -10,7 +10,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from taspa.access.actions import send_reminders
-from taspa.access.calendar import local_today
+from taspa.access.calendar import calendar_for, local_today
 from taspa.access.models import Petition
 from taspa.audit.models import AuditEvent
 from taspa.recorder.models import Recording
@@ -52,13 +52,17 @@ def test_r31_criminal_copy_is_audio_and_video(world, staff):
     hearing = world.hearing(kind="criminal")
     data = staff.post("/petitions", body(hearing, received_at="2025-03-20")).json()
     assert data["media"] == "audio+video" and data["form"] == "appendix1"
-    assert data["due_date"] == "2025-03-25"  # R34: 5 calendar days
+    assert data["due_date"] == "2025-03-26"  # R34: 5 calendar days; 25th (Nauryz) → 26th
 
 
 def test_r34_received_at_defaults_to_today_in_almaty(world, staff):
     data = staff.post("/petitions", body(world.hearing(kind="admin_offence"))).json()
     assert data["received_at"] == local_today().isoformat()
-    assert data["due_date"] == (local_today() + timedelta(days=3)).isoformat()
+    # R34: 3 calendar days; a last day that is a day off moves to the next working day
+    due, calendar = local_today() + timedelta(days=3), calendar_for(local_today(), local_today())
+    while not calendar.is_working_day(due):
+        due += timedelta(days=1)
+    assert data["due_date"] == due.isoformat()
 
 
 def test_r32_closed_hearing_refuses_copy(world, staff):
@@ -300,3 +304,9 @@ def test_r34_staff_answer_a_petition_that_cannot_be_met_with_its_reason(world, s
     assert again.status_code == 409 and again.json()["error"] == "petition_not_open"
     assert staff.post(f"{url}/fulfil").status_code in (409, 422)
     assert AuditEvent.objects.filter(action="access.petition_answered_refused").count() == 1
+
+
+def test_r34_a_review_has_no_due_date_since_no_rule_sets_one(world, staff):
+    """п.34 sets terms for copies only; a review (п.28) gets none (ADR 0011)."""
+    data = staff.post("/petitions", body(world.hearing(kind="criminal"), kind="review")).json()
+    assert data["due_date"] is None and data["urgency"] is None

@@ -124,14 +124,15 @@ KZ = WorkCalendar.of(
 
 DEADLINES = [
     # (case kind, reached the court, due) — counting from the next day
-    ("criminal", date(2025, 3, 20), date(2025, 3, 25)),  # calendar days, Nauryz not skipped
-    ("admin_offence", date(2025, 3, 20), date(2025, 3, 23)),  # 3 calendar days, Sunday
+    # calendar days; a last day that is a day off moves to the next working day (УПК, КоАП)
+    ("criminal", date(2025, 3, 20), date(2025, 3, 26)),  # 25 March (Nauryz) off → 26th
+    ("admin_offence", date(2025, 3, 20), date(2025, 3, 26)),  # Sunday 23rd, Nauryz → 26th
     ("civil", date(2025, 3, 19), date(2025, 3, 31)),  # Nauryz 21–25 March skipped
     ("administrative", date(2025, 3, 19), date(2025, 3, 31)),
     ("civil", date(2025, 4, 29), date(2025, 5, 8)),  # 1 May, weekend, 7 May skipped
     ("civil", date(2025, 5, 5), date(2025, 5, 14)),  # 7 and 9 May skipped
     ("civil", date(2025, 12, 29), date(2026, 1, 8)),  # 1–2 January and the weekend skipped
-    ("criminal", date(2025, 12, 29), date(2026, 1, 3)),
+    ("criminal", date(2025, 12, 29), date(2026, 1, 5)),  # Saturday 3rd → Monday 5th
     ("civil", date(2024, 12, 30), date(2025, 1, 9)),  # 1–3 Jan off, Sun 5 Jan works, 7 Jan
     ("civil", date(2025, 6, 2), date(2025, 6, 9)),  # an ordinary week
 ]
@@ -150,3 +151,13 @@ def test_r34_decree_rows_win_over_the_weekday_rule():
     assert not KZ.is_working_day(date(2025, 1, 3))  # a Friday made a day off
     assert KZ.is_working_day(date(2025, 1, 5))  # a Sunday made a working day
     assert not KZ.is_working_day(date(2025, 3, 24))  # Nauryz moved off the weekend
+
+
+def test_r34_a_calendar_day_term_ending_on_a_day_off_ends_on_the_next_working_day():
+    """УПК, КоАП: a term whose last day is a day off ends on the next working day (ADR 0011)."""
+    # 5 days after Wednesday 4 June 2025 is Monday 9 June: a working day, not moved.
+    assert due_date(CaseKind.CRIMINAL, date(2025, 6, 4), KZ) == date(2025, 6, 9)
+    # 5 days after Monday 2 June is Saturday 7 June: moved to Monday 9 June.
+    assert due_date(CaseKind.CRIMINAL, date(2025, 6, 2), KZ) == date(2025, 6, 9)
+    # 3 days after Thursday 5 June is Sunday 8 June: moved to Monday 9 June.
+    assert due_date(CaseKind.ADMIN_OFFENCE, date(2025, 6, 5), KZ) == date(2025, 6, 9)

@@ -165,7 +165,13 @@ def register_petition(
     )
     if refusal is not None:
         _refuse(actor, hearing, refusal, payload)
-    due = due_date(case_kind, received_at, calendar_for(received_at, received_at))
+    # R34 sets a term for copies only («Копия … предоставляется … в течение»); no rule sets one
+    # for a review (п.28), so a review has no due date (docs/adr/0011).
+    due = (
+        due_date(case_kind, received_at, calendar_for(received_at, received_at))
+        if kind == PetitionKind.COPY
+        else None
+    )
     with transaction.atomic():
         petition = Petition.objects.create(
             hearing=hearing,

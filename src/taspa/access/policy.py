@@ -12,7 +12,8 @@ Who may petition, for what, and what a copy carries:
   applicant is warned of liability for misusing personal data and may use the copy only for R2.
 * R32: a hearing held in closed session: no copy, review in court only.
 * R34: copies within 5 calendar days (criminal), 3 calendar days (administrative offence),
-  5 working days (civil, administrative) of the day the petition reached the court.
+  5 working days (civil, administrative) of the day the petition reached the court; a
+  calendar-day term ending on a day off ends on the next working day (the codes' rule).
 
 Disciplinary proceedings (the decision this module makes and docs/adr/0007 explains): R2 lets
 a recording serve a disciplinary case, but Chapter 4 grants review and copies only to persons
@@ -229,16 +230,21 @@ def due_date(case_kind: CaseKind, received_on: date, calendar: WorkCalendar) -> 
     """The last day to fulfil a petition that reached the court on ``received_on`` (R34).
 
     Counting starts the day after: criminal +5 calendar days, administrative offence +3
-    calendar days, civil and administrative the fifth working day. A calendar-day term is not
-    extended when it ends on a day off: the regulation counts «сутки». ``None`` for a case kind
-    the regulation sets no term for (disciplinary).
+    calendar days, civil and administrative the fifth working day. A calendar-day term that
+    ends on a day off ends on the next working day: the Rules follow the procedural codes (п.1),
+    and the criminal procedure code and the code of administrative offences both count a term
+    whose last day is a day off as ending on the next working day (docs/adr/0011). ``None`` for
+    a case kind the regulation sets no term for (disciplinary).
     """
     term = DEADLINES.get(case_kind)
     if term is None:
         return None
     count, working = term
     if not working:
-        return received_on + timedelta(days=count)
+        day = received_on + timedelta(days=count)
+        while not calendar.is_working_day(day):  # УПК, КоАП: a day off moves the last day
+            day += timedelta(days=1)
+        return day
     day = received_on
     while count:
         day += timedelta(days=1)

@@ -115,7 +115,8 @@ def test_court_admin_schedules_forwards_draws_up_and_signs(page, server, sign_in
     page.wait_for_selector(".messages .notice")
     act = page.locator("#acts tbody tr").first
     text = act.inner_text()
-    assert "Әлия Серікқызы Нұрланова" in text and "Әлі қол қоюы тиіс: Сот отырысының хатшысы" in text
+    assert "Әлия Серікқызы Нұрланова" in text
+    assert "Әлі қол қоюы тиіс: Сот отырысының хатшысы" in text
     page.screenshot(path=str(screenshots / "court-admin-incidents.png"), full_page=True)
     fits_phone(page, "/incidents/", "court-admin-incidents", screenshots)
     fits_phone(page, "/dashboard/", "court-admin-dashboard", screenshots)

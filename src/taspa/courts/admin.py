@@ -21,7 +21,6 @@ from taspa.courts.models import (
     User,
 )
 
-
 # Taspa's roles are court-scoped role assignments; Django's groups are not used.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)

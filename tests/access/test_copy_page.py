@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from taspa.access.package import build_copy_package
+from taspa.access.package import MediaCopyFailed, build_copy_package
 from taspa.access.policy import Media
 from taspa.sealing import democa
+from taspa.sealing.layout import SealedFiles
 from taspa.sealing.signing import Pkcs12Signer
 
 from .copykit import SECONDS, make_recording, seal_file, unpack
@@ -85,3 +86,22 @@ def test_r32_copy_page_names_the_cut_and_drops_its_marks(sealed, browser):
     assert times == ["00:00:00", "00:00:09"] and "Омарова" not in state["text"]
     assert "00:00:02–00:00:05" in state["text"] or "00:00:03–00:00:05" in state["text"]
     assert state["error"] is None
+
+
+def test_r31_a_copy_ffmpeg_cannot_make_leaves_no_package(sealed, tmp_path):
+    """Media ffmpeg cannot read (here: bytes that are no recording): the build fails with
+    MediaCopyFailed and leaves nothing in the copies folder, neither a zip nor a part."""
+    files, signer, _ = sealed
+    broken = tmp_path / "sealed" / files.media.name
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x47" + bytes(188 * 50))
+    for kind in ("signature", "manifest", "manifest_signature"):
+        (broken.parent / getattr(files, kind).name).write_bytes(getattr(files, kind).read_bytes())
+    out = tmp_path / "copies"
+    for media in (Media.AUDIO, Media.AUDIO_VIDEO):
+        with pytest.raises(MediaCopyFailed):
+            build_copy_package(
+                sealed=SealedFiles.beside(broken), media=media, signer=signer, name="broken",
+                issue={"petition": 1}, bag_info={}, out_dir=out, progress=lambda _: None,
+            )  # fmt: skip
+        assert list(out.iterdir()) == []

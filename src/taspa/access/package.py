@@ -484,18 +484,23 @@ def build_copy_package(
     original = json.loads(original_bytes)
     partial = out_dir / f".{name}.zip.part"
     progress(f"copying {media.value} from {sealed.media.name}")
-    with (
-        tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp,
-        partial.open("wb") as raw,
-    ):
-        sink = _HashingSink(raw)
-        with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            bag = _ZipBag(archive, name)
-            media_sha, size, method, plan = _write_media(bag, sealed, plan, Path(temp), progress)
-            made = (media_sha, size, method)
-            _write_rest(bag, sealed, plan, signer, issue, original, original_bytes, made, media)
-            bag.finish(bag_info)
-        raw.flush()
+    try:
+        with (
+            tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp,
+            partial.open("wb") as raw,
+        ):
+            sink = _HashingSink(raw)
+            with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                bag = _ZipBag(archive, name)
+                media_sha, size, method, plan = _write_media(
+                    bag, sealed, plan, Path(temp), progress
+                )
+                made = (media_sha, size, method)
+                _write_rest(bag, sealed, plan, signer, issue, original, original_bytes, made, media)
+                bag.finish(bag_info)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half package is ever left to be taken for one
+        raise
     target = out_dir / f"{name}.zip"
     os.replace(partial, target)
     progress(f"done: {target.name}, {sink.size} bytes")

@@ -66,7 +66,10 @@ CALIBRATE_S = 2.0
 READ_PAUSE_S = 0.2
 MEDIA_PIPE_BYTES = 256 << 10  # 0.5 s of a 4 Mbit/s camera; 60 courtrooms stay far below the
 # kernel's per-user pipe allowance (pipe-user-pages-soft, 64 MiB), past which pipes shrink
-WATCH_TICK_S = 0.2  # the watchdog: deaths, stalls, pieces when media stalls, input jumps
+# The watchdog looks when a reader pokes it (its pipes ended, a timestamp fault, a stall, a
+# piece due while media stalls) and otherwise every WATCH_TICK_S (input jumps in ffmpeg's log,
+# no media within 5 s of a start, the retry of a source that is gone).
+WATCH_TICK_S = 0.5
 
 
 def _is_fifo(source: Source) -> bool:
@@ -262,7 +265,8 @@ class CaptureEngine:
             self._journal, self.state = None, policy.STOPPED
 
     def levels(self) -> list[ChannelLevel]:
-        """R11: RMS and peak dBFS per microphone, updated ten times a second."""
+        """R11: RMS and peak dBFS per microphone: each 0.1 s block is measured, and the latest
+        arrives five times a second (READ_PAUSE_S), as often as the console's stream asks."""
         return self._meter.levels(recording=self.running)
 
     def media_offset(self, wall: datetime) -> float:
@@ -469,8 +473,8 @@ class CaptureEngine:
                 paced = not run.retiring and time.time() - run.launched > CALIBRATE_S
                 if paced and not burst:
                     hangup.poll(READ_PAUSE_S * 1000)
-                burst = False
-                for fd, _event in poller.poll(0 if paced else None):
+                burst = media = False
+                for fd, _event in poller.poll(0 if paced else READ_PAUSE_S * 1000):
                     got = os.readv(fd, [view[: sizes[fd]]])
                     data = bytes(view[:got])
                     burst |= got >= sizes[fd] // 2
@@ -478,17 +482,29 @@ class CaptureEngine:
                         self._meter_data(run, data)
                         continue
                     if data:
+                        media = True
                         packets, rest = aligned_packets(rest + data)
                         if not packets or self._store(run, packets):
                             continue
                     poller.unregister(fd)  # ended, or the spool takes no more from this run
                     hangup.unregister(fd)
                     del sizes[fd]
+                if not media:
+                    self._quiet(run)
         finally:
             os.close(meter_fd)
             self._poke.set()  # the watchdog restarts a run that died without waiting a tick
         if rest:
             log.warning("run %d: dropped a %d-byte partial TS packet", run.index, len(rest))
+
+    def _quiet(self, run: _Run) -> None:
+        """No media in this read: past ``stall_seconds`` the watchdog restarts the run, and a
+        piece that is due is closed by it (R19: fsync'd about every second even when media
+        stalls). The watchdog itself only looks every WATCH_TICK_S otherwise."""
+        stalled = time.time() - run.last_data > self.stall_seconds
+        spool = self._spool
+        if stalled or (spool is not None and spool.due()):
+            self._poke.set()
 
     def _store(self, run: _Run, packets: bytes) -> bool:
         now = time.time()
@@ -599,15 +615,12 @@ class CaptureEngine:
 
     def _watch(self) -> None:
         """R6/R19: a death or a stall while recording becomes a gap and a restart within 2 s."""
-        ticks = 0
         while True:
             self._poke.wait(WATCH_TICK_S)
             self._poke.clear()
             if self._halt.is_set():
                 break
-            ticks += 1
-            if ticks % 2 == 0:
-                self._check_input_jumps()
+            self._check_input_jumps()
             with self._lock:
                 run = self._current()
                 cause = self._failure(run) if self.state == policy.RECORDING else None

@@ -122,7 +122,10 @@ def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, copymedia
     """Every packet of ``streams`` in decode order (read only for a copy with a cut), parsed
     as ffprobe prints them."""
     entries = "packet=stream_index,pts,dts,duration,flags"
-    command = ["ffprobe", "-v", "error", "-show_entries", entries, "-of", "csv=p=0", str(media)]
+    command = ["ffprobe", "-v", "error", "-show_entries", entries, "-of", "csv=p=0"]
+    if all(s.kind == copymedia.AUDIO for s in streams):  # no video parsed for nothing
+        command += ["-select_streams", "a"]
+    command.append(str(media))
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         timer = threading.Timer(FFMPEG_TIMEOUT_S, process.kill)

@@ -64,15 +64,14 @@ def _text_filter(found: QuerySet[Recording], rows: QuerySet, column: str, inner:
     """Filter ``found`` by a text condition on a to-many table, the way that is fast for it.
 
     A rare word (at most PROBE rows match, found through the trigram index): the matching ids,
-    as an ``IN`` list — the page is sorted from a few thousand rows at most. A common word: walk
-    the recordings newest first and test each (``inner``, an ``EXISTS`` kept under an ``OR`` so
-    PostgreSQL evaluates it per row instead of joining every match before sorting): with one row
-    in a few dozen matching, the page is full after a few thousand recordings.
+    as an ``IN`` list — the page is sorted from a few thousand rows at most. A common word: an
+    ``EXISTS`` per recording, which PostgreSQL runs as a walk of the recordings newest first
+    (the page is full after a few thousand) or as a semi-join, as its statistics say.
     """
     ids = list(rows.values_list(column, flat=True)[: PROBE + 1])
     if len(ids) <= PROBE:
         return found.filter(**{f"{_TARGET[column]}__in": set(ids)})
-    return found.filter(inner | Q(pk=-1))
+    return found.filter(inner)
 
 
 _TARGET = {"recording_id": "pk", "hearing_id": "hearing_id"}
@@ -89,7 +88,10 @@ def search_recordings(user: User, query: RecordingQuery, page: int = 1) -> Searc
         inner = Exists(named.filter(hearing_id=OuterRef("hearing_id")))
         found = _text_filter(found, named, "hearing_id", inner)
     if query.mark_text:
-        marks = Mark.objects.filter(speaker__icontains=query.mark_text, superseded_by__isnull=True)
+        # The marks as they stand: one a correction superseded does not count (NOT EXISTS on
+        # the unique index of ``supersedes``, not an outer join of every mark).
+        corrected = Mark.objects.filter(supersedes=OuterRef("pk"))
+        marks = Mark.objects.filter(speaker__icontains=query.mark_text).filter(~Exists(corrected))
         inner = Exists(marks.filter(recording_id=OuterRef("pk")))
         found = _text_filter(found, marks, "recording_id", inner)
     if query.date_from is not None:

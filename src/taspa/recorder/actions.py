@@ -469,6 +469,30 @@ def _require_preflight(actor: User, hearing: Hearing, override_reason: str) -> N
     )
 
 
+def audit_recording_read(
+    *, actor: User, recording: Recording, channel: str, purpose: str | None, range_header: str = ""
+) -> None:
+    """R2: every playback and download of a recording by court staff is on record with its
+    purpose, as a participant's access is. A player's later Range requests (seeking inside one
+    playback) are not counted again: only a read from the start, or without a Range."""
+    from taspa.recorder.policy import STAFF_PURPOSES, staff_purpose
+
+    found = staff_purpose(purpose)
+    if found is None:
+        raise InvalidInput(
+            "unknown_purpose", f"State the purpose: {', '.join(STAFF_PURPOSES)} (R2)."
+        )
+    if range_header and not range_header.replace(" ", "").startswith("bytes=0-"):
+        return
+    purpose, stated = found
+    record(
+        actor=actor,
+        action="recording.read",
+        target=recording,
+        payload={"channel": channel, "purpose": purpose, "purpose_stated": stated},
+    )
+
+
 def agent_started(*, hearing: Hearing, at: datetime, anchor: datetime) -> Recording | None:
     """A start the server asked for is confirmed with the first sample's time; a start made at
     the courtroom while the server was out of reach is entered now (R6: it did record)."""

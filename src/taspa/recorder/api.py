@@ -256,10 +256,18 @@ def _servable(recording: Recording) -> SealedRecording:
 
 
 @router.get("/recordings/{recording_id}/media")
-def media(request: HttpRequest, recording_id: Id):
-    """The sealed bytes from the blob store, by digest, with HTTP Range (docs/adr/0002)."""
+def media(request: HttpRequest, recording_id: Id, purpose: str | None = None):
+    """The sealed bytes from the blob store, by digest, with HTTP Range (docs/adr/0002); each
+    download is audited with its ``purpose`` (R2: proceedings, facts, disciplinary)."""
     recording = _recording(request, recording_id)
     sealed = _servable(recording)
+    actions.audit_recording_read(
+        actor=request.user,
+        recording=recording,
+        channel="api_media",
+        purpose=purpose,
+        range_header=request.headers.get("Range", ""),
+    )
     return ranged_stream_response(
         request,
         sealed.bytes,

@@ -187,6 +187,22 @@ def preflight_gate(
     return PreflightGate(True)
 
 
+# --- R2: why court staff play or download a recording -----------------------------------------
+
+# п.2: recordings are used «в целях судопроизводства … а также в целях установления фактических
+# данных … или в рамках производства по дисциплинарному делу».
+STAFF_PURPOSES = ("proceedings", "facts", "disciplinary")
+DEFAULT_STAFF_PURPOSE = "proceedings"
+
+
+def staff_purpose(stated: str | None) -> tuple[str, bool] | None:
+    """(purpose, stated?) for a staff read of a recording (R2): the purpose given, or the
+    proceedings themselves when none is given; ``None`` for a purpose п.2 does not name."""
+    if not stated:
+        return DEFAULT_STAFF_PURPOSE, False
+    return (stated, True) if stated in STAFF_PURPOSES else None
+
+
 # --- sources and encoding settings -------------------------------------------------------------
 
 SOURCE_KINDS = ("audio", "video")

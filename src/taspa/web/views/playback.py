@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from taspa.api.ranges import ranged_file_response
 from taspa.courts.selectors import visible_hearings
+from taspa.errors import DomainError
+from taspa.recorder.actions import audit_recording_read
 from taspa.recorder.models import Recording
 from taspa.recorder.selectors import effective_marks, pause_list
 from taspa.web.actions import verify_now
@@ -57,6 +59,15 @@ def _pauses(recording: Recording) -> list[dict]:
 @require_GET
 def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     recording = _sealed(request, recording_id)
+    try:  # R2: a staff playback is on record with its purpose
+        audit_recording_read(
+            actor=request.user,
+            recording=recording,
+            channel="web_playback",
+            purpose=request.GET.get("purpose"),
+        )
+    except DomainError:
+        raise Http404 from None
     files = PlaybackFiles.of(recording.pk)
     info = read_json(files.info)
     marks = effective_marks(recording)

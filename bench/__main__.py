@@ -87,19 +87,40 @@ def earlier_sections(path: Path) -> tuple[list[str], dict[str, str]]:
     return header.rstrip("\n").splitlines(), sections
 
 
+def write_report(out: Path, fresh: dict[str, str], only: list[str] | None) -> None:
+    """Write the report: the sections just run, and — for ``--only`` — every other section as
+    the file has it *now* (re-read just before writing: other people may have regenerated
+    their own sections meanwhile), written to a temporary file and renamed over the old one."""
+    header = ["# Taspa benchmarks", "", "Written by `.venv/bin/python -m bench`.", "", *machine()]
+    kept: dict[str, str] = {}
+    if only:  # re-run some: the others stay as the report had them, with its machine lines
+        earlier, kept = earlier_sections(out)
+        if earlier:
+            names = ", ".join(f"bench.{name}" for name in only)
+            when = machine()[-1].removeprefix("- run: ")
+            header = [*earlier, f"- re-run later: {names} ({when})"]
+    if SHARED not in header:
+        header += ["", SHARED]
+    sections = [fresh.get(name) or kept.get(name) for name in BENCHMARKS]
+    text = "\n".join(header) + "\n\n" + "\n\n".join(s for s in sections if s) + "\n"
+    partial = out.with_name(f".{out.name}.{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, out)
+
+
+SHARED = (
+    "Measured on a shared machine (other engineers' tests running at the same time): the "
+    "absolute figures move from run to run; what counts is each ratio, Taspa against the raw "
+    "tool in the same invocation, runs interleaved, medians of at least 3. Peak RSS (VmHWM of "
+    "the process doing the work) is given beside each figure."
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS))
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    header = ["# Taspa benchmarks", "", "Written by `.venv/bin/python -m bench`.", "", *machine()]
-    kept: dict[str, str] = {}
-    if args.only:  # re-run some: the others stay as the report had them, with its machine lines
-        earlier, kept = earlier_sections(args.out)
-        if earlier:
-            names = ", ".join(f"bench.{name}" for name in args.only)
-            when = machine()[-1].removeprefix("- run: ")
-            header = [*earlier, f"- re-run later: {names} ({when})"]
     fresh: dict[str, str] = {}
     for name in args.only or BENCHMARKS:
         title, arguments = BENCHMARKS[name]
@@ -109,9 +130,7 @@ def main() -> None:
             [f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", "", body]
         )
         print(body)
-    sections = [fresh.get(name) or kept.get(name) for name in BENCHMARKS]
-    text = "\n".join(header) + "\n\n" + "\n\n".join(s for s in sections if s) + "\n"
-    args.out.write_text(text, encoding="utf-8")
+    write_report(args.out, fresh, args.only)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

@@ -6,17 +6,23 @@ A court (this process: its own TASPA_HOME and SQLite) seals one recording of ``-
 replicates it to a central ``taspa serve`` (another process, TASPA_ROLE=central, own home) over
 127.0.0.1: Content-Range chunks with per-chunk digests, then the centre's full verification
 (hash + CMS signature + chain) before acknowledging. ``rsync`` copies the same sealed files to an
-``rsync --daemon`` on 127.0.0.1 (it checks a whole-file checksum, nothing else). Median of
-``--runs``; each run replicates to a fresh centre.
+``rsync --daemon`` on 127.0.0.1 (it checks a whole-file checksum, nothing else). Then the same
+recording to a centre whose store is S3 (a local SeaweedFS): parts PUT straight to S3 at URLs
+the centre presigns, next to boto3's ``upload_file`` of the media file to the same SeaweedFS.
+Median of ``--runs``, Taspa and the raw tool taking turns run by run; each run replicates to a
+fresh centre. Peak RSS beside each figure: the court (this process, VmHWM reset before each
+run), the centre (its ``taspa serve`` process), rsync's client and daemon (GNU ``time``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -24,8 +30,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+from bench.storage import peak_rss_mib, reset_peak_rss, run_tool
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MiB = 1 << 20
 PASSWORD = "pin-1234"
@@ -56,8 +68,10 @@ print(json.dumps({"token": enrol_court(actor=None, court=court)}))
 """
 
 
-def start_central(home: Path, anchors: Path) -> tuple[subprocess.Popen, str, str]:
-    env = _env(home, TASPA_ROLE="central", TASPA_TRUST_ANCHORS=str(anchors))
+def start_central(
+    home: Path, anchors: Path, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, str]:
+    env = _env(home, TASPA_ROLE="central", TASPA_TRUST_ANCHORS=str(anchors), **(extra or {}))
     run = [sys.executable, "-m", "taspa"]
     subprocess.run([*run, "migrate", "-v", "0"], env=env, check=True)
     out = subprocess.run([*run, "shell", "-c", SEED], env=env, check=True, capture_output=True)
@@ -136,25 +150,44 @@ def seal_court_recording(size: int, spool: Path):
     return seal_stopped(recording), anchors
 
 
-def replicate_once(anchors: Path, work: Path) -> float:
+@dataclass
+class Measure:
+    seconds: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)  # court / client, MiB
+    other_rss: list[float] = field(default_factory=list)  # centre / daemon, MiB
+    transfer: list[float] = field(default_factory=list)  # S3: first to last part, s
+
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def replicate_once(anchors: Path, work: Path, into: Measure, extra: dict | None = None) -> None:
     from taspa.replication.client import HttpCentral
-    from taspa.replication.court import replicate
+    from taspa.replication.court import Progress, replicate
     from taspa.replication.models import Outgoing
 
     Outgoing.objects.update(pending=True, acked_version=0, state="pending")
-    process, url, token = start_central(work / f"central-{time.monotonic_ns()}", anchors)
+    process, url, token = start_central(work / f"central-{time.monotonic_ns()}", anchors, extra)
+    steps: list[tuple[float, Progress]] = []
     try:
+        reset_peak_rss()
         began = time.perf_counter()
-        result = replicate(central=HttpCentral(url, token))
-        elapsed = time.perf_counter() - began
+        result = replicate(
+            central=HttpCentral(url, token),
+            progress=lambda step: steps.append((time.perf_counter(), step)),
+        )
+        into.seconds.append(time.perf_counter() - began)
+        into.rss.append(peak_rss_mib())
+        into.other_rss.append(peak_rss_mib(process.pid))
         assert result.sent == 1 and not result.failed, result.errors
-        return elapsed
+        media = [at for at, step in steps if step.kind == "media"]
+        into.transfer.append(media[-1] - began)
     finally:
         process.terminate()
         process.wait()
 
 
-def rsync_once(files: list[Path], work: Path) -> float:
+def rsync_once(files: list[Path], work: Path, into: Measure) -> None:
     target = work / f"rsync-{time.monotonic_ns()}"
     target.mkdir()
     conf = work / "rsyncd.conf"
@@ -163,26 +196,68 @@ def rsync_once(files: list[Path], work: Path) -> float:
         f"[bench]\npath = {target}\nread only = no\n"
     )
     port = _port()
+    report = work / "rsyncd.rss"
     daemon = subprocess.Popen(
-        ["rsync", "--daemon", "--no-detach", f"--port={port}", f"--config={conf}",
+        ["/usr/bin/time", "-o", str(report), "-f", "%M",
+         "rsync", "--daemon", "--no-detach", f"--port={port}", f"--config={conf}",
          "--address=127.0.0.1"],
     )  # fmt: skip
     time.sleep(0.5)
     try:
         began = time.perf_counter()
-        subprocess.run(
-            ["rsync", "-a", *map(str, files), f"rsync://127.0.0.1:{port}/bench/"], check=True
-        )
-        return time.perf_counter() - began
-    finally:
-        daemon.terminate()
-        daemon.wait()
+        rss = run_tool(["rsync", "-a", *map(str, files), f"rsync://127.0.0.1:{port}/bench/"])
+        into.seconds.append(time.perf_counter() - began)
+        into.rss.append(rss)
+    finally:  # GNU time does not pass a SIGTERM on: end rsync itself, time then reports
+        children = Path(f"/proc/{daemon.pid}/task/{daemon.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGTERM)
+        try:
+            daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        shutil.rmtree(target, ignore_errors=True)
+    with contextlib.suppress(ValueError, IndexError):
+        into.other_rss.append(int(report.read_text().split()[-1]) / 1024)
+
+
+def boto3_once(server, media: Path, into: Measure) -> None:
+    import boto3
+    from botocore.config import Config
+
+    plain = boto3.session.Session().client(  # boto3 defaults, as a user would have them
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=server.env["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    name = _bucket(server)
+    reset_peak_rss()
+    began = time.perf_counter()
+    plain.upload_file(str(media), name, "blob")
+    into.seconds.append(time.perf_counter() - began)
+    into.rss.append(peak_rss_mib())
+    plain.close()
+
+
+def _bucket(server) -> str:
+    client = server.client()
+    name = f"bench-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    client.put_object(Bucket=name, Key="warm-up", Body=b"x")  # the volume grows: not timed
+    client.close()
+    return name
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-s3", action="store_true", help="skip the S3-centre rows")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="taspa-bench-replication-"))
     court_home = work / "court"
@@ -193,25 +268,68 @@ def main() -> None:
     django.setup()
     spool = work / "spool"
     spool.mkdir()
+    taspa, rsync, taspa_s3, boto = Measure(), Measure(), Measure(), Measure()
+    server = None
     try:
         recording, anchors = seal_court_recording(args.mib * MiB, spool)
         from taspa.sealing.reading import write_sealed
 
         sealed = write_sealed(recording, work / "sealed")  # rsync's source: the same files
         files = [sealed.media, sealed.signature, sealed.manifest, sealed.manifest_signature]
-        taspa = statistics.median(replicate_once(anchors, work) for _ in range(args.runs))
-        rsync = statistics.median(rsync_once(files, work) for _ in range(args.runs))
+        for _ in range(args.runs):
+            replicate_once(anchors, work, taspa)
+            rsync_once(files, work, rsync)
+        if not args.no_s3:
+            sys.path.insert(0, str(ROOT / "tests"))  # the SeaweedFS the tests use
+            import seaweed
+
+            server = seaweed.SeaweedServer(work / "seaweedfs").start()
+            for _ in range(args.runs):
+                extra = server.env | {"TASPA_STORAGE": f"s3://{_bucket(server)}"}
+                replicate_once(anchors, work, taspa_s3, extra)
+                boto3_once(server, sealed.media, boto)
     finally:
+        if server is not None:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     size = args.mib
-    print(f"| {size} MiB recording, loopback | seconds | MiB/s |")
-    print("| --- | ---: | ---: |")
     print(
-        f"| `taspa replicate` (chunks, digests, centre's verify) | {taspa:.2f} "
-        f"| {size / taspa:.0f} |"
+        f"| {size} MiB recording, loopback (median of {args.runs}) | seconds | MiB/s "
+        "| peak RSS MiB (court / centre) | ratio (Taspa's time / raw tool's) |"
     )
-    print(f"| `rsync -a` to `rsync --daemon` | {rsync:.2f} | {size / rsync:.0f} |")
-    print(f"| ratio Taspa / rsync (time) | {taspa / rsync:.2f} | |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+
+    def row(label: str, m: Measure, ratio: str, seconds: float | None = None) -> None:
+        seconds = m.median() if seconds is None else seconds
+        rss = f"{max(m.rss):.0f}" + (f" / {max(m.other_rss):.0f}" if m.other_rss else "")
+        print(f"| {label} | {seconds:.2f} | {size / seconds:.0f} | {rss} | {ratio} |")
+
+    row(
+        "`taspa replicate`, Content-Range (one read, 32 MiB requests, "
+        "centre hashes + verifies CMS/chain/manifest before acknowledging)",
+        taspa,
+        f"{taspa.median() / rsync.median():.2f}",
+    )
+    row("`rsync -a` to `rsync --daemon` (client / daemon)", rsync, "1.00")
+    if not args.no_s3:
+        transfer = statistics.median(taspa_s3.transfer)
+        row(
+            "`taspa replicate` to an S3 centre, parts only (presign + PUT, 4 at once)",
+            taspa_s3,
+            f"{transfer / boto.median():.2f}",
+            seconds=transfer,
+        )
+        row(
+            "`taspa replicate` to an S3 centre, end to end (+ complete, read back, verify, "
+            "copy to the digest key)",
+            taspa_s3,
+            f"{taspa_s3.median() / boto.median():.2f}",
+        )
+        row("boto3 `upload_file` of the media file, same SeaweedFS", boto, "1.00")
+    print(
+        "\nRatios are of times in the same run (runs interleaved): below 1 Taspa is faster. "
+        "Absolute figures come from a shared 2-core machine with other work running."
+    )
 
 
 if __name__ == "__main__":

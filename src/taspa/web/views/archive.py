@@ -227,12 +227,15 @@ def inventory(request: HttpRequest, case_id: int) -> HttpResponse:
     entries = [
         {
             "number": e.number,
-            "after": e.after_document,
+            # The entry is kept in Russian; its Kazakh wording follows from the same facts.
+            "after": selectors.inventory_texts(e.medium)["after_kk"]
+            if language == "kk"
+            else e.after_document,
             "title": e.title_kk if language == "kk" else e.title_ru,
             "medium": e.medium,
             "state": labels.medium_state(e.medium.state),
         }
-        for e in case.inventory.select_related("medium")
+        for e in case.inventory.select_related("medium__recording__hearing")
     ]
     may_set = Court.objects.filter(
         court_scope(request.user, Action.MANAGE_RETENTION), pk=case.court_id

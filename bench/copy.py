@@ -106,6 +106,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--minutes", type=int, default=120)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
+    load = os.getloadavg()
     ca = democa.create_ca("Bench CA")
     signer = Pkcs12Signer(democa.issue_p12(ca, common_name="Bench", password="pw"), "pw")
     with tempfile.TemporaryDirectory(prefix="taspa-bench-copy-") as temp:
@@ -141,10 +142,16 @@ def main(argv: list[str]) -> None:
     cpu = {name: statistics.median(c for _, c, _ in found) for name, found in runs.items()}
     rss = {name: max(r for _, _, r in found) for name, found in runs.items()}
     base = med["all"]
+    paired = statistics.median(
+        t / b for (t, _, _), (b, _, _) in zip(runs["package"], runs["all"], strict=True)
+    )  # each run's package next to the bare copy run just before it
     print(f"Recording: {args.minutes} min A/V MPEG-TS (H.264 + 2 Opus microphones), "
           f"{size / 2**20:.0f} MiB; medians of {args.runs} interleaved runs. The ratio is to "
           "bare ffmpeg copying every microphone into the same container (Ogg): plain "
-          "`-vn -c:a copy` picks one audio stream only, so it does half the work.\n")  # fmt: skip
+          "`-vn -c:a copy` picks one audio stream only, so it does half the work. Median of "
+          f"the per-run ratios (package / bare, same round): {paired:.2f}; load average at the "
+          f"start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} (2-core machine shared "
+          "with other work: wall times vary; CPU seconds less).\n")  # fmt: skip
     print("| method | wall s (median) | runs | ratio | CPU s (median) | CPU ratio | peak RSS MiB |")
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     rows = [

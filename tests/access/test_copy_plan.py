@@ -114,3 +114,13 @@ def test_packets_parsed_from_ffprobe_csv_fill_in_missing_times():
         Packet(0, 1800, True), Packet(1800, 1800, True), Packet(3600, 1800, True),
     ]  # fmt: skip
     assert list(found) == [0]
+
+
+def test_r32_an_open_ended_portion_cuts_to_the_end_and_a_backward_one_is_refused():
+    cuts, drops = plan_cut([AUDIO], {0: audio_packets(10)}, [(0.1, float("inf"))])
+    assert drops[0] == [(4, 9)] and cuts[0].end_s == pytest.approx(0.2)
+    video = [Packet(pts=n, duration=1, key=n % 3 == 0) for n in range(9)]
+    _, drops = plan_cut([VIDEO], {1: video}, [(4.5, float("inf"))])
+    assert drops[1] == [(4, 8)]
+    with pytest.raises(ValueError):
+        plan_cut([AUDIO], {0: audio_packets(10)}, [(0.5, 0.2)])

@@ -233,12 +233,16 @@ def _video_drops(table: PacketTable, tb: Fraction, window: _Window) -> set[int]:
 def _cut_one(
     streams: Sequence[Stream], tables: Mapping[int, PacketTable], a: float, b: float
 ) -> dict[int, set[int]]:
-    low, high = _exact(a), _exact(b)
+    if not (a <= b) or math.isinf(a):
+        raise ValueError(f"an excluded interval must run forward: [{a}, {b}]")
+    low = _exact(max(a, 0.0))
+    high = None if math.isinf(b) else _exact(b)  # open-ended: to the end of the recording
     video = [s for s in streams if s.kind == VIDEO]
     if not video:
         window = _Window(low, high, closed=True)
         return {s.index: window.hits(tables[s.index], s.time_base) for s in streams}
-    window = _Window(low, _resume(video, tables, high), closed=False)
+    resume = None if high is None else _resume(video, tables, high)
+    window = _Window(low, resume, closed=False)
     drops = {s.index: _video_drops(tables[s.index], s.time_base, window) for s in video}
     starts = [
         min(tables[s.index].pts[i] for i in drops[s.index]) * s.time_base

@@ -174,7 +174,7 @@ def preflight_gate(
         return PreflightGate(True)
     if last_passed_at is None:
         return PreflightGate(
-            False, "preflight_required", "Check the equipment of this courtroom first (R8)."
+            False, "preflight_required", "Check the equipment of this courtroom first."
         )
     age_min = (now - last_passed_at).total_seconds() / 60
     if age_min > max_age_min:
@@ -182,7 +182,7 @@ def preflight_gate(
             False,
             "preflight_required",
             f"The last passing equipment check was {age_min:.0f} min ago; the court requires "
-            f"one within {max_age_min} min before the start (R8).",
+            f"one within {max_age_min} min before the start.",
         )
     return PreflightGate(True)
 

@@ -62,6 +62,8 @@ def test_r6_r11_counter_runs_meters_zero_on_pause_and_the_console_fits_1280x720(
     start(page, hearing)
     until(page, "() => Number(document.getElementById('meters').dataset.updates) > 5")
     assert float(page.get_attribute("#meters .meter[data-channel='0']", "data-rms")) > -30
+    # The capture's first sample may come a moment after the click: the count starts there.
+    until(page, "() => Number(document.getElementById('elapsed').dataset.seconds) >= 2")
     first = seconds(page)
     time.sleep(2.2)
     assert seconds(page) >= first + 1.5, "the counter runs while recording"

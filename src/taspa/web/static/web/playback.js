@@ -67,6 +67,7 @@
   function seek(audio, time) {
     const end = Number.isFinite(audio.duration) ? audio.duration : Infinity;
     audio.currentTime = Math.max(0, Math.min(end, time));
+    audio.dispatchEvent(new Event("timeupdate")); // the clock shows the new place at once
   }
 
   function shownMarks() {

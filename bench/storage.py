@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
             f"\nSeaweedFS ready in {started_in:.1f} s; {os.cpu_count()} CPUs; runs={args.runs}, "
             "interleaved. Ratio: the raw tool's put time over Taspa's (above 1: Taspa is faster)."
             " Peak RSS: Taspa and boto3 in this process (VmHWM, reset before each run), the"
-            " tools as their own processes (wait4)."
+            " tools as their own processes (GNU time). Memory the process kept from an earlier"
+            " run counts again (malloc keeps it): read RSS as an upper bound."
         )
 
 

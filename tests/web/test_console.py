@@ -54,7 +54,7 @@ def operate(client, hearing, operation, **data):
 
 def test_r7_only_the_hearings_secretary_gets_the_buttons(hearing):
     judge_page = client_for("judge-a").get(f"/hearings/{hearing.pk}/console").content.decode()
-    assert 'id="btn-start"' not in judge_page and "(R7)" in judge_page
+    assert 'id="btn-start"' not in judge_page and "(clause 7 of the Rules)" in judge_page
     refused = operate(client_for("judge-a"), hearing, "start")
     assert "not allow" in refused
     assert Hearing.objects.get(pk=hearing.pk).state == "idle"

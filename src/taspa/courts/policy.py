@@ -147,10 +147,17 @@ class RecordingDecision:
     rule: str
     explanation_ru: str
     explanation_en: str
+    # Kazakh, the state language; shown on the pages (the API keeps the Russian and English).
+    explanation_kk: str = ""
+
+    def explanation(self, language: str) -> str:
+        """The explanation in ``language`` (kk, ru or en); Russian, the original, otherwise."""
+        texts = {"kk": self.explanation_kk, "en": self.explanation_en}
+        return texts.get(language) or self.explanation_ru
 
 
 def _decide(requirement: Requirement, rule: str, ru: str, en: str) -> RecordingDecision:
-    return RecordingDecision(requirement, rule, ru, en)
+    return RecordingDecision(requirement, rule, ru, en, KAZAKH_EXPLANATIONS.get(en, ""))
 
 
 def recording_requirement(
@@ -295,15 +302,61 @@ def _appeal_requirement(kind: CaseKind, facts: Mapping[str, bool]) -> RecordingD
             "An appeal hearing is recorded only in the cases of clause 4.",
         )
     if facts["equipment_unavailable"]:
-        return _decide(
+        clause = decision.rule[1:]
+        return RecordingDecision(
             Requirement.NOT_REQUIRED,
             "R3.3",
-            f"Запись требовалась ({decision.rule}), но оборудование неисправно, отсутствует или "
-            "не может быть применено; причина отражается в протоколе (п. 9).",
-            f"Recording was required ({decision.rule}) but the equipment is faulty, absent or "
+            f"Запись требовалась (п. {clause}), но оборудование неисправно, отсутствует или не "
+            "может быть применено; причина отражается в протоколе (п. 9).",
+            f"Recording was required (clause {clause}) but the equipment is faulty, absent or "
             "cannot be used; the reason goes into the minutes (clause 9).",
+            f"Аудио-, бейнежазба қажет еді ({clause}-тармақ), бірақ жабдық ақаулы, жоқ немесе "
+            "қолданылмайды; себебі хаттамада көрсетіледі (9-тармақ).",
         )
     return decision
+
+
+# The explanations above in Kazakh, by their English text (the appeal's "required, but the
+# equipment is faulty" case is built in _appeal_requirement).
+KAZAKH_EXPLANATIONS: Mapping[str, str] = {
+    "Cassation and the Supreme Court keep no minutes; the recording is made and serves "
+    "the purposes of clause 2.": "Кассациялық сатыда және Жоғарғы Сотта хаттама жүргізілмейді; "
+    "аудио-, бейнежазба Қағидалардың 2-тармағында көзделген мақсаттарда пайдаланылады.",
+    "The equipment is faulty, absent or cannot be used; the reason goes into the minutes "
+    "(clause 9).": "Жабдық ақаулы, жоқ немесе техникалық себептермен қолданылмайды; себебі "
+    "хаттамада көрсетіледі (9-тармақ).",
+    "A civil case heard without summoning the parties (writ or simplified written "
+    "proceedings).": "Азаматтық іс тараптарды шақырмай қаралады (бұйрықтық, оңайлатылған "
+    "(жазбаша) іс жүргізу).",
+    "The person fully admits guilt and does not ask for evidence to be examined.": "Адам "
+    "кінәсін толық мойындайды және дәлелдемелерді зерттеу қажеттігін мәлімдемейді.",
+    "Preparation of a civil case: minutes are kept on a party's motion, on the court's "
+    "initiative, or because a decision on the merits is issued at this stage.": "Азаматтық "
+    "істі дайындау: хаттама тараптардың өтінішхаты бойынша, соттың бастамасымен немесе осы "
+    "сатыда іс бойынша шешім шығарылған кезде жүргізіледі.",
+    "Preparation of a civil case with no motion, no court initiative and no decision on "
+    "the merits.": "Өтінішхатсыз, сот бастамасынсыз және іс бойынша шешімсіз азаматтық істі "
+    "дайындау.",
+    "Nobody in the civil case appeared, or no new evidence is examined: the judge decides "
+    "whether minutes are kept.": "Азаматтық іске қатысушы адамдардың ешқайсысы келмеді немесе "
+    "жаңа дәлелдемелер зерттелмейді: хаттама жүргізу мәселесін судья шешеді.",
+    "Every first-instance hearing is recorded.": "Бірінші сатыдағы соттың әрбір сот отырысы "
+    "жазылады.",
+    "Civil appeal heard under first-instance rules with new evidence examined.": "Азаматтық "
+    "іс бойынша апелляция бірінші сатының қағидалары бойынша жаңа дәлелдемелерді зерттей "
+    "отырып қаралады (АПК 413-бабының 2-бөлігі, 420-бабының 4-бөлігі).",
+    "Criminal appeal examining new evidence or questioning the convicted/acquitted person, "
+    "a witness, victim, expert, specialist or others.": "Қылмыстық іс бойынша апелляция: жаңа "
+    "дәлелдемелер зерттеледі немесе сотталған (ақталған) адам, куә, жәбірленуші, сарапшы, "
+    "маман және басқа адамдар жауап алынады.",
+    "Administrative-offence appeal under first-instance rules examining additional "
+    "materials or expert findings, questioning persons, or on the court's initiative or "
+    "the person's motion.": "Әкімшілік құқық бұзушылық туралы іс бойынша апелляция бірінші "
+    "сатының қағидалары бойынша: қосымша материалдар, сарапшылардың қорытындылары, жауап алу, "
+    "соттың бастамасы немесе адамның өтінішхаты.",
+    "An appeal hearing is recorded only in the cases of clause 4.": "Апелляциялық сатыда "
+    "аудио-, бейнежазба тек Қағидалардың 4-тармағында көзделген жағдайларда жүргізіледі.",
+}
 
 
 def instance_matches_court(instance: Instance, level: CourtLevel) -> bool:

@@ -22,6 +22,7 @@ from taspa.courts.models import Court, Hearing, HearingParticipant, User
 from taspa.courts.policy import COURT_STAFF_ROLES, PARTY_ROLES, REGIONAL_ROLES, Action, Role
 from taspa.courts.selectors import assignments_of, court_scope, visible_hearings
 from taspa.incidents.models import Incident
+from taspa.web.labels import rule_clause
 
 ROWS = 50
 
@@ -161,7 +162,7 @@ def not_recorded_panel(user: User) -> Panel:
                 Cell(_when(h.scheduled_at)),
                 Cell(h.case.court.code),
                 _hearing_cell(h),
-                Cell(h.recording_rule, tone="bad"),
+                Cell(rule_clause(h.recording_rule), tone="bad"),
             ]
             for h in rows
         ],

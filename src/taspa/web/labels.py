@@ -3,7 +3,7 @@ internal code)."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from taspa.incidents.texts import kind_title, role_title
@@ -32,6 +32,11 @@ ACT_STATUSES = {"pending": _("waiting for signatures"), "complete": _("signed by
 def language() -> str:
     code = (get_language() or "kk")[:2]
     return code if code in ("kk", "ru", "en") else "kk"
+
+
+def rule_clause(rule: str) -> str:
+    """A rule id ("R3.1") as a reader knows it: clause 3.1 of the Rules (no id on a page)."""
+    return gettext("clause %(clause)s of the Rules") % {"clause": rule.removeprefix("R")}
 
 
 def medium_state(state: str) -> str:

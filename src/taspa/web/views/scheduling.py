@@ -93,9 +93,7 @@ def _decision(form: HearingForm, case: Case | None) -> RecordingDecision | None:
 def _context(form: HearingForm, decision: RecordingDecision | None, **extra: Any) -> dict:
     explanation = ""
     if decision is not None:
-        explanation = (
-            decision.explanation_en if labels.language() == "en" else decision.explanation_ru
-        )
+        explanation = decision.explanation(labels.language())
     return {
         "form": form,
         "decision": decision,

@@ -55,7 +55,7 @@ def visible_recordings(user: User) -> QuerySet[Recording]:
         scope = Q(pk__isnull=False)  # every court (a system administrator): no court test
     else:
         # The scope as a set of hearings, tested on each recording as it is read: a walk of the
-        # recordings newest first skips other courts' before it looks at their marks.
+        # recordings newest first may skip other courts' before it looks at their marks.
         hearings = Hearing.objects.filter(case__court__in=courts).values("pk")
         scope = Q(hearing__in=hearings)
     if any(a.role in PARTY_ROLES for a in assignments_of(user)):

@@ -59,6 +59,27 @@ IDENTIFIER = re.compile(r"M-\d+")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*")
 # "R3.1": a requirement id; the Rules' clause is shown as words ("п. 3.1 Правил") instead.
 REQUIREMENT = re.compile(r"\bR\d{1,2}(?:\.\d+)?\b")
+# The other language of the two: a Kazakh letter on a Russian page, a Russian function word on
+# a Kazakh page (Kazakh writes none of these) — a text that exists in one language only.
+KAZAKH_WORD = re.compile(r"\w*[ӘәҒғҚқҢңӨөҰұҮүҺһІі]\w*")
+RUSSIAN_WORDS = frozenset(
+    [
+        "для",
+        "или",
+        "что",
+        "при",
+        "если",
+        "который",
+        "которая",
+        "которые",
+        "также",
+        "чтобы",
+        "только",
+        "этот",
+        "это",
+    ]
+)
+CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+")
 COMMAND = re.compile(r"\btaspa\s+[a-z][a-z-]+")
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 # Pages whose leaks are known and not fixed yet: page name -> reason. Nothing else may leak.
@@ -120,17 +141,23 @@ def _scene_words(scene: Scene) -> set[str]:
     texts += [i.detail for i in Incident.objects.all()]
     texts += [scene.copy.file_name, scene.copy.signer_subject, "Court A: review station"]
     texts += [m.mount_path + " " + m.bag_name for m in (scene.medium, scene.handed_medium)]
-    return {w for text in texts for w in WORD.findall(text or "")}
+    texts = [text for text in texts if text]
+    return {w for text in texts for w in (WORD.findall(text) + KAZAKH_WORD.findall(text))}
 
 
-def leaks(text: str, allowed: set[str]) -> list[str]:
-    """Latin words outside the allow-lists, requirement ids and command names in ``text``."""
+def leaks(text: str, allowed: set[str], lang: str = "") -> list[str]:
+    """Latin words outside the allow-lists, requirement ids and command names in ``text``, and
+    words of the other language (``lang``: the page's)."""
     found = [
         w
         for w in WORD.findall(text)
         if w not in allowed and w not in ALLOW and not IDENTIFIER.fullmatch(w)
     ]
     found += REQUIREMENT.findall(text) + COMMAND.findall(text)
+    if lang == "ru":
+        found += [w for w in KAZAKH_WORD.findall(text) if w not in allowed]
+    if lang == "kk":
+        found += [w for w in CYRILLIC_WORD.findall(text) if w.lower() in RUSSIAN_WORDS]
     return sorted(set(found))
 
 
@@ -182,7 +209,7 @@ def test_every_page_of_every_role_speaks_the_users_language(scene: Scene, lang: 
         for name, html in texts.items():
             if "<html" in html and f'lang="{lang}"' not in html:  # (not a panel's fragment)
                 failures.append(f"{role} {name}: not served in {lang}")
-            found = leaks(visible_text(html), allowed)
+            found = leaks(visible_text(html), allowed, lang)
             if found:
                 report.setdefault(name, []).append(f"{role}: {' '.join(found)}")
                 if os.environ.get("LANGUAGE_WALK_CONTEXT"):

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from taspa.recorder.engine import CaptureEngine, CaptureResult, Source
+from taspa.recorder.engine import CaptureEngine, CaptureResult, EngineError, Source
 
 MICS = [
     Source("audio", f"sine=frequency={f}:sample_rate=48000", "lavfi", f"mic{i}")
@@ -67,8 +67,12 @@ class Cost:
         return self.cpu_s / self.media_s
 
 
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _proc_cpu(pid: int | None) -> float:
+    """user+sys seconds of a process; 0 for one gone (a restarted run: a drop anyway)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
@@ -76,8 +80,12 @@ def _self_cpu() -> float:
     return time.process_time()
 
 
-def _status_kib(pid: int | str, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def _status_kib(pid: int | str | None, key: str) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
@@ -220,8 +228,14 @@ class Capacity:
 
 def rooms_ok(rooms: int, seconds: float, work: Path) -> Capacity:
     engines = [CaptureEngine(sources=MICS, spool_dir=work / f"n{rooms}-{i}") for i in range(rooms)]
-    for engine in engines:
-        engine.start()
+    for index, engine in enumerate(engines):
+        try:
+            engine.start()
+        except EngineError:  # the machine is past saturation: this N fails outright
+            for number, started in enumerate(engines[:index]):
+                started.stop()
+                shutil.rmtree(work / f"n{rooms}-{number}", ignore_errors=True)
+            return Capacity(rooms, SAMPLE_RATE, rooms - index, 0.0, 0.0)
     # CPU from here to the stop request: every ffmpeg and every thread of this process.
     pids = [engine.ffmpeg_pid for engine in engines]
     cpu_before = sum(_proc_cpu(pid) for pid in pids) + _self_cpu()
@@ -296,9 +310,14 @@ def main() -> None:
         for name, sources in (("4 mics, audio only", MICS), ("720p25 + 1 mic", [MICS[0], CAMERA])):
             folder = work / name.replace(" ", "_").replace(",", "")
             rows.append((name, pairs(sources, args.seconds, args.runs, folder)))
+        print_costs(rows, args.runs)
         steps = capacity(args.capacity_seconds, args.max_rooms, work, args.confirm)
+    print_capacity(steps, args)
+
+
+def print_costs(rows: list[tuple[str, Pairs]], runs: int) -> None:
     print(
-        f"| courtroom (medians of {args.runs} engine/bare pairs) | engine CPU s / media s "
+        f"| courtroom (medians of {runs} engine/bare pairs) | engine CPU s / media s "
         "| of which Python: reader / watchdog / start, stop | engine's ffmpeg "
         "| bare ffmpeg CPU s / media s | ratio | peak RSS: engine's ffmpeg / Python process "
         "| peak RSS: bare ffmpeg | engine stop() | stored kB/s (engine vs bare) |"
@@ -321,8 +340,12 @@ def main() -> None:
             f" | {_mib(bare_rss)} | {m(lambda c: c.stop_s) * 1000:.0f} ms"
             f" | {m(lambda c: c.bytes_per_s) / 1000:.1f} vs {bare_bytes / 1000:.1f} |"
         )
+    print(flush=True)
+
+
+def print_capacity(steps: list[Capacity], args: argparse.Namespace) -> None:
     print(
-        "\n| 4-mic courtrooms at once | dropped samples (48 kHz) | courtrooms dropping "
+        "| 4-mic courtrooms at once | dropped samples (48 kHz) | courtrooms dropping "
         "| worst shortfall vs wall | worst media/wall | cores busy "
         "| RSS: Python process / all ffmpeg |"
     )

@@ -9,7 +9,12 @@ frame H.264 with length prefixes where MPEG-TS has start codes).
 Containers (what plays in Chromium, Firefox, VLC and the players of phones and desktops):
 
 - audio-only, every track Opus (what the recorder writes): Ogg Opus (``.ogg``, RFC 7845);
-  streamable, so ffmpeg writes it straight into the package while it is hashed;
+  streamable, so ffmpeg writes it straight into the package while it is hashed. Not for a
+  cut: Ogg stamps a page, not a packet (the granule position at the page's end), so a gap in
+  time is no part of it; demuxers date packets back from a page's end or on from the previous
+  page's, and a page spanning a cut played the sound before it a cut's length late (ffmpeg's
+  default page of 1 s), the first packet after it a cut's length early, whatever the page
+  size. A cut Opus copy is Matroska (``.mka``), which stamps every block;
 - audio + video, H.264 video and Opus/AAC/MP3 audio: MP4 (``.mp4``);
 - anything else (an older recording with MP2 audio): Matroska (``.mka``/``.mkv``), which
   takes every codec ffmpeg stream-copies.
@@ -89,12 +94,13 @@ def kept_streams(streams: Sequence[Stream], video: bool) -> list[Stream]:
     return [s for s in streams if s.kind in kinds]
 
 
-def container_for(streams: Sequence[Stream]) -> Container:
-    """The container for a copy carrying ``streams`` (see the module docstring)."""
+def container_for(streams: Sequence[Stream], cut: bool = False) -> Container:
+    """The container for a copy carrying ``streams`` (see the module docstring); ``cut``: the
+    copy leaves closed portions out, so its timeline has gaps."""
     audio = {s.codec for s in streams if s.kind == AUDIO}
     video = {s.codec for s in streams if s.kind == VIDEO}
     if not video:
-        return OGG if audio == {"opus"} else MKA
+        return OGG if audio == {"opus"} and not cut else MKA
     if video <= MP4_VIDEO and audio <= MP4_AUDIO:
         return MP4
     return MKV

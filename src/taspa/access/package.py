@@ -280,11 +280,11 @@ def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -
     streams = copymedia.kept_streams(probe_streams(source), media == Media.AUDIO_VIDEO)
     if not any(s.kind == copymedia.AUDIO for s in streams):
         raise MediaCopyFailed("the recording has no audio stream to copy")
-    container = copymedia.container_for(streams)
     cuts, drops = [], {}
     if excluded:
         packets = probe_packets(source, streams)
         cuts, drops = copymedia.plan_cut(streams, packets, sorted(excluded))
+    container = copymedia.container_for(streams, cut=bool(drops))  # a gap: not Ogg
     return _MediaPlan(streams, container, cuts, drops, _name(source, media, container))
 
 

@@ -314,7 +314,7 @@ def main() -> None:
     if not args.no_s3:
         transfer = statistics.median(taspa_s3.transfer)
         row(
-            "`taspa replicate` to an S3 centre, parts only (presign + PUT, 4 at once)",
+            "`taspa replicate` to an S3 centre, parts only (8 MiB, presign + PUT, 4 at once)",
             taspa_s3,
             f"{transfer / boto.median():.2f}",
             seconds=transfer,

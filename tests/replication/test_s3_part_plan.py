@@ -17,10 +17,8 @@ from taspa.replication.policy import (
     [
         (0, 8 * MiB),  # an empty file is one empty part
         (20 * MiB, 8 * MiB),
-        (128 * MiB - 1, 8 * MiB),
-        (128 * MiB, 16 * MiB),  # large files: 16 MiB parts, half the round trips
-        (16 * MiB * MAX_PARTS, 16 * MiB),  # the largest file 16 MiB parts can carry
-        (16 * MiB * MAX_PARTS + 1, 17 * MiB),  # one byte more: whole MiB larger parts
+        (8 * MiB * MAX_PARTS, 8 * MiB),  # the largest file 8 MiB parts can carry
+        (8 * MiB * MAX_PARTS + 1, 9 * MiB),  # one byte more: whole MiB larger parts
     ],
 )
 def test_r23_part_size_keeps_within_s3_limits(total, size):

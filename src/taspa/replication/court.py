@@ -42,7 +42,7 @@ from taspa.sealing.reading import SealedBytesRefused, require_servable, verified
 from taspa.storage.store import BlobStore, get_store
 
 PLAN_BATCH = 1000
-S3_PARALLEL = 6  # S3 parts in flight at once (6 x 16 MiB at most in memory), own connections
+S3_PARALLEL = 4  # S3 parts in flight at once (4 x 8 MiB in memory), each on its own connection
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,18 @@ COMMAND = re.compile(r"\btaspa\s+[a-z][a-z-]+")
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 # Pages whose leaks are known and not fixed yet: page name -> reason. Nothing else may leak.
 KNOWN_LEAKS: dict[str, str] = {}
+# Answers of the forms (POST) whose refusal or report is still English: the domain builds the
+# text with the values in it (an f-string), so the page's gettext cannot find it; the fix is a
+# refusal that carries its template and values (DomainError), not done yet.
+KNOWN_POST_LEAKS: dict[str, str] = {
+    "web:recording_verify": "the verifier's check report (check names, certificate details) is "
+    "English (sealing.verify)",
+    "web:medium_step": "'The medium is <state>.' (custody.actions, formatted)",
+    "web:destruction": "'M-1 is kept until the judgment (R25).' (custody.actions, formatted)",
+    "web:destruction_sign": "'<user> has no registered EDS key.' (sealing, formatted)",
+    "web:act_sign": "'<user> has no registered EDS key.' (sealing, formatted)",
+    "web:act_draw_up": "'Incident N is already in an act.' (incidents.actions, formatted)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +307,37 @@ def test_r3_r5_every_recording_decision_has_its_kazakh_explanation():
             if not decision.explanation_kk or re.search(r"[A-Za-z]", decision.explanation_kk):
                 missing.add((decision.rule, decision.explanation_en))
     assert missing == set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_form_answers_in_the_users_language(scene: Scene, lang: str):
+    """The answer of every form (the page it leads to, with its message or refusal) as every
+    role that may send it, in the order of PAGES (later forms meet what earlier ones did)."""
+    allowed = _scene_words(scene) | {"matrix"}  # the refusal reason typed in by the matrix
+    for actor in ROLES.values():
+        user = scene.users[actor]
+        user.language = lang
+        user.save(update_fields=["language"])
+    Notification.objects.all().delete()  # sent again in the recipients' languages
+    notify_court_admins(hearing=scene.hearing)
+    report: dict[str, list[str]] = {}
+    for role, actor in ROLES.items():
+        client = scene.web(actor)
+        for name, page in PAGES.items():
+            if page.method != "post" or actor not in page.allowed or name == "web:set_language":
+                continue
+            data = page.data(scene) if callable(page.data) else page.data
+            answer = client.post(page.url(scene), data or {}, follow=True)
+            assert answer.status_code < 500, f"{role} {name}: {answer.status_code}"
+            if not answer["Content-Type"].startswith("text/html"):
+                continue
+            found = leaks(visible_text(answer.content.decode()), allowed, lang)
+            if found:
+                report.setdefault(name, []).append(f"{role}: {' '.join(found)}")
+    print()
+    for name, lines in sorted(report.items()):
+        print(f"[{lang}] POST {name}{' (known)' if name in KNOWN_POST_LEAKS else ''}")
+        for line in lines:
+            print(f"    {line}")
+    assert sorted(set(report) - set(KNOWN_POST_LEAKS)) == []

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from taspa.access import selectors
 from taspa.access.calendar import calendar_for, court_zone, local_today
@@ -269,7 +270,9 @@ def refuse_petition(*, actor: User, petition: Petition, reason: str) -> Petition
     with transaction.atomic():
         petition = _locked(petition)
         if petition.state != Petition.State.OPEN:
-            raise Conflict("petition_not_open", "This petition has already been answered.")
+            raise Conflict(
+                "petition_not_open", gettext_noop("This petition has already been answered.")
+            )
         petition.state = Petition.State.REFUSED
         petition.refused_at = timezone.now()
         petition.refusal_reason = reason
@@ -380,7 +383,9 @@ def record_receipt(
         if petition.state == Petition.State.OPEN:
             raise Conflict("petition_not_fulfilled", "Nothing was reviewed or received yet.")
         if Receipt.objects.filter(petition=petition).exists():
-            raise Conflict("receipt_exists", "The receipt mark is already on the petition.")
+            raise Conflict(
+                "receipt_exists", gettext_noop("The receipt mark is already on the petition.")
+            )
         _review_step(petition, ReviewStep.RECEIPT)  # R35 after the review and R29's check
         receipt = Receipt.objects.create(
             petition=petition,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
 from taspa.courts.models import Case, Court, User
@@ -89,7 +90,9 @@ def write_medium(
     if kind not in MediumKind.__members__.values():
         raise InvalidInput("unknown_medium_kind", "A medium is 'usb' or 'disc'.")
     if Medium.objects.filter(recording=recording, state__in=HELD_STATES).exists():
-        raise Conflict("medium_already_written", "The case file already has this recording.")
+        raise Conflict(
+            "medium_already_written", gettext_noop("The case file already has this recording.")
+        )
     sealed = require_servable(recording)  # 409 fixity_failed: a damaged original is not copied
     mount = Path(mount)
     try:

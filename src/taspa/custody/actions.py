@@ -48,6 +48,10 @@ from taspa.sealing.reading import SealedBytesRefused, require_servable, write_se
 log = logging.getLogger("taspa.custody")
 
 
+# The handover refused: shown as it is to the person (the page translates it, R21).
+NOT_WITH_SECRETARY = gettext_noop("The medium is no longer with the secretary.")
+
+
 def _refused(actor: User | None, action: str, target: Any, error: DomainError) -> DomainError:
     """Keep a refused custody step on record (its own transaction), then hand the error back."""
     record(
@@ -280,7 +284,7 @@ def hand_over(*, actor: User, medium: Medium, to: User) -> Handover:
     if actor.pk != medium.holder_id and not has_role(actor, Role.COURT_ADMIN, court):
         raise Forbidden("Only the medium's holder hands it over (R21).", code="not_the_holder")
     if medium.state != MediumState.WITH_SECRETARY:
-        raise Conflict("medium_not_with_secretary", f"The medium is {medium.state}.")
+        raise Conflict("medium_not_with_secretary", NOT_WITH_SECRETARY)
     if not has_role(to, Role.ARCHIVIST, court):
         raise _refused(
             actor,
@@ -291,7 +295,7 @@ def hand_over(*, actor: User, medium: Medium, to: User) -> Handover:
     with transaction.atomic():
         medium = Medium.objects.select_for_update().get(pk=medium.pk)
         if medium.state != MediumState.WITH_SECRETARY:
-            raise Conflict("medium_not_with_secretary", f"The medium is {medium.state}.")
+            raise Conflict("medium_not_with_secretary", NOT_WITH_SECRETARY)
         handover = Handover.objects.create(
             medium=medium, from_user=medium.holder, to_user=to, handed_at=timezone.now()
         )

@@ -54,7 +54,7 @@ def machine() -> list[str]:
     ]
 
 
-def run(name: str, arguments: list[str]) -> tuple[str, float]:
+def run(name: str, arguments: list[str]) -> tuple[str | None, float]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", f"bench.{name}", *arguments],
@@ -67,8 +67,10 @@ def run(name: str, arguments: list[str]) -> tuple[str, float]:
     notes = "\n".join(
         line for line in result.stdout.splitlines() if line and not line.startswith("|")
     )
-    if result.returncode != 0:
-        table = f"FAILED (exit {result.returncode}):\n\n```\n{result.stderr[-2000:]}\n```"
+    if result.returncode != 0:  # the report keeps the section it had; the failure is shown
+        print(f"bench.{name} FAILED (exit {result.returncode}):", file=sys.stderr)
+        print(result.stderr[-2000:], file=sys.stderr)
+        return None, time.perf_counter() - started
     body = table + (f"\n\n```\n{notes}\n```" if notes else "")
     return body, time.perf_counter() - started
 
@@ -99,8 +101,10 @@ def write_report(out: Path, fresh: dict[str, str], only: list[str] | None) -> No
             names = ", ".join(f"bench.{name}" for name in only)
             when = machine()[-1].removeprefix("- run: ")
             header = [*earlier, f"- re-run later: {names} ({when})"]
-    if SHARED not in header:
-        header += ["", SHARED]
+    header = [line for line in header if line != SHARED]
+    while header and not header[-1]:
+        header.pop()
+    header += ["", SHARED]
     sections = [fresh.get(name) or kept.get(name) for name in BENCHMARKS]
     text = "\n".join(header) + "\n\n" + "\n\n".join(s for s in sections if s) + "\n"
     partial = out.with_name(f".{out.name}.{os.getpid()}")
@@ -122,16 +126,23 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     fresh: dict[str, str] = {}
+    failed = []
     for name in args.only or BENCHMARKS:
         title, arguments = BENCHMARKS[name]
         print(f"running bench.{name} …", file=sys.stderr, flush=True)
         body, seconds = run(name, arguments)
+        if body is None:
+            failed.append(name)
+            continue
         fresh[name] = "\n".join(
             [f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", "", body]
         )
         print(body)
-    write_report(args.out, fresh, args.only)
-    print(f"wrote {args.out}", file=sys.stderr)
+    if fresh:
+        write_report(args.out, fresh, list(fresh) if args.only or failed else None)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if failed:
+        sys.exit(f"failed (their sections were left as they were): {', '.join(failed)}")
 
 
 if __name__ == "__main__":

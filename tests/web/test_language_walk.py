@@ -91,9 +91,6 @@ KNOWN_POST_LEAKS: dict[str, str] = {
     "web:recording_verify": "the verifier's check report (check names, certificate details) is "
     "English (sealing.verify)",
     "web:destruction": "'M-1 is kept until the judgment (R25).' (custody.actions, formatted)",
-    "web:destruction_sign": "'<user> has no registered EDS key.' (sealing, formatted)",
-    "web:act_sign": "'<user> has no registered EDS key.' (sealing, formatted)",
-    "web:act_draw_up": "'Incident N is already in an act.' (incidents.actions, formatted)",
 }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
 from taspa.courts.models import Court, Hearing, User
@@ -86,7 +87,7 @@ def draw_up_act(*, actor: User | None, hearing: Hearing, incidents: Sequence[Inc
         if taken.exists():
             raise Conflict(
                 "incident_already_in_act",
-                f"Incident {taken.first().incident_id} is already in an act.",
+                gettext_noop("An incident of this hearing is already in an act."),
             )
         now = timezone.now()
         today = timezone.localdate(now)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -167,7 +168,9 @@ def signer_for(user: Any) -> Signer:
     code ``signing_key_missing`` / ``signing_key_revoked`` / ``signing_key_expired``."""
     key = current_key(user)
     if key is None:
-        raise SigningUnavailable("signing_key_missing", f"{user} has no registered EDS key.")
+        raise SigningUnavailable(
+            "signing_key_missing", gettext_noop("The signer has no registered EDS key.")
+        )
     if key.is_revoked:
         raise SigningUnavailable(
             "signing_key_revoked", f"{user}'s EDS key ({key.serial}) was revoked."

@@ -80,6 +80,8 @@ RUSSIAN_WORDS = frozenset(
     ]
 )
 CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+")
+# One word for petition (the glossary): «өтінішхат»; «өтініш беруші» is the applicant.
+OTHER_PETITION_WORD = re.compile(r"(?<!\w)[Өө]тініш(?!хат)\w*(?! беруш)")
 COMMAND = re.compile(r"\btaspa\s+[a-z][a-z-]+")
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 # Pages whose leaks are known and not fixed yet: page name -> reason. Nothing else may leak.
@@ -166,6 +168,7 @@ def leaks(text: str, allowed: set[str], lang: str = "") -> list[str]:
         found += [w for w in KAZAKH_WORD.findall(text) if w not in allowed]
     if lang == "kk":
         found += [w for w in CYRILLIC_WORD.findall(text) if w.lower() in RUSSIAN_WORDS]
+        found += OTHER_PETITION_WORD.findall(text)
     return sorted(set(found))
 
 

@@ -229,10 +229,9 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("POST", "/hearings/{hearing_id}/pause"): Cell(OPERATOR, c(H + "/pause", {"reason": "recess"})),
     ("POST", "/hearings/{hearing_id}/resume"): Cell(OPERATOR, c(H + "/resume")),
     ("POST", "/hearings/{hearing_id}/stop"): Cell(OPERATOR, c(H + "/stop")),
-    ("GET", "/hearings/{hearing_id}/levels"): Cell(VIEW | PARTY, c(H + "/levels")),
-    ("GET", "/hearings/{hearing_id}/levels/stream"): Cell(
-        VIEW | PARTY, c(H + "/levels/stream?seconds=0")
-    ),
+    # R11: the live levels are the console's, court staff's (a party gets the console's 404).
+    ("GET", "/hearings/{hearing_id}/levels"): Cell(VIEW, c(H + "/levels")),
+    ("GET", "/hearings/{hearing_id}/levels/stream"): Cell(VIEW, c(H + "/levels/stream?seconds=0")),
     # R32 for part of a hearing: the recorder's operator or the judge marks a closed portion
     # live (the idle hearing has no recording: 422 for them); after sealing only its judge.
     ("GET", "/hearings/{hearing_id}/closed-portions"): Cell(

@@ -180,16 +180,25 @@ def correct_portion(
     return Status(201, selectors.portion_answer(fixed))
 
 
+def _staff_hearing(request: HttpRequest, hearing_id: int):
+    """The hearing for court staff only, as the console sees it (R7, R11): the live levels are
+    the console's, and a party to the hearing gets the 404 the console gives them."""
+    hearing = visible_hearings(request.user, as_party=False).filter(pk=hearing_id).first()
+    if hearing is None:
+        raise NotFound(f"No hearing {hearing_id}.")
+    return hearing
+
+
 @router.get("/hearings/{hearing_id}/levels")
 def levels(request: HttpRequest, hearing_id: Id):
-    hearing = visible_hearing(request, hearing_id)
+    hearing = _staff_hearing(request, hearing_id)
     return selectors.levels_answer(hearing.pk)
 
 
 @router.get("/hearings/{hearing_id}/levels/stream")
 def levels_stream(request: HttpRequest, hearing_id: Id, seconds: float = 3600.0):
     """Server-sent events, 5 a second, while the hearing records (R11)."""
-    hearing = visible_hearing(request, hearing_id)
+    hearing = _staff_hearing(request, hearing_id)
 
     async def events():
         # R11 wherever the capture runs (this process, another web process, the courtroom PC):

@@ -284,11 +284,12 @@ def capacity(seconds: float, max_rooms: int, work: Path, confirm: int) -> list[C
 
 
 def best_rooms(steps: list[Capacity], confirm: int) -> int:
-    """The largest N whose every run kept every sample, run at least ``confirm`` + 1 times."""
+    """The largest N whose every run kept every sample, run at least ``confirm`` times (an N
+    stepped down to in the confirmation has only its confirmation runs)."""
     runs: dict[int, list[bool]] = {}
     for step in steps:
         runs.setdefault(step.rooms, []).append(step.ok)
-    good = [n for n, oks in runs.items() if all(oks) and len(oks) >= confirm + 1]
+    good = [n for n, oks in runs.items() if all(oks) and len(oks) >= max(1, confirm)]
     return max(good, default=0)
 
 
@@ -360,8 +361,8 @@ def print_capacity(steps: list[Capacity], args: argparse.Namespace) -> None:
     cores = os.cpu_count() or 1
     print(
         f"\n| audio courtrooms (4 mics) per core without a dropped sample | {best / cores:.1f} "
-        f"({best} on {cores} cores, {args.confirm + 1} runs of {args.capacity_seconds:g} s "
-        "each without a drop) |"
+        f"({best} on {cores} cores; every run of it, {args.capacity_seconds:g} s each, "
+        "without a drop) |"
     )
     print("| --- | --- |")
     load = os.getloadavg()

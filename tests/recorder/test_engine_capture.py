@@ -18,6 +18,8 @@ import pytest
 
 from taspa.recorder import analysis
 from taspa.recorder.engine import (
+    CALIBRATE_S,
+    READ_PAUSE_S,
     CaptureEngine,
     CaptureResult,
     EngineError,
@@ -132,6 +134,34 @@ def test_r11_levels_tell_tone_from_silence_and_flag_clipping(tmp_path: Path) -> 
     assert silence.rms_dbfs <= -100 and silence.silent  # > silence_after_s without signal
     assert loud.clipping and not tone.clipping and loud.peak_dbfs >= -0.1
     assert [c.name for c in (tone, silence, loud)] == ["judge", "interpreter", "prosecutor"]
+
+
+@pytest.mark.slow
+def test_r11_the_meter_keeps_moving_at_the_console_cadence_once_reads_are_paced(
+    tmp_path: Path,
+) -> None:
+    # Past its first 2 s a run's pipes are read five times a second (engine.READ_PAUSE_S), not
+    # at every ffmpeg write: the console's stream (5 a second) must still see fresh levels
+    # each time, and every 0.1 s block must still be measured.
+    engine = CaptureEngine(sources=[TONE, FULL_SCALE], spool_dir=tmp_path / "spool")
+    engine.start()
+    try:
+        time.sleep(CALIBRATE_S + 0.5)
+        first = seen = engine.level_updates
+        fresh, started = 0, time.monotonic()
+        while time.monotonic() - started < 2.0:
+            time.sleep(0.02)
+            if engine.level_updates != seen:
+                fresh, seen = fresh + 1, engine.level_updates
+        blocks = engine.level_updates - first
+        tone, loud = engine.levels()
+    finally:
+        result = engine.stop()
+    assert READ_PAUSE_S <= 0.2
+    assert fresh >= 8  # the meter changed at least 4 times a second, as the console asks
+    assert blocks >= 16  # every 0.1 s block measured (a busy machine may lag a little)
+    assert tone.rms_dbfs == pytest.approx(-21.1, abs=1.5) and loud.clipping
+    assert result.gaps == [] and verify_pieces(result.media_path, result.journal_path).ok
 
 
 class RealTimeFifo(threading.Thread):

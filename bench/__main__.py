@@ -28,6 +28,7 @@ BENCHMARKS = {
     "replication": ("Replication court → centre on loopback vs `rsync` to an rsync daemon", []),
     "scale": ("Hearing-list API and retention sweep with 1M and 10M recordings in PostgreSQL", []),
     "evidence": ("Evidence records (RFC 4998): build for 10,000 recordings, verify one", []),
+    "search": ("Search across recordings with 1M sealed recordings in PostgreSQL", []),
 }
 
 

@@ -317,6 +317,34 @@ def _secondary_indexes(conn) -> list[tuple[object, object]]:
     return found
 
 
+# Columns added to the schema since the INSERTs below were written get a default for the
+# load (only in this throw-away database), so the loader keeps working as the schema grows.
+NOT_NULL_WITHOUT_DEFAULT = """
+SELECT table_name, column_name, data_type FROM information_schema.columns
+WHERE table_schema = 'public' AND is_nullable = 'NO' AND column_default IS NULL
+  AND table_name = ANY(%s) AND column_name <> 'id'
+"""
+DEFAULTS = {"text": "''", "character varying": "''", "boolean": "false", "jsonb": "'{}'",
+            "integer": "0", "bigint": "0", "double precision": "0",
+            "timestamp with time zone": "now()", "date": "current_date"}  # fmt: skip
+
+
+def default_new_columns(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table, column, kind in conn.execute(
+            NOT_NULL_WITHOUT_DEFAULT, [list(LOADED)]
+        ).fetchall():
+            if kind in DEFAULTS:
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                        sql.Identifier(table), sql.Identifier(column), sql.SQL(DEFAULTS[kind])
+                    )
+                )
+
+
 def load(url: str, have: int, want: int) -> float:
     """Grow the synthetic data from ``have`` to ``want`` recordings; seconds taken."""
     import psycopg
@@ -327,6 +355,7 @@ def load(url: str, have: int, want: int) -> float:
         # Rows are consistent by construction: skip the per-row foreign-key triggers.
         conn.execute("SET session_replication_role = replica")
         if have == 0:
+            default_new_columns(url)
             conn.execute(FUNCTIONS)
             _execute(conn, PEOPLE, {"regions": list(REGIONS)})
         indexes = _secondary_indexes(conn)

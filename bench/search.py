@@ -80,35 +80,6 @@ TRGM = {
 }
 CHUNK = 250_000
 
-# Columns added to the schema since ``bench.scale``'s INSERTs were written get a default for the
-# load (only in this throw-away database), so its loader keeps working as the schema grows.
-NOT_NULL_WITHOUT_DEFAULT = """
-SELECT table_name, column_name, data_type FROM information_schema.columns
-WHERE table_schema = 'public' AND is_nullable = 'NO' AND column_default IS NULL
-  AND table_name = ANY(%s) AND column_name <> 'id'
-"""
-DEFAULTS = {"text": "''", "character varying": "''", "boolean": "false", "jsonb": "'{}'",
-            "integer": "0", "bigint": "0", "double precision": "0",
-            "timestamp with time zone": "now()", "date": "current_date"}  # fmt: skip
-
-
-def default_new_columns(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    from bench.scale import LOADED
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table, column, kind in conn.execute(
-            NOT_NULL_WITHOUT_DEFAULT, [list(LOADED)]
-        ).fetchall():
-            if kind in DEFAULTS:
-                conn.execute(
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                        sql.Identifier(table), sql.Identifier(column), sql.SQL(DEFAULTS[kind])
-                    )
-                )
-
 
 def load_people_and_marks(url: str, rows: int) -> float:
     import psycopg
@@ -211,7 +182,6 @@ def main() -> None:
         env = _env(home, postgres.url)
         taspa(env, "migrate", "-v", "0")
         print(f"loading {args.rows:,} recordings …", file=sys.stderr, flush=True)
-        default_new_columns(postgres.url)
         seconds = load(postgres.url, 0, args.rows)
         seconds += load_people_and_marks(postgres.url, args.rows)
         setup_django(home, postgres.url)

@@ -27,6 +27,7 @@ PERSON_NAME = 255  # a participant's name
 PROCEDURAL_ROLE = 64  # plaintiff, witness…
 MOUNT_PATH = 500  # where a medium is mounted on the court server
 PARTICIPANTS = 100  # participants of one hearing
+PREFLIGHT_OVERRIDE = 2000  # why recording starts without an equipment check (R8, audited)
 
 # A court's calendar: hearings, judgments and destruction dates fall within these years.
 FIRST_YEAR = 2000

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from taspa import limits
 from taspa.api.ranges import ranged_stream_response
 from taspa.api.types import Cursor, Id, Moment
 from taspa.courts.api import visible_hearing
@@ -66,7 +67,7 @@ def preflight(request: HttpRequest, hearing_id: Id):
 
 class StartIn(Schema):
     # R8: without a recent passing equipment check, the operator's reason to start anyway
-    override_reason: str = Field(default="", max_length=2000)
+    override_reason: str = Field(default="", max_length=limits.PREFLIGHT_OVERRIDE)
 
 
 @router.post("/hearings/{hearing_id}/start")

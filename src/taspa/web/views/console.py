@@ -19,6 +19,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -27,6 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from taspa import limits
 from taspa.courts.actions import require
 from taspa.courts.models import Hearing
 from taspa.courts.policy import Action
@@ -37,7 +39,7 @@ from taspa.incidents.models import Incident
 from taspa.incidents.policy import REPORTABLE_KINDS, announcement_text
 from taspa.recorder import actions, monitor, portions
 from taspa.recorder.clock import recorded_seconds
-from taspa.recorder.models import Mark, Recording
+from taspa.recorder.models import Mark, Preflight, Recording
 from taspa.recorder.selectors import running_portion
 from taspa.web import selectors
 from taspa.web.templatetags.clock import hms
@@ -120,6 +122,7 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
         "may_monitor": selectors.may_monitor(request.user, hearing),
         "agent": selectors.agent_status(hearing),
         "closed_portion": running_portion(hearing),  # R32 for part of a hearing
+        "override_max": limits.PREFLIGHT_OVERRIDE,  # R8: the reason to start without a check
     } | extra
 
 
@@ -211,8 +214,40 @@ def _preflight(request: HttpRequest, hearing: Hearing) -> str:
 
 
 def _start(request: HttpRequest, hearing: Hearing) -> str:
-    actions.start_recording(actor=request.user, hearing=hearing)
-    return _("Recording started.")
+    """R8: the start follows a passing equipment check of the courtroom; without one, the
+    secretary may start anyway with the reason (the same action, audited there)."""
+    if not request.POST.get("without_check"):
+        actions.start_recording(actor=request.user, hearing=hearing)
+        return _("Recording started.")
+    reason = request.POST.get("override_reason", "")
+    problem = limits.text_problem(reason, limits.PREFLIGHT_OVERRIDE)
+    if problem is None and not reason.strip():
+        problem = _("Write why recording starts without an equipment check.")
+    if problem is not None:
+        raise InvalidInput(OVERRIDE_REASON_REFUSED, problem)
+    actions.start_recording(actor=request.user, hearing=hearing, override_reason=reason)
+    return _("Recording started without an equipment check; the reason is on record.")
+
+
+OVERRIDE_REASON_REFUSED = "override_reason_refused"  # shown next to the reason field
+
+
+def preflight_refusal(hearing: Hearing) -> str:
+    """Why the start was refused (R8), in the secretary's language: no passing check of the
+    courtroom at all, or only one older than TASPA_PREFLIGHT_MAX_AGE_MIN."""
+    limit = int(getattr(settings, "TASPA_PREFLIGHT_MAX_AGE_MIN", 120))
+    last = (
+        Preflight.objects.filter(hearing__courtroom_id=hearing.courtroom_id, ok=True)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if last is None:
+        return _("Recording cannot start: the equipment of this courtroom has not been checked.")
+    return _(
+        "Recording cannot start: the last passing equipment check was %(age)d min ago; the court "
+        "requires one within %(limit)d min before the start."
+    ) % {"age": round((timezone.now() - last).total_seconds() / 60), "limit": limit}
 
 
 def _pause(request: HttpRequest, hearing: Hearing) -> str:
@@ -360,11 +395,24 @@ def operate(request: HttpRequest, hearing_id: int, operation: str) -> HttpRespon
     handler = OPERATIONS.get(operation)
     if handler is None:
         raise Http404
+    override: dict = {}
     try:
         message, error = handler(request, hearing), None
     except DomainError as refusal:
         message, error = None, refusal.detail
-    context = _context(request, hearing, message=message, error=error, operation=operation)
+        if refusal.code == "preflight_required":
+            # R8: two ways on, the check or the start without it, with a reason.
+            error, override = preflight_refusal(hearing), {"preflight_refused": True}
+        elif refusal.code == OVERRIDE_REASON_REFUSED:
+            error = None
+            override = {
+                "preflight_refused": True,
+                "override_error": refusal.detail,
+                "override_reason": request.POST.get("override_reason", "").replace("\x00", ""),
+            }
+    context = _context(
+        request, hearing, message=message, error=error, operation=operation, **override
+    )
     response = render(request, "web/_controls.html", context)
     response["HX-Trigger"] = "timeline-changed"
     return response

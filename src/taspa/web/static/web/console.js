@@ -486,6 +486,10 @@
     setUpConnection();
     connect();
     document.body.addEventListener("htmx:afterSwap", connect);
+    // R8: a refused reason to start without a check puts the cursor back in its field.
+    document.body.addEventListener("htmx:afterSwap", () => {
+      if (document.getElementById("override-error")) document.getElementById("override-reason").focus();
+    });
     document.addEventListener("keydown", onKey);
     document.addEventListener("keydown", unlockAudio);
     document.addEventListener("click", unlockAudio);

@@ -86,6 +86,7 @@ def make_recordings(count: int) -> None:
     Recording.objects.bulk_create(
         Recording(
             hearing=hearing,
+            court_id=hearing.case.court_id,
             state=Recording.State.SEALED,
             spool_dir="",
             started_at=now - timedelta(hours=1),

@@ -158,7 +158,7 @@ RECORDINGS = """
 INSERT INTO recorder_recording (id, state, spool_dir, started_at, stopped_at, container, command,
     file_name, sha256, bytes, duration_s, chain_head, pieces, media_path, signature_digest,
     manifest_digest, manifest_signature_digest, signer_subject, sealed_at, stored_at,
-    hearing_id, signed_by_id, fixity_checked_at, fixity_ok)
+    hearing_id, signed_by_id, fixity_checked_at, fixity_ok, court_id)
 SELECT g.i, 'sealed', '', g.at, g.at + g.dur * interval '1 second', 'mpegts',
        '["ffmpeg", "-f", "alsa", "-i", "hw:1,0", "-rtsp_transport", "tcp", "-i",
          "rtsp://10.0.0.20/stream1", "-c:v", "copy", "-c:a", "libopus", "-f", "mpegts"]'::jsonb,
@@ -175,7 +175,7 @@ SELECT g.i, 'sealed', '', g.at, g.at + g.dur * interval '1 second', 'mpegts',
        g.i, (c.id - 1) * 6 + 2 + g.i %% 2,
        CASE WHEN g.gone THEN bench_until(g.k) + interval '1 day'
             ELSE now() - (abs(hashint8extended(g.i, 8)) %% 2592000) * interval '1 second' END,
-       true
+       true, c.id
 FROM (SELECT i, bench_at(i) + interval '5 minutes' AS at,
              600 + abs(hashint8extended(i, 6)) %% 13800 AS dur, bench_case(i) AS k,
              coalesce(NOT bench_hold(bench_case(i))

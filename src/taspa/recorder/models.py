@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from taspa.courts.models import Hearing
+
 
 class Recording(models.Model):
     """The one continuous record of a hearing; media bytes live in the spool, then the store."""
@@ -16,6 +18,9 @@ class Recording(models.Model):
         SEALED = "sealed", _("sealed")
 
     hearing = models.OneToOneField("courts.Hearing", models.PROTECT, related_name="recording")
+    # The hearing's court, copied here when the recording is created (``save``, the one rule): a
+    # search tests who may see a recording on its own row, not through hearing → case → court.
+    court = models.ForeignKey("courts.Court", models.PROTECT, related_name="+", editable=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.CAPTURING)
     spool_dir = models.CharField(max_length=500)
     started_at = models.DateTimeField()
@@ -62,11 +67,27 @@ class Recording(models.Model):
                 fields=["fixity_checked_at", "id"],
                 name="recording_fixity_queue",
                 condition=models.Q(state="sealed", stored_at__isnull=False),
-            )
+            ),
+            # A court's sealed recordings newest first (the search across recordings, #16).
+            models.Index(
+                fields=["court", "started_at", "id"],
+                name="recording_court_started",
+                condition=models.Q(state="sealed"),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.file_name or f"recording of hearing {self.hearing_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.court_id is None:
+            self.court_id = recording_court(self.hearing_id)
+        super().save(*args, **kwargs)
+
+
+def recording_court(hearing_id: int) -> int:
+    """The court a hearing's recording belongs to: its case's (``Recording.court``)."""
+    return Hearing.objects.values_list("case__court_id", flat=True).get(pk=hearing_id)
 
 
 class Mark(models.Model):

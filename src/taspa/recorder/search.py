@@ -6,12 +6,16 @@ Visibility is the rest of Taspa's: court staff and regional staff see their cour
 own hearings (``courts.selectors.party_hearings``, as the portal does) and reaches them by
 petition. Each filter is a condition on the recording row (``EXISTS`` for participants and
 marks, never a join to a to-many table), so no recording comes twice and the newest-first order
-walks ``recording_sealed_started``; PostgreSQL answers the text filters from trigram indexes
-(migrations ``courts.0004`` and ``recorder.0011``; bench/search.py measures it at 1M).
+walks ``recording_sealed_started`` (every court) or ``recording_court_started`` (a court's, by
+``Recording.court``: no join to find a recording's court); PostgreSQL answers the text
+filters from trigram indexes (migrations ``courts.0004``, ``recorder.0011`` and ``0012``;
+bench/search.py measures it at 1M).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -47,20 +51,36 @@ class SearchPage:
     more: bool  # there are more than one page of them
 
 
+@dataclass(frozen=True)
+class _Scope:
+    courts: list[int] | None  # the ids of the courts seen as staff; None: every court
+    party: Q | None  # a party's own hearings, or None
+
+
+def _scope(user: User) -> _Scope:
+    """Who sees what, resolved once: the visible courts as a list of ids (tested on
+    ``Recording.court``, the recording's own row) and a party's hearings."""
+    courts = list(visible_courts(user).values_list("pk", flat=True))
+    every = len(courts) == Court.objects.count()  # a system administrator: no court test
+    party = None
+    if any(a.role in PARTY_ROLES for a in assignments_of(user)):
+        party = Q(hearing__in=Hearing.objects.filter(party_hearings(user)).values("pk"))
+    return _Scope(courts=None if every else courts, party=party)
+
+
 def visible_recordings(user: User) -> QuerySet[Recording]:
     """The sealed recordings ``user`` may see: by court or region as staff, their own as a
     party."""
-    courts = visible_courts(user)
-    if courts.count() == Court.objects.count():
-        scope = Q(pk__isnull=False)  # every court (a system administrator): no court test
-    else:
-        # The scope as a set of hearings, tested on each recording as it is read: a walk of the
-        # recordings newest first may skip other courts' before it looks at their marks.
-        hearings = Hearing.objects.filter(case__court__in=courts).values("pk")
-        scope = Q(hearing__in=hearings)
-    if any(a.role in PARTY_ROLES for a in assignments_of(user)):
-        scope |= Q(hearing__in=Hearing.objects.filter(party_hearings(user)).values("pk"))
-    return Recording.objects.filter(scope, state=Recording.State.SEALED)
+    return _scoped(Recording.objects.filter(state=Recording.State.SEALED), _scope(user))
+
+
+def _scoped(found: QuerySet[Recording], scope: _Scope) -> QuerySet[Recording]:
+    if scope.courts is None:
+        return found
+    where = Q(court_id__in=scope.courts)
+    if scope.party is not None:
+        where |= scope.party
+    return found.filter(where)
 
 
 def _day_start(day: date) -> datetime:
@@ -85,9 +105,13 @@ _TARGET = {"recording_id": "pk", "hearing_id": "hearing_id"}
 PROBE = 3000
 
 
+PER_COURT = 8  # up to this many visible courts, each court's recordings are walked apart
+
+
 def search_recordings(user: User, query: RecordingQuery, page: int = 1) -> SearchPage:
     """One page of the matching recordings, newest first."""
-    found = visible_recordings(user)
+    scope = _scope(user)
+    found = Recording.objects.filter(state=Recording.State.SEALED)
     if query.case_number:
         found = found.filter(hearing__case__number__icontains=query.case_number)
     if query.party:
@@ -106,10 +130,22 @@ def search_recordings(user: User, query: RecordingQuery, page: int = 1) -> Searc
     if query.date_to is not None:
         found = found.filter(started_at__lt=_day_start(query.date_to + timedelta(days=1)))
     start = (max(1, page) - 1) * PAGE
+    end = start + PAGE + 1
     # The ids first (only the joins the filters need), then the page's rows with what it shows.
-    ids = list(
-        found.order_by("-started_at", "-id").values_list("pk", flat=True)[start : start + PAGE + 1]
-    )
+    # A few courts (a court's staff, a region's): each court's newest first on its own index
+    # (``recording_court_started``), the first pages merged here — one walk over several
+    # courts would read every other court's recordings on the way, or sort all of them.
+    newest = ("-started_at", "-id")
+    if scope.party is None and scope.courts is not None and len(scope.courts) <= PER_COURT:
+        walks = (
+            found.filter(court_id=court).order_by(*newest).values_list("started_at", "pk")[:end]
+            for court in scope.courts
+        )
+        merged = heapq.merge(*(list(w) for w in walks), reverse=True)
+        ids = [pk for _, pk in itertools.islice(merged, start, end)]
+    else:
+        ordered = _scoped(found, scope).order_by(*newest)
+        ids = list(ordered.values_list("pk", flat=True)[start:end])
     rows = (
         Recording.objects.filter(pk__in=ids[:PAGE])
         .select_related("hearing__case__court", "hearing__courtroom")

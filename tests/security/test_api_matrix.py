@@ -483,7 +483,11 @@ EXPECTED: dict[tuple[str, str], Cell] = {
         c("/petitions/{s.review_petition.pk}/medium-check", {"intact": True}),
     ),
     ("POST", "/petitions/{petition_id}/medium-written"): Cell(
-        staff(Action.HANDLE_PETITIONS), c("/petitions/{s.copy_petition.pk}/medium-written")
+        staff(Action.HANDLE_PETITIONS),
+        c(
+            "/petitions/{s.copy_petition.pk}/medium-written",
+            {"device": "/dev/null", "mount": "/nonexistent", "confirmation": ""},
+        ),
     ),
     ("GET", "/petitions/{petition_id}/form"): Cell(
         staff(Action.HANDLE_PETITIONS) | PARTY,

@@ -181,14 +181,36 @@ def medium_check(request: HttpRequest, petition_id: Id, payload: MediumCheckIn):
     return {"review_slot": selectors.slot_answer(slot)}
 
 
+class MediumWrittenIn(Schema):
+    """R33: the applicant's medium as the court server sees it (a block device, and the folder
+    under the media mount roots it is mounted at), and the typed confirmation naming the device,
+    its size and its label."""
+
+    device: str = Field(min_length=1, max_length=255)
+    mount: str = Field(min_length=1, max_length=1000)
+    confirmation: str = Field("", max_length=500)
+
+
 @router.post("/petitions/{petition_id}/medium-written")
-def medium_written(request: HttpRequest, petition_id: Id):
+def medium_written(request: HttpRequest, petition_id: Id, payload: MediumWrittenIn):
+    """R33: format the applicant's medium (as the case-file medium is formatted) and write the
+    copy onto it."""
     petition = _petition(request, petition_id)
     copy = Copy.objects.filter(petition=petition).first()
     if copy is None:
         raise NotFound("No copy was issued on this petition yet.", code="copy_not_issued")
-    copy = copies.record_medium_written(actor=request.user, copy=copy)
-    return {"copy": copy.pk, "medium_formatted_at": copy.medium_formatted_at.isoformat()}
+    copy = copies.record_medium_written(
+        actor=request.user,
+        copy=copy,
+        device=payload.device,
+        mount=payload.mount,
+        confirmation=payload.confirmation,
+    )
+    return {
+        "copy": copy.pk,
+        "medium_formatted_at": copy.medium_formatted_at.isoformat(),
+        "medium": copy.medium_record,
+    }
 
 
 @router.get("/petitions/{petition_id}/form")

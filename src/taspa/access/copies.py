@@ -8,6 +8,7 @@ the original (R14) and keeps the recording while the case is heard (R21); docs/a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.access.models import Copy, Petition
 from taspa.access.package import Progress, build_copy_package
@@ -24,7 +26,8 @@ from taspa.courts.actions import require
 from taspa.courts.models import User
 from taspa.courts.permissions import allowed
 from taspa.courts.policy import Action
-from taspa.errors import Conflict, Forbidden, NotFound, RuleRefusal
+from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RuleRefusal
+from taspa.files import fsync_path
 from taspa.recorder.models import Recording
 from taspa.sealing.actions import SigningUnavailable, signer_for
 from taspa.sealing.layout import SealedRecording, safe_part
@@ -182,9 +185,76 @@ def _record_copy(actor: User, petition: Petition, built, subject: str) -> Copy:
     return copy
 
 
-def record_medium_written(*, actor: User, copy: Copy) -> Copy:
-    """R33: the copy goes onto the applicant's medium only after court staff formatted it, and
-    only with the applicant's consent to that, given on the application form."""
+_MEDIUM_ERRORS = {
+    "device_path_not_allowed": _(
+        "%(device)s is not a removable device under %(roots)s: nothing was formatted."
+    ),
+    "not_a_block_device": _("%(device)s is not a block device: nothing was formatted."),
+    "device_in_use": _(
+        "%(device)s holds a file system mounted elsewhere (%(where)s): nothing was formatted."
+    ),
+    "format_not_confirmed": _(
+        "Formatting erases everything on %(device)s. To confirm, type exactly: %(expected)s"
+    ),
+    "device_unreadable": _("%(device)s cannot be read: nothing was formatted."),
+    "medium_not_found": _("The folder %(mount)s for the medium does not exist."),
+    "medium_path_not_allowed": _(
+        "%(mount)s is not under the folders where media are mounted (%(roots)s)."
+    ),
+    "medium_format_failed": _("Formatting %(device)s failed: %(why)s"),
+    "medium_not_writable": _("The medium cannot be written."),
+    "medium_not_empty": _("The medium is not empty after formatting."),
+    "medium_full": _("The copy does not fit on the medium."),
+    "medium_write_failed": _("Writing the copy onto the medium failed."),
+    "copy_already_on_medium": _("The copy is already on record as written onto a medium."),
+}
+
+
+def _medium_error(error: DomainError, **facts: object) -> DomainError:
+    """The same refusal (class and code) with its explanation in the user's language."""
+    text = _MEDIUM_ERRORS.get(error.code)
+    if text is None:
+        return error
+    values = {"device": "", "mount": "", "roots": "", "where": "", "expected": "", "why": ""}
+    values |= {key: str(value) for key, value in facts.items()}
+    if error.code == "device_in_use":
+        values["where"] = error.detail.partition(" mounted at ")[2].partition(":")[0]
+    if error.code == "medium_format_failed":
+        values["why"] = error.detail
+    translated = type(error).__new__(type(error))
+    DomainError.__init__(translated, error.code, str(text) % values)
+    translated.status = error.status
+    return translated
+
+
+def device_roots() -> list[str]:
+    """Where the block devices Taspa may format live (TASPA_MEDIUM_DEVICE_ROOTS, default /dev)."""
+    return list(getattr(settings, "TASPA_MEDIUM_DEVICE_ROOTS", ["/dev"]))
+
+
+def _require_device_path(device: str) -> str:
+    roots = device_roots()
+    refused = InvalidInput("device_path_not_allowed", "")
+    if not device.startswith("/") or "\x00" in device:
+        raise _medium_error(refused, device=device, roots=", ".join(roots))
+    real = Path(os.path.realpath(device))
+    if not any(real.is_relative_to(Path(root)) and real != Path(root) for root in roots):
+        raise _medium_error(refused, device=device, roots=", ".join(roots))
+    return device
+
+
+def record_medium_written(
+    *, actor: User, copy: Copy, device: str, mount: Path | str, confirmation: str
+) -> Copy:
+    """R33: court staff format the applicant's own medium (the block device ``device``, mounted
+    back at ``mount``) with the case-file medium's formatting (``custody.medium.format_device``:
+    only after ``confirmation`` names the device, its size and its label; never a device
+    mounted anywhere else), then write the copy's package onto it and read it back. Only with
+    the applicant's consent to the formatting, given on the application form. Each step is on
+    record (audit trail, ``Copy.medium_record``); a refusal changes nothing."""
+    from taspa.custody import medium as io
+    from taspa.custody.actions import medium_filesystem, medium_roots
+
     petition = copy.petition
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
     if petition.delivery != Delivery.MEDIUM:
@@ -194,13 +264,87 @@ def record_medium_written(*, actor: User, copy: Copy) -> Copy:
             "medium_formatting_consent_missing",
             "The applicant has not agreed that the medium will be formatted (R33).",
         )
+    if copy.medium_formatted_at is not None:
+        raise _medium_error(Conflict("copy_already_on_medium", ""))
+    mount = Path(mount)
+    facts = {"device": device, "mount": mount, "roots": ", ".join(medium_roots())}
+    try:
+        _require_device_path(device)
+        if "\x00" in str(mount):
+            raise io.MediumError("medium_path_not_allowed", "")
+        mount = io.require_medium_path(
+            mount, roots=medium_roots(), mount_point=False, home=Path(settings.TASPA_HOME)
+        )
+        package = copies_dir() / copy.file_name
+        if not package.is_file():
+            package = _restore(copy, package)  # before anything is erased
+        done = io.format_device(device, mount, medium_filesystem(), confirmation)
+    except DomainError as error:
+        if error.code == "format_not_confirmed":
+            facts["expected"] = io.describe_device(device).confirmation
+        raise _medium_refused(actor, copy, error, facts) from None
+    formatted = done.as_dict() | {"at": timezone.now().isoformat()}
+    # R33: on record at once, whatever happens to the write that follows.
+    record(actor=actor, action="access.medium_format", target=copy, payload=formatted)
+    try:
+        written = _write_package(io, package, mount, copy)
+    except DomainError as error:
+        raise _medium_refused(actor, copy, error, facts, "access.medium_write_failed") from None
     with transaction.atomic():
         copy = Copy.objects.select_for_update().get(pk=copy.pk)
-        if copy.medium_formatted_at is None:
-            copy.medium_formatted_at, copy.medium_formatted_by = timezone.now(), actor
-            copy.save(update_fields=["medium_formatted_at", "medium_formatted_by"])
-            record(actor=actor, action="access.medium_written", target=copy, payload={})
+        if copy.medium_formatted_at is not None:  # a concurrent write was first
+            raise _medium_error(Conflict("copy_already_on_medium", ""))
+        copy.medium_formatted_at, copy.medium_formatted_by = timezone.now(), actor
+        copy.medium_record = {"format": formatted, "written": written}
+        copy.save(update_fields=["medium_formatted_at", "medium_formatted_by", "medium_record"])
+        record(actor=actor, action="access.medium_written", target=copy, payload=copy.medium_record)
     return copy
+
+
+def _write_package(io, package: Path, mount: Path, copy: Copy) -> dict[str, object]:
+    """Empty the fresh file system, copy the package on, sync it and read it back."""
+    import hashlib
+
+    io.probe_writable(mount)
+    io.wipe(mount)
+    io.require_space(mount, package.stat().st_size)
+    target = mount / copy.file_name
+    try:
+        io.copy_synced(package, target)
+        fsync_path(mount)
+        digest = hashlib.sha256()
+        with open(target, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise io.MediumError("medium_write_failed", str(error)) from None
+    if digest.hexdigest() != copy.digest:
+        target.unlink(missing_ok=True)
+        raise io.MediumError("medium_write_failed", "the copy read back differs")
+    return {
+        "mount": str(mount),
+        "file": copy.file_name,
+        "bytes": target.stat().st_size,
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _medium_refused(
+    actor: User,
+    copy: Copy,
+    error: DomainError,
+    facts: dict[str, object],
+    action: str = "access.medium_refused",
+) -> DomainError:
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=action,
+            target=copy,
+            payload={"error": error.code, "detail": error.detail[:500]},
+        )
+    return _medium_error(error, **facts)
 
 
 def open_download(*, actor: User, copy: Copy, byte_range: str = "") -> Path:

@@ -125,6 +125,9 @@ class Copy(models.Model):
     medium_formatted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # R33: what formatting the applicant's medium did (device, size, label before, file system,
+    # commands) and the file written onto it with its digest read back.
+    medium_record = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("copy")

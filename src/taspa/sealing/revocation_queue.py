@@ -16,24 +16,25 @@ waited ``TASPA_PROOF_ALERT_AFTER_HOURS``, and ``/metrics`` counts them.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from taspa.audit.actions import record
 from taspa.recorder.models import Recording
 from taspa.sealing.layout import SealedRecording
 from taspa.sealing.models import PendingRevocation
+from taspa.sealing.proof_queue import (
+    read_blob,
+    refile_signatures,
+    run_queue,
+    signatures_changed_on_commit,
+)
 from taspa.sealing.revocation import (
     CertificateRevoked,
-    RevocationEvidence,
     declared_sources,
     embed,
     fetch_revocation,
@@ -44,15 +45,6 @@ from taspa.storage.store import BlobStore, get_store
 
 log = logging.getLogger("taspa.sealing")
 BATCH = 20
-SIGNATURE_FIELDS = {
-    "signature_digest": "signature",
-    "manifest_signature_digest": "manifest_signature",
-}
-
-
-def _read(store: BlobStore, digest: str) -> bytes:
-    with contextlib.closing(store.open(digest)) as stream:
-        return stream.read()
 
 
 @dataclass(frozen=True)
@@ -79,7 +71,7 @@ def queue_missing_revocation(
     """Inside the sealing transaction: queue the recording when its certificate names an OCSP
     responder or a CRL and the signature went out without their answer."""
     store = store or get_store()
-    signature = _read(store, sealed.signature)
+    signature = read_blob(store, sealed.signature)
     if has_revocation(signature):
         return None
     if not any(declared_sources(_signed_by(signature).certificate).values()):
@@ -100,12 +92,6 @@ class RevocationRun:
         )
 
 
-def _file(store: BlobStore, old_digest: str, data: bytes) -> str:
-    until = store.retained_until(old_digest)
-    keep = until if until is not None and until > timezone.now() else None
-    return store.put(io.BytesIO(data), size_hint=len(data), retain_until=keep).digest
-
-
 def _anchors() -> list[x509.Certificate]:
     path = configured_trust_anchors_path()
     return load_trust_anchors(path) if path else []
@@ -121,7 +107,7 @@ def fetch_for(row: PendingRevocation) -> bool:
     store = get_store()
     row.attempts += 1
     row.last_attempt_at = timezone.now()
-    signed = _signed_by(_read(store, recording.signature_digest))
+    signed = _signed_by(read_blob(store, recording.signature_digest))
     try:
         evidence = fetch_revocation(
             signed.certificate,
@@ -143,7 +129,7 @@ def fetch_for(row: PendingRevocation) -> bool:
         row.last_error = evidence.detail[:2000]
         row.save(update_fields=["attempts", "last_attempt_at", "last_error"])
         return False
-    changes = _file_evidence(store, recording, evidence)
+    changes = refile_signatures(store, recording, lambda old: embed(old, evidence))
     row.done_at, row.last_error = timezone.now(), ""
     row.save()
     record(
@@ -152,60 +138,14 @@ def fetch_for(row: PendingRevocation) -> bool:
         target=recording,
         payload={"evidence": evidence.detail, "signatures": changes},
     )
-    transaction.on_commit(lambda: _signatures_changed(recording.pk))
+    signatures_changed_on_commit(recording.pk)
     return True
-
-
-def _file_evidence(
-    store: BlobStore, recording: Recording, evidence: RevocationEvidence
-) -> dict[str, dict[str, str]]:
-    changes = {}
-    for field, name in SIGNATURE_FIELDS.items():
-        old_digest = getattr(recording, field)
-        old = _read(store, old_digest)
-        new = embed(old, evidence)
-        if new != old:
-            new_digest = _file(store, old_digest, new)
-            changes[name] = {"old": old_digest, "new": new_digest}
-            setattr(recording, field, new_digest)
-    recording.save(update_fields=list(SIGNATURE_FIELDS))
-    return changes
-
-
-def _signatures_changed(recording_id: int) -> None:
-    # R23: the central copy holds the signatures too; make the recording pending again there.
-    from taspa.replication.court import mark_changed
-
-    mark_changed(Recording.objects.filter(pk=recording_id))
-
-
-def _claim(exclude: set[int]) -> PendingRevocation | None:
-    return (
-        PendingRevocation.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(done_at__isnull=True, recording__state=Recording.State.SEALED)
-        .exclude(recording__retention__deleted_at__isnull=False)  # R27: in the archive now
-        .exclude(pk__in=exclude)
-        .order_by(F("last_attempt_at").asc(nulls_first=True), "pk")
-        .first()
-    )
 
 
 def run_revocations(batch: int = BATCH) -> RevocationRun:
     """One pass over the queue, each row in its own transaction; stops at the first CA that
     does not answer (the next row most likely waits for the same one)."""
-    done, failed, seen = 0, 0, set()
-    for _ in range(batch):
-        with transaction.atomic():
-            row = _claim(seen)
-            if row is None:
-                break
-            seen.add(row.pk)
-            ok = fetch_for(row)
-        if not ok:
-            failed = PendingRevocation.objects.filter(done_at__isnull=True).count()
-            break
-        done += 1
-    run = RevocationRun(done, failed)
+    run = RevocationRun(*run_queue(PendingRevocation, fetch_for, batch))
     log.info("revocation: %s", run)
     return run
 

@@ -17,19 +17,21 @@ a token over each signature value and files the new ``.p7s`` files:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from taspa.audit.actions import record
 from taspa.recorder.models import Recording
 from taspa.sealing.layout import SealedRecording
 from taspa.sealing.models import PendingTimestamp
+from taspa.sealing.proof_queue import (
+    read_blob,
+    refile_signatures,
+    run_queue,
+    signatures_changed_on_commit,
+)
 from taspa.sealing.timestamps import (
     TimeStamper,
     TimestampUnavailable,
@@ -42,11 +44,6 @@ from taspa.storage.store import BlobStore, get_store
 
 log = logging.getLogger("taspa.sealing")
 BATCH = 20
-# The recording's signature blobs.
-SIGNATURE_FIELDS = {
-    "signature_digest": "signature",
-    "manifest_signature_digest": "manifest_signature",
-}
 
 
 def queue_missing_timestamps(
@@ -62,15 +59,10 @@ def queue_missing_timestamps(
     if not configured_tsa_url():
         return None
     signatures = (sealed.signature, sealed.manifest_signature)
-    if all(has_timestamp(_read(store, digest)) for digest in signatures):
+    if all(has_timestamp(read_blob(store, digest)) for digest in signatures):
         return None
     row, _ = PendingTimestamp.objects.get_or_create(recording=recording)
     return row
-
-
-def _read(store: BlobStore, digest: str) -> bytes:
-    with contextlib.closing(store.open(digest)) as stream:
-        return stream.read()
 
 
 @dataclass(frozen=True)
@@ -89,14 +81,6 @@ def _stamped(old: bytes, timestamper: TimeStamper) -> bytes:
     return add_timestamp(old, timestamper)
 
 
-def _file_new_signature(store: BlobStore, old_digest: str, data: bytes) -> str:
-    """Store the timestamped signature as a new blob, kept as long as the old one, which stays
-    in the store under its own digest."""
-    until = store.retained_until(old_digest)
-    keep = until if until is not None and until > timezone.now() else None
-    return store.put(io.BytesIO(data), size_hint=len(data), retain_until=keep).digest
-
-
 def timestamp_recording(row: PendingTimestamp, timestamper: TimeStamper) -> bool:
     """Add the missing tokens of one queued recording; ``False`` (row kept, error noted) when
     the TSA fails. Call inside a transaction holding the row's lock."""
@@ -104,21 +88,12 @@ def timestamp_recording(row: PendingTimestamp, timestamper: TimeStamper) -> bool
     store = get_store()
     row.attempts += 1
     row.last_attempt_at = timezone.now()
-    changes: dict[str, dict[str, str]] = {}
     try:
-        for field, name in SIGNATURE_FIELDS.items():
-            old_digest = getattr(recording, field)
-            old = _read(store, old_digest)
-            new = _stamped(old, timestamper)
-            if new != old:
-                new_digest = _file_new_signature(store, old_digest, new)
-                changes[name] = {"old": old_digest, "new": new_digest}
-                setattr(recording, field, new_digest)
+        changes = refile_signatures(store, recording, lambda old: _stamped(old, timestamper))
     except TimestampUnavailable as error:
         row.last_error = str(error)[:2000]
         row.save(update_fields=["attempts", "last_attempt_at", "last_error"])
         return False
-    recording.save(update_fields=list(SIGNATURE_FIELDS))
     row.done_at, row.last_error = timezone.now(), ""
     row.save()
     record(
@@ -127,26 +102,8 @@ def timestamp_recording(row: PendingTimestamp, timestamper: TimeStamper) -> bool
         target=recording,
         payload={"tsa": configured_tsa_url() or "", "signatures": changes},
     )
-    transaction.on_commit(lambda: _signatures_changed(recording.pk))
+    signatures_changed_on_commit(recording.pk)
     return True
-
-
-def _signatures_changed(recording_id: int) -> None:
-    # R23: the central copy holds the signatures too; make the recording pending again there.
-    from taspa.replication.court import mark_changed
-
-    mark_changed(Recording.objects.filter(pk=recording_id))
-
-
-def _claim(exclude: set[int]) -> PendingTimestamp | None:
-    return (
-        PendingTimestamp.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(done_at__isnull=True, recording__state=Recording.State.SEALED)
-        .exclude(recording__retention__deleted_at__isnull=False)  # R27: in the archive now
-        .exclude(pk__in=exclude)
-        .order_by(F("last_attempt_at").asc(nulls_first=True), "pk")
-        .first()
-    )
 
 
 def run_timestamps(timestamper: TimeStamper | None = None, batch: int = BATCH) -> TimestampRun:
@@ -154,21 +111,11 @@ def run_timestamps(timestamper: TimeStamper | None = None, batch: int = BATCH) -
     answers, so two workers never stamp the same recording); stops at the first TSA failure,
     since the next row would wait for the same dead TSA."""
     timestamper = timestamper or configured_timestamper()
-    done, failed, seen = 0, 0, set()
     if timestamper is None:
         return TimestampRun(0, PendingTimestamp.objects.filter(done_at__isnull=True).count())
-    for _ in range(batch):
-        with transaction.atomic():
-            row = _claim(seen)
-            if row is None:
-                break
-            seen.add(row.pk)
-            ok = timestamp_recording(row, timestamper)
-        if not ok:
-            failed = PendingTimestamp.objects.filter(done_at__isnull=True).count()
-            break
-        done += 1
-    run = TimestampRun(done, failed)
+    run = TimestampRun(
+        *run_queue(PendingTimestamp, lambda row: timestamp_recording(row, timestamper), batch)
+    )
     log.info("timestamps: %s", run)
     return run
 

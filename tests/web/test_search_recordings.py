@@ -3,8 +3,10 @@ a date range, over the recordings the user may see (staff by court or region, a 
 hearings); bad input is told next to the field, never a 500."""
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -111,3 +113,29 @@ def test_search_page_lists_results_and_tells_bad_input_next_to_the_field(world, 
         assert answer.status_code == 200, bad
         assert 'class="errorlist"' in answer.content.decode(), bad
     assert Client().get("/recordings/search").status_code == 302
+
+
+def test_r23_a_regions_recordings_come_newest_first_across_its_courts_page_by_page(
+    world, recordings, monkeypatch
+):
+    """Each court's recordings are walked apart (``Recording.court``) and merged: the pages of
+    a regional head run newest first across the courts, none twice, none left out."""
+    monkeypatch.setattr("taspa.recorder.search.PAGE", 1)
+    a_old, a_new, b = (recordings[k] for k in ("a-old", "a-new", "b"))
+    assert a_old.court_id == a_old.hearing.case.court_id  # set by save, from the hearing
+    assert b.court_id == b.hearing.case.court_id != a_old.court_id
+    regional = world.person("regional_staff", "r")
+    since = RecordingQuery(date_from=timezone.localdate() - timedelta(days=100))
+    pages = [search_recordings(regional, since, page=n) for n in (1, 2, 3, 4)]
+    assert [[r.pk for r in p.recordings] for p in pages] == [[b.pk], [a_new.pk], [a_old.pk], []]
+    assert [p.more for p in pages] == [True, True, False, False]
+
+
+def test_r23_the_migration_backfills_each_recordings_court_from_its_hearing(world, recordings):
+    backfill = import_module("taspa.recorder.migrations.0012_recording_court").BACKFILL
+    a_old, b = recordings["a-old"], recordings["b"]
+    Recording.objects.filter(pk=a_old.pk).update(court_id=b.court_id)  # wrong on purpose
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    assert Recording.objects.get(pk=a_old.pk).court_id == a_old.hearing.case.court_id
+    assert Recording.objects.get(pk=b.pk).court_id == b.hearing.case.court_id

@@ -259,6 +259,8 @@ class RevocationVerdict:
     present: bool
     ok: bool
     detail: str
+    code: str = ""  # with ``params``: the same verdict for a translated report
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def _described(ocsps: list[bytes], crls: list[bytes]) -> str:
@@ -285,15 +287,29 @@ def check_revocation(
     try:
         ocsps, crls = embedded(der)
     except Exception as error:  # asn1crypto raises many types on bent input
-        return RevocationVerdict(True, False, f"unreadable revocation data: {error}")
+        return RevocationVerdict(
+            True,
+            False,
+            f"unreadable revocation data: {error}",
+            "revocation_unreadable",
+            {"error": str(error)},
+        )
     if not (ocsps or crls):
-        return RevocationVerdict(False, True, "absent")
+        return RevocationVerdict(False, True, "absent", "absent")
     try:
         described = _described(ocsps, crls)
     except Exception as error:  # a bent OCSP response or CRL
-        return RevocationVerdict(True, False, f"malformed OCSP response or CRL: {error}")
+        return RevocationVerdict(
+            True,
+            False,
+            f"malformed OCSP response or CRL: {error}",
+            "revocation_malformed",
+            {"error": str(error)},
+        )
     if not anchors:
-        return RevocationVerdict(True, False, "no trust anchors to check the responder against")
+        return RevocationVerdict(
+            True, False, "no trust anchors to check the responder against", "no_trust_anchors"
+        )
     try:
         context = ValidationContext(
             trust_roots=[_asn1(a) for a in anchors],
@@ -309,11 +325,33 @@ def check_revocation(
         )
         run_async(validator.async_validate_usage({"digital_signature"}))
     except RevokedError as error:
-        return RevocationVerdict(True, False, f"revoked before it signed: {error} ({described})")
+        return RevocationVerdict(
+            True,
+            False,
+            f"revoked before it signed: {error} ({described})",
+            "revoked",
+            {"error": str(error), "evidence": described},
+        )
     except InsufficientRevinfoError as error:
         return RevocationVerdict(
-            True, False, f"the stored revocation data does not prove the status: {error}"
+            True,
+            False,
+            f"the stored revocation data does not prove the status: {error}",
+            "revocation_unproven",
+            {"error": str(error)},
         )
     except Exception as error:  # certvalidator raises path, validation, parsing errors
-        return RevocationVerdict(True, False, f"malformed OCSP response or CRL: {error}")
-    return RevocationVerdict(True, True, f"not revoked at {moment.isoformat()} ({described})")
+        return RevocationVerdict(
+            True,
+            False,
+            f"malformed OCSP response or CRL: {error}",
+            "revocation_malformed",
+            {"error": str(error)},
+        )
+    return RevocationVerdict(
+        True,
+        True,
+        f"not revoked at {moment.isoformat()} ({described})",
+        "not_revoked",
+        {"moment": moment.isoformat(), "evidence": described},
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import cms
@@ -127,6 +127,8 @@ class TimestampVerdict:
     ok: bool
     detail: str
     time: datetime | None = None
+    code: str = ""  # with ``params``: the same verdict for a translated report
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def check_timestamp(der: bytes, anchors: list[x509.Certificate]) -> TimestampVerdict:
@@ -136,16 +138,34 @@ def check_timestamp(der: bytes, anchors: list[x509.Certificate]) -> TimestampVer
     _, signer_info = _signer_info(der)
     tokens = _tokens(signer_info)
     if not tokens:
-        return TimestampVerdict(False, True, "absent")
+        return TimestampVerdict(False, True, "absent", code="absent")
     if len(tokens) > 1:
-        return TimestampVerdict(True, False, f"{len(tokens)} timestamp tokens, expected one")
+        return TimestampVerdict(
+            True,
+            False,
+            f"{len(tokens)} timestamp tokens, expected one",
+            code="timestamp_many",
+            params={"count": str(len(tokens))},
+        )
     signed_data = tokens[0]["content"]
     try:
         gen_time = signed_data["encap_content_info"]["content"].parsed["gen_time"].native
     except (KeyError, ValueError, TypeError, AttributeError) as error:
-        return TimestampVerdict(True, False, f"not a timestamp token: {error}")
+        return TimestampVerdict(
+            True,
+            False,
+            f"not a timestamp token: {error}",
+            code="timestamp_not_token",
+            params={"error": str(error)},
+        )
     if not anchors:
-        return TimestampVerdict(True, False, "no trust anchors to check the TSA against", gen_time)
+        return TimestampVerdict(
+            True,
+            False,
+            "no trust anchors to check the TSA against",
+            gen_time,
+            code="no_trust_anchors",
+        )
     context = ValidationContext(
         trust_roots=[asn1_x509.Certificate.load(_der_cert(a)) for a in anchors],
         moment=gen_time,
@@ -156,14 +176,42 @@ def check_timestamp(der: bytes, anchors: list[x509.Certificate]) -> TimestampVer
     try:
         status = run_async(validate_tst_signed_data(signed_data, context, imprint))
     except Exception as error:  # pyHanko raises several types for malformed tokens
-        return TimestampVerdict(True, False, f"malformed timestamp token: {error}", gen_time)
+        return TimestampVerdict(
+            True,
+            False,
+            f"malformed timestamp token: {error}",
+            gen_time,
+            code="timestamp_malformed",
+            params={"error": str(error)},
+        )
     tsa = status["signing_cert"].subject.human_friendly
     if not (status["intact"] and status["valid"]):
-        return TimestampVerdict(True, False, f"token by {tsa} is not over this signature", gen_time)
+        return TimestampVerdict(
+            True,
+            False,
+            f"token by {tsa} is not over this signature",
+            gen_time,
+            code="timestamp_other_signature",
+            params={"tsa": tsa},
+        )
     if status.get("trust_problem_indic") is not None:
         problem = status["trust_problem_indic"]
-        return TimestampVerdict(True, False, f"TSA {tsa} is not trusted: {problem}", gen_time)
-    return TimestampVerdict(True, True, f"{gen_time.isoformat()} by {tsa}", gen_time)
+        return TimestampVerdict(
+            True,
+            False,
+            f"TSA {tsa} is not trusted: {problem}",
+            gen_time,
+            code="timestamp_untrusted",
+            params={"tsa": tsa, "problem": str(problem)},
+        )
+    return TimestampVerdict(
+        True,
+        True,
+        f"{gen_time.isoformat()} by {tsa}",
+        gen_time,
+        code="timestamp_ok",
+        params={"time": gen_time.isoformat(), "tsa": tsa},
+    )
 
 
 def _imprint_of(signer_info: cms.SignerInfo):

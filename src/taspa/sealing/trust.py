@@ -11,7 +11,7 @@ OCSP/CRL endpoints, and a key an administrator revokes in Taspa stops signing at
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +31,8 @@ class TrustAnchorsUnreadable(Exception):
 class ChainVerdict:
     ok: bool
     detail: str
+    code: str = ""  # with ``params``: the same verdict for a translated report
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def load_trust_anchors(path: Path | str) -> list[x509.Certificate]:
@@ -67,15 +69,26 @@ def validate_chain(
     ``moment`` (validity periods of the whole path, key usage digitalSignature)."""
     subject = certificate.subject.rfc4514_string()
     if not anchors:
-        return ChainVerdict(False, "no trust anchors configured")
+        return ChainVerdict(False, "no trust anchors configured", "no_trust_anchors")
     if moment > certificate.not_valid_after_utc:
         return ChainVerdict(
             False,
             f"certificate {subject} expired {certificate.not_valid_after_utc:%Y-%m-%d %H:%M}, "
             f"before {moment:%Y-%m-%d %H:%M}",
+            "certificate_expired",
+            {
+                "subject": subject,
+                "expired": certificate.not_valid_after_utc.isoformat(),
+                "moment": moment.isoformat(),
+            },
         )
     if moment < certificate.not_valid_before_utc:
-        return ChainVerdict(False, f"certificate {subject} is not yet valid at {moment}")
+        return ChainVerdict(
+            False,
+            f"certificate {subject} is not yet valid at {moment}",
+            "certificate_not_yet_valid",
+            {"subject": subject, "moment": moment.isoformat()},
+        )
     context = ValidationContext(
         trust_roots=[_asn1(a) for a in anchors],
         moment=moment,
@@ -90,6 +103,12 @@ def validate_chain(
     try:
         path = run_async(validator.async_validate_usage({"digital_signature"}))
     except Exception as error:  # certvalidator raises path-building, validation, usage errors
-        return ChainVerdict(False, f"{subject}: {error}")
+        return ChainVerdict(
+            False, f"{subject}: {error}", "chain_invalid", {"subject": subject, "error": str(error)}
+        )
     root = path.trust_anchor.authority.name.human_friendly
-    return ChainVerdict(True, f"{subject} chains to {root}")
+    # The translated report names the root by its common name ("Common Name: …" is English).
+    common = path.trust_anchor.authority.name.native.get("common_name") or root
+    return ChainVerdict(
+        True, f"{subject} chains to {root}", "chains_to", {"subject": subject, "root": common}
+    )

@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,17 @@ CHECK_NAMES = (
 
 @dataclass(frozen=True)
 class Check:
-    """One verification verdict: ``name`` of the check, whether it passed, and why."""
+    """One verification verdict: ``name`` of the check, whether it passed, and why.
+
+    ``detail`` is the English sentence ``taspa verify`` prints; ``code`` and ``params`` say the
+    same for a translated report (the web page renders its own template of ``code`` with
+    ``params``); an empty ``code`` means only ``detail`` is known."""
 
     name: str
     ok: bool
     detail: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class UnreadableInput(Exception):
@@ -129,11 +135,23 @@ def _signature_check(
 ) -> tuple[Check, _Signature | None]:
     """Signature math and the messageDigest attribute of a detached CMS over a file."""
     if not signature_path.is_file():
-        return Check(name, False, f"{signature_path.name} is missing: not sealed"), None
+        return Check(
+            name,
+            False,
+            f"{signature_path.name} is missing: not sealed",
+            "signature_missing",
+            {"file": signature_path.name},
+        ), None
     try:
         signature = _parse_signature(signature_path.read_bytes())
     except Exception as error:  # asn1crypto and pyHanko raise many types on garbage input
-        return Check(name, False, f"{signature_path.name} is not a CMS signature: {error}"), None
+        return Check(
+            name,
+            False,
+            f"{signature_path.name} is not a CMS signature: {error}",
+            "signature_not_cms",
+            {"file": signature_path.name, "error": str(error)},
+        ), None
     if signature.digest_algorithm == "sha256" and sha256_hex:
         digest = bytes.fromhex(sha256_hex)
     else:
@@ -143,15 +161,30 @@ def _signature_check(
             signature.signer_info, signature.certificate, "data", digest
         )
     except Exception as error:  # pyHanko raises several types for malformed attributes
-        return Check(name, False, f"malformed signature: {error}"), signature
+        return Check(
+            name,
+            False,
+            f"malformed signature: {error}",
+            "signature_malformed",
+            {"error": str(error)},
+        ), signature
     if not intact:
-        return Check(name, False, f"{content_path.name} is not the content that was signed"), (
-            signature
-        )
+        return Check(
+            name,
+            False,
+            f"{content_path.name} is not the content that was signed",
+            "signature_other_content",
+            {"file": content_path.name},
+        ), signature
     if not valid:
-        return Check(name, False, "the signature value does not verify"), signature
+        return Check(
+            name, False, "the signature value does not verify", "signature_value_bad"
+        ), signature
     when = signature.signing_time.isoformat() if signature.signing_time else "no signing time"
-    return Check(name, True, f"signed by {signature.subject} at {when}"), signature
+    params = {"subject": signature.subject, "when": when if signature.signing_time else ""}
+    return Check(
+        name, True, f"signed by {signature.subject} at {when}", "signed_by", params
+    ), signature
 
 
 def signed_message_digest(signature: _Signature) -> tuple[str, bytes] | None:
@@ -179,9 +212,16 @@ def _chain_check(
     """The signer's certificate chains to a trust anchor and was valid when it signed."""
     name = "certificate_chain"
     if signature is None:
-        return Check(name, False, "no readable signature to take the certificate from")
+        return Check(
+            name, False, "no readable signature to take the certificate from", "no_signature"
+        )
     if not anchors:
-        return Check(name, False, "no trust anchors given (--ca FILE or TASPA_TRUST_ANCHORS)")
+        return Check(
+            name,
+            False,
+            "no trust anchors given (--ca FILE or TASPA_TRUST_ANCHORS)",
+            "no_trust_anchors",
+        )
     # The TSA's time when a valid token says when it signed; else the signer's own claim.
     verdict = validate_chain(
         x509.load_der_x509_certificate(signature.certificate.dump()),
@@ -189,7 +229,7 @@ def _chain_check(
         anchors=anchors,
         moment=stamped or signature.signing_time or datetime.now(UTC),
     )
-    return Check(name, verdict.ok, verdict.detail)
+    return Check(name, verdict.ok, verdict.detail, verdict.code, dict(verdict.params))
 
 
 def detached_signature_checks(
@@ -206,7 +246,7 @@ def detached_signature_checks(
         signature_name, signature_path, content_path, None
     )
     chain = _chain_check(signature, anchors)
-    return [signature_check, Check(chain_name, chain.ok, chain.detail)]
+    return [signature_check, Check(chain_name, chain.ok, chain.detail, chain.code, chain.params)]
 
 
 def _revocation_check(
@@ -219,7 +259,9 @@ def _revocation_check(
     CRL kept in the signature at sealing (CAdES-LT): no network, whatever today's date."""
     name = "revocation"
     if signature is None:
-        return Check(name, False, "no readable signature to take the revocation data from")
+        return Check(
+            name, False, "no readable signature to take the revocation data from", "no_signature"
+        )
     moment = stamped or signature.signing_time or datetime.now(UTC)
     verdict = check_revocation(
         signature_path.read_bytes(),
@@ -229,13 +271,21 @@ def _revocation_check(
         other_certs=signature.other_certs,
     )
     if verdict.present:
-        return Check(name, verdict.ok, verdict.detail)
+        return Check(name, verdict.ok, verdict.detail, verdict.code, dict(verdict.params))
     declared = declared_sources(x509.load_der_x509_certificate(signature.certificate.dump()))
     if any(declared.values()):
         return Check(
-            name, True, "absent: not fetched yet (the CA did not answer at sealing; Taspa adds it)"
+            name,
+            True,
+            "absent: not fetched yet (the CA did not answer at sealing; Taspa adds it)",
+            "revocation_pending",
         )
-    return Check(name, True, "absent: the certificate names no OCSP responder or CRL")
+    return Check(
+        name,
+        True,
+        "absent: the certificate names no OCSP responder or CRL",
+        "revocation_not_declared",
+    )
 
 
 def _timestamp_verdicts(
@@ -256,11 +306,20 @@ def _timestamp_check(verdicts: dict[str, TimestampVerdict]) -> Check:
     fails. Without one the signing time is the signer's own claim (ADR 0003)."""
     name = "timestamp"
     if not verdicts:
-        return Check(name, False, "no readable signature to take a timestamp from")
+        return Check(name, False, "no readable signature to take a timestamp from", "no_signature")
     if not any(v.present for v in verdicts.values()):
-        return Check(name, True, "absent: no RFC 3161 token; signingTime is the signer's claim")
+        return Check(
+            name,
+            True,
+            "absent: no RFC 3161 token; signingTime is the signer's claim",
+            "timestamp_absent",
+        )
     detail = "; ".join(f"{label}: {v.detail}" for label, v in verdicts.items())
-    return Check(name, all(v.ok for v in verdicts.values()), detail)
+    # One part per signature ("media", "manifest"), each with its own code and values.
+    parts = [{"file": label, "code": v.code, **v.params} for label, v in verdicts.items()]
+    return Check(
+        name, all(v.ok for v in verdicts.values()), detail, "timestamp_parts", {"parts": parts}
+    )
 
 
 def _read_journal(path: Path) -> list[Piece]:
@@ -304,31 +363,74 @@ def _segment_check(
     """Recompute the segment chain over the media bytes; name the first bad piece (R19)."""
     name = "segment_chain"
     if journal_problem:
-        return Check(name, False, journal_problem)
+        return Check(
+            name, False, journal_problem, "journal_unreadable", {"problem": journal_problem}
+        )
     if pieces is None:
-        return Check(name, True, "skipped: no journal beside the file (optional)")
+        return Check(
+            name, True, "skipped: no journal beside the file (optional)", "skipped_no_journal"
+        )
     head = CHAIN_GENESIS
     expected_offset = 0
     for piece, actual in zip(pieces, piece_hashes, strict=True):
         where = f"piece {piece.index} (offset {piece.offset}, {piece.length} bytes)"
+        at = {"index": piece.index, "offset": piece.offset, "length": piece.length}
         if piece.offset != expected_offset:
-            return Check(name, False, f"{where}: expected offset {expected_offset}")
+            return Check(
+                name,
+                False,
+                f"{where}: expected offset {expected_offset}",
+                "piece_offset",
+                {**at, "expected": expected_offset},
+            )
         if actual is None:
-            return Check(name, False, f"{where}: the file ends inside it (truncated)")
+            return Check(
+                name, False, f"{where}: the file ends inside it (truncated)", "piece_truncated", at
+            )
         if actual != piece.sha256:
-            return Check(name, False, f"{where}: bytes do not match the journal")
+            return Check(name, False, f"{where}: bytes do not match the journal", "piece_bytes", at)
         head = chain_link(head, piece.sha256)
         if head != piece.chain:
-            return Check(name, False, f"{where}: chain link does not follow from the previous")
+            return Check(
+                name,
+                False,
+                f"{where}: chain link does not follow from the previous",
+                "piece_link",
+                at,
+            )
         expected_offset = piece.offset + piece.length
     if expected_offset != size:
-        return Check(name, False, f"pieces cover {expected_offset} bytes, the file has {size}")
+        return Check(
+            name,
+            False,
+            f"pieces cover {expected_offset} bytes, the file has {size}",
+            "pieces_cover",
+            {"covered": expected_offset, "size": size},
+        )
     segments = (manifest or {}).get("segments") or {}
     if manifest is not None and segments.get("chain_head") != head:
-        return Check(name, False, f"chain head {head[:16]}… is not the manifest's")
+        return Check(
+            name,
+            False,
+            f"chain head {head[:16]}… is not the manifest's",
+            "chain_head_differs",
+            {"head": head[:16]},
+        )
     if manifest is not None and segments.get("pieces") not in (None, len(pieces)):
-        return Check(name, False, f"{len(pieces)} pieces, the manifest says {segments['pieces']}")
-    return Check(name, True, f"{len(pieces)} pieces, head {head[:16]}…")
+        return Check(
+            name,
+            False,
+            f"{len(pieces)} pieces, the manifest says {segments['pieces']}",
+            "pieces_count_differs",
+            {"pieces": len(pieces), "manifest": segments["pieces"]},
+        )
+    return Check(
+        name,
+        True,
+        f"{len(pieces)} pieces, head {head[:16]}…",
+        "pieces_ok",
+        {"pieces": len(pieces), "head": head[:16]},
+    )
 
 
 def _fields_check(
@@ -340,7 +442,13 @@ def _fields_check(
 ) -> Check:
     name = "manifest_fields"
     if manifest is None:
-        return Check(name, False, manifest_problem or "no manifest")
+        return Check(
+            name,
+            False,
+            manifest_problem or "no manifest",
+            "manifest_unreadable",
+            {"problem": manifest_problem or ""},
+        )
     problems = manifest_problems(manifest)
     file = manifest.get("file") or {}
     if file.get("name") != media.name:
@@ -353,8 +461,16 @@ def _fields_check(
         if cert != serial:
             problems.append(f"secretary certificate serial {cert} is not the signer's {serial}")
     if problems:
-        return Check(name, False, "; ".join(problems))
-    return Check(name, True, f"{file['name']}, {size} bytes")
+        return Check(
+            name, False, "; ".join(problems), "manifest_problems", {"problems": list(problems)}
+        )
+    return Check(
+        name,
+        True,
+        f"{file['name']}, {size} bytes",
+        "manifest_matches",
+        {"file": file["name"], "size": size},
+    )
 
 
 def verify_recording(
@@ -428,8 +544,9 @@ def verify_recording(
         # CONTRACT.md: media + .p7s, as downloaded from the API, is a whole proof; the
         # manifest adds the hearing's facts (marks, pauses) when it travels with them.
         skipped = f"skipped: no {manifest_file.name} beside the file (optional)"
-        checks.append(Check("manifest_signature", True, skipped))
-        checks.append(Check("manifest_fields", True, skipped))
+        why = {"file": manifest_file.name}
+        checks.append(Check("manifest_signature", True, skipped, "skipped_no_manifest", why))
+        checks.append(Check("manifest_fields", True, skipped, "skipped_no_manifest", why))
     else:
         checks.append(
             _manifest_signature_check(manifest_sig_file, manifest_file, manifest_data, signature)
@@ -452,19 +569,43 @@ def _media_hash_check(
     if manifest is not None:
         expected = (manifest.get("file") or {}).get("sha256")
         if expected != sha256_hex:
-            return Check(name, False, f"sha256 {sha256_hex} is not the manifest's {expected}")
-        return Check(name, True, f"sha256 {sha256_hex}")
+            return Check(
+                name,
+                False,
+                f"sha256 {sha256_hex} is not the manifest's {expected}",
+                "hash_differs_manifest",
+                {"actual": sha256_hex, "expected": str(expected)},
+            )
+        return Check(
+            name, True, f"sha256 {sha256_hex}", "hash_matches_manifest", {"actual": sha256_hex}
+        )
     signed = signed_message_digest(signature) if signature is not None else None
     if signed is None:
         why = manifest_problem or "no manifest"
-        return Check(name, False, f"nothing to compare with: {why}, and no readable signature")
+        return Check(
+            name,
+            False,
+            f"nothing to compare with: {why}, and no readable signature",
+            "hash_nothing_to_compare",
+            {"problem": manifest_problem or ""},
+        )
     algorithm, expected = signed
     actual = bytes.fromhex(sha256_hex) if algorithm == "sha256" else _file_digest(media, algorithm)
     if actual != expected:
         return Check(
-            name, False, f"{algorithm} {actual.hex()} is not the signed digest {expected.hex()}"
+            name,
+            False,
+            f"{algorithm} {actual.hex()} is not the signed digest {expected.hex()}",
+            "hash_differs_signed",
+            {"algorithm": algorithm, "actual": actual.hex(), "expected": expected.hex()},
         )
-    return Check(name, True, f"{algorithm} {actual.hex()} (the signature's message digest)")
+    return Check(
+        name,
+        True,
+        f"{algorithm} {actual.hex()} (the signature's message digest)",
+        "hash_matches_signed",
+        {"algorithm": algorithm, "actual": actual.hex()},
+    )
 
 
 def _manifest_signature_check(
@@ -475,11 +616,23 @@ def _manifest_signature_check(
 ) -> Check:
     name = "manifest_signature"
     if manifest_data is None:
-        return Check(name, False, f"{manifest_file.name} cannot be read")
+        return Check(
+            name,
+            False,
+            f"{manifest_file.name} cannot be read",
+            "manifest_unreadable",
+            {"problem": ""},
+        )
     sha = hashlib.sha256(manifest_data).hexdigest()
     check, signature = _signature_check(name, signature_file, manifest_file, sha)
     if not check.ok or signature is None or media_signature is None:
         return check
     if signature.certificate.dump() != media_signature.certificate.dump():
-        return Check(name, False, f"signed by {signature.subject}, not the media's signer")
+        return Check(
+            name,
+            False,
+            f"signed by {signature.subject}, not the media's signer",
+            "other_signer",
+            {"subject": signature.subject},
+        )
     return check

@@ -48,7 +48,7 @@ def verify_now(recording: Recording) -> dict[str, Any]:
         with checked_copy(recording) as sealed:
             checks = verify_recording(sealed.media)
     except SealedBytesRefused as error:
-        checks = [Check(name="stored_bytes", ok=False, detail=error.detail)]
+        checks = [Check("stored_bytes", False, error.detail, "stored_bytes_refused")]
     except UnreadableInput as error:
-        checks = [Check(name="readable", ok=False, detail=str(error))]
+        checks = [Check("readable", False, str(error), "unreadable_input")]
     return store_verdict(PlaybackFiles.of(recording.pk), checks)

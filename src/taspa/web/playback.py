@@ -243,7 +243,17 @@ def store_verdict(files: PlaybackFiles, checks: list[Any]) -> dict[str, Any]:
     verdict = {
         "checked_at": datetime.now(UTC).isoformat(),
         "ok": bool(checks) and all(c.ok for c in checks),
-        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+        "checks": [
+            {
+                "name": c.name,
+                "ok": c.ok,
+                "detail": c.detail,
+                # what the page translates: the detail's code and its values (verify_report)
+                "code": getattr(c, "code", ""),
+                "params": getattr(c, "params", {}),
+            }
+            for c in checks
+        ],
     }
     files.root.mkdir(parents=True, exist_ok=True)
     _write_json(files.verdict, verdict)

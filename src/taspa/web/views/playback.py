@@ -19,6 +19,7 @@ from taspa.recorder.selectors import effective_marks, pause_list
 from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
 from taspa.web.selectors import may_play, pause_labels
+from taspa.web.verify_report import moment_text, report_rows
 
 CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "application/json"}
 
@@ -71,6 +72,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     files = PlaybackFiles.of(recording.pk)
     info = read_json(files.info)
     marks = effective_marks(recording)
+    verdict = read_json(files.verdict)
     context = {
         "recording": recording,
         "hearing": recording.hearing,
@@ -78,7 +80,9 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "tracks": [(f"track-{n}.webm", name) for n, name in enumerate(info["tracks"])]
         if info and len(info["tracks"]) > 1
         else [],
-        "verdict": read_json(files.verdict),
+        "verdict": verdict,
+        "checks": report_rows(verdict),
+        "checked_at": moment_text(verdict["checked_at"]) if verdict else "",
         "marks": marks,
         "speakers": sorted({m["speaker"] for m in marks}),
         "timeline": {

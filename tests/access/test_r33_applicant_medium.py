@@ -201,3 +201,34 @@ def test_r33_applicant_medium_input_is_checked(sealed_hearing, staff, tmp_path):
     copy.refresh_from_db()
     assert copy.medium_formatted_at is None
     assert not AuditEvent.objects.filter(action="access.medium_format").exists()
+
+
+@pytest.mark.parametrize("filesystem", ["exfat", "vfat"])
+def test_r33_applicant_medium_gets_the_media_file_system_for_real(
+    sealed_hearing, staff, stick, settings, filesystem
+):
+    """exFAT (the default) and vfat through the same path: mkfs makes the file system on the
+    stick (read back with blkid and fsck). Where this kernel cannot mount it back, the copy is
+    not written, the answer says formatting failed and the trail says the medium was erased."""
+    device, point = stick
+    if shutil.which(f"mkfs.{filesystem}") is None:
+        pytest.skip(f"mkfs.{filesystem} is not installed (Debian: exfatprogs / dosfstools)")
+    settings.TASPA_MEDIUM_FILESYSTEM = filesystem
+    copy = medium_copy(staff, sealed_hearing("civil"))
+    answer = write(staff, copy, device, point, f"{device} 32.0 MiB OLDSTICK")
+    probe = _blkid(device)
+    assert probe["TYPE"] == filesystem and probe["LABEL"] == "TASPA"
+    checker = [f"fsck.{filesystem}", "-n", device]
+    if shutil.which(checker[0]):
+        assert subprocess.run(checker, capture_output=True, timeout=60).returncode == 0
+    copy.refresh_from_db()
+    if _kernel_mounts(filesystem):
+        assert answer.status_code == 200 and copy.medium_record["format"]["filesystem"] == (
+            filesystem
+        )
+        assert (point / copy.file_name).is_file()
+    else:
+        assert answer.status_code == 422 and answer.json()["error"] == "medium_format_failed"
+        assert copy.medium_formatted_at is None
+        failed = AuditEvent.objects.get(action="access.medium_format_failed")
+        assert failed.payload["error"] == "medium_format_failed"

@@ -282,7 +282,10 @@ def record_medium_written(
     except DomainError as error:
         if error.code == "format_not_confirmed":
             facts["expected"] = io.describe_device(device).confirmation
-        raise _medium_refused(actor, copy, error, facts) from None
+        # mkfs ran but the new file system could not be mounted back: the medium is erased.
+        failed = error.code == "medium_format_failed"
+        action = "access.medium_format_failed" if failed else "access.medium_refused"
+        raise _medium_refused(actor, copy, error, facts, action) from None
     formatted = done.as_dict() | {"at": timezone.now().isoformat()}
     # R33: on record at once, whatever happens to the write that follows.
     record(actor=actor, action="access.medium_format", target=copy, payload=formatted)

@@ -68,10 +68,18 @@ class Recording(models.Model):
                 name="recording_fixity_queue",
                 condition=models.Q(state="sealed", stored_at__isnull=False),
             ),
-            # A court's sealed recordings newest first (the search across recordings, #16).
+            # The search across recordings (#16): sealed recordings newest first, a court's or
+            # every court's, with what it tests on each (its court, its hearing) in the index.
             models.Index(
                 fields=["court", "started_at", "id"],
+                include=["hearing"],
                 name="recording_court_started",
+                condition=models.Q(state="sealed"),
+            ),
+            models.Index(
+                fields=["started_at", "id"],
+                include=["court", "hearing"],
+                name="recording_sealed_court",
                 condition=models.Q(state="sealed"),
             ),
         ]

@@ -6,16 +6,14 @@ Visibility is the rest of Taspa's: court staff and regional staff see their cour
 own hearings (``courts.selectors.party_hearings``, as the portal does) and reaches them by
 petition. Each filter is a condition on the recording row (``EXISTS`` for participants and
 marks, never a join to a to-many table), so no recording comes twice and the newest-first order
-walks ``recording_sealed_started`` (every court) or ``recording_court_started`` (a court's, by
-``Recording.court``: no join to find a recording's court); PostgreSQL answers the text
-filters from trigram indexes (migrations ``courts.0004``, ``recorder.0011`` and ``0012``;
-bench/search.py measures it at 1M).
+walks ``recording_sealed_court`` (newest first, each recording's court in the index: no join
+to find it) or, for one court, ``recording_court_started``; PostgreSQL answers the text filters
+from trigram indexes (migrations ``courts.0004``, ``recorder.0011`` and ``0012``; bench/search.py
+measures it at 1M).
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -105,9 +103,6 @@ _TARGET = {"recording_id": "pk", "hearing_id": "hearing_id"}
 PROBE = 3000
 
 
-PER_COURT = 8  # up to this many visible courts, each court's recordings are walked apart
-
-
 def search_recordings(user: User, query: RecordingQuery, page: int = 1) -> SearchPage:
     """One page of the matching recordings, newest first."""
     scope = _scope(user)
@@ -130,22 +125,11 @@ def search_recordings(user: User, query: RecordingQuery, page: int = 1) -> Searc
     if query.date_to is not None:
         found = found.filter(started_at__lt=_day_start(query.date_to + timedelta(days=1)))
     start = (max(1, page) - 1) * PAGE
-    end = start + PAGE + 1
     # The ids first (only the joins the filters need), then the page's rows with what it shows.
-    # A few courts (a court's staff, a region's): each court's newest first on its own index
-    # (``recording_court_started``), the first pages merged here — one walk over several
-    # courts would read every other court's recordings on the way, or sort all of them.
-    newest = ("-started_at", "-id")
-    if scope.party is None and scope.courts is not None and len(scope.courts) <= PER_COURT:
-        walks = (
-            found.filter(court_id=court).order_by(*newest).values_list("started_at", "pk")[:end]
-            for court in scope.courts
-        )
-        merged = heapq.merge(*(list(w) for w in walks), reverse=True)
-        ids = [pk for _, pk in itertools.islice(merged, start, end)]
-    else:
-        ordered = _scoped(found, scope).order_by(*newest)
-        ids = list(ordered.values_list("pk", flat=True)[start:end])
+    # A court's staff walk ``recording_court_started``; several courts walk the recordings
+    # newest first on ``recording_sealed_court``, the court read from the index, not the row.
+    ordered = _scoped(found, scope).order_by("-started_at", "-id")
+    ids = list(ordered.values_list("pk", flat=True)[start : start + PAGE + 1])
     rows = (
         Recording.objects.filter(pk__in=ids[:PAGE])
         .select_related("hearing__case__court", "hearing__courtroom")

@@ -1,13 +1,18 @@
 """``Recording.court``: the hearing's court on the recording's own row (the search across
 recordings tests visibility there, #16 point 3), backfilled from hearing → case in one
 ``UPDATE … FROM`` (PostgreSQL and SQLite ≥ 3.33), and an index of each court's sealed
-recordings newest first."""
+recordings newest first (one court's, and every court's with each one's court in the index —
+which replaces 0011's ``recording_sealed_started``)."""
 
 from __future__ import annotations
 
 import django.db.models.deletion
 from django.db import migrations, models
 
+SEALED_STARTED = (
+    "CREATE INDEX IF NOT EXISTS recording_sealed_started "
+    "ON recorder_recording (started_at, id) WHERE state = 'sealed'"
+)
 BACKFILL = """
 UPDATE recorder_recording SET court_id = courts_case.court_id
 FROM courts_hearing JOIN courts_case ON courts_case.id = courts_hearing.case_id
@@ -57,7 +62,21 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("state", "sealed")),
                 fields=["court", "started_at", "id"],
+                include=("hearing",),
                 name="recording_court_started",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="recording",
+            index=models.Index(
+                condition=models.Q(("state", "sealed")),
+                fields=["started_at", "id"],
+                include=("court", "hearing"),
+                name="recording_sealed_court",
+            ),
+        ),
+        # 0011's index of sealed recordings by start: the one above has its columns and more.
+        migrations.RunSQL(
+            "DROP INDEX IF EXISTS recording_sealed_started", SEALED_STARTED, elidable=False
         ),
     ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -94,6 +94,14 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     detail = f"The request body is larger than the server takes ({limit} bytes)."
     return error_response(request, 413, "request_too_large", detail)
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A form body (multipart) that the web session's CSRF check has already read as a form:
+    # the API takes JSON only, so this is the same refusal as any other non-JSON body.
+    detail = f"Send the body as application/json, not {request.content_type or 'a form'}."
+    return error_response(request, 415, "unsupported_media_type", detail)
 
 
 @api.exception_handler(AuthenticationError)

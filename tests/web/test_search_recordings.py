@@ -118,8 +118,8 @@ def test_search_page_lists_results_and_tells_bad_input_next_to_the_field(world, 
 def test_r23_a_regions_recordings_come_newest_first_across_its_courts_page_by_page(
     world, recordings, monkeypatch
 ):
-    """Each court's recordings are walked apart (``Recording.court``) and merged: the pages of
-    a regional head run newest first across the courts, none twice, none left out."""
+    """Visibility is read from the recording's own court (``Recording.court``): the pages of a
+    regional head run newest first across the courts, none twice, none left out."""
     monkeypatch.setattr("taspa.recorder.search.PAGE", 1)
     a_old, a_new, b = (recordings[k] for k in ("a-old", "a-new", "b"))
     assert a_old.court_id == a_old.hearing.case.court_id  # set by save, from the hearing

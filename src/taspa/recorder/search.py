@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from taspa.courts.models import Court, Hearing, HearingParticipant, User
@@ -96,7 +96,9 @@ def _text_filter(found: QuerySet[Recording], rows: QuerySet, column: str, inner:
     ids = list(rows.values_list(column, flat=True)[: PROBE + 1])
     if len(ids) <= PROBE:
         return found.filter(**{f"{_TARGET[column]}__in": set(ids)})
-    return found.filter(inner)
+    # Inside a CASE the EXISTS stays a test of each recording as the walk reads it: left bare,
+    # PostgreSQL may turn it into a semi-join that reads every match of the word first.
+    return found.filter(Case(When(inner, then=True), default=False, output_field=BooleanField()))
 
 
 _TARGET = {"recording_id": "pk", "hearing_id": "hearing_id"}

@@ -93,7 +93,7 @@ def _text_filter(found: QuerySet[Recording], rows: QuerySet, column: str, inner:
     ``EXISTS`` per recording, which PostgreSQL runs as a walk of the recordings newest first
     (the page is full after a few thousand) or as a semi-join, as its statistics say.
     """
-    ids = list(rows.values_list(column, flat=True)[: PROBE + 1])
+    ids = list(rows.order_by().values_list(column, flat=True)[: PROBE + 1])  # any PROBE + 1
     if len(ids) <= PROBE:
         return found.filter(**{f"{_TARGET[column]}__in": set(ids)})
     # Inside a CASE the EXISTS stays a test of each recording as the walk reads it: left bare,

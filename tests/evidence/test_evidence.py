@@ -100,8 +100,19 @@ def test_r14_api_serves_the_record_and_404s_until_built(court, day_of_recordings
     assert answer.status_code == 404
     assert answer.json()["error"] == "no_evidence_record"
     call_command("evidence", "build", stdout=StringIO())
-    answer = client.get(f"/recordings/{recording.pk}/evidence")
+    answer = client.get(f"/recordings/{recording.pk}/evidence?purpose=facts")
     assert answer.status_code == 200
+    # R2: the download is on record with its purpose, as the media's is.
+    assert list(
+        AuditEvent.objects.filter(action="recording.read", object_id=str(recording.pk)).values_list(
+            "actor_id", "payload"
+        )
+    ) == [
+        (
+            court.world.person("judge", "a").pk,
+            {"channel": "api", "read": "evidence", "purpose": "facts", "purpose_stated": True},
+        )
+    ]
     assert answer["Content-Type"] == "application/evidence-record"
     assert ers.decode(answer.content).last.gen_time <= timezone.now()
     # Another court's judge does not see the recording at all.

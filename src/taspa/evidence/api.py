@@ -14,6 +14,7 @@ from taspa.courts.selectors import visible_hearings
 from taspa.errors import NotFound
 from taspa.evidence.selectors import record_bytes
 from taspa.evidence.witness import witness_head, witnessed
+from taspa.recorder.actions import audit_recording_read, check_read_purpose
 from taspa.recorder.models import Recording
 from taspa.replication.central import peer_of
 
@@ -22,13 +23,15 @@ CONTENT_TYPE = "application/evidence-record"
 
 
 @router.get("/recordings/{recording_id}/evidence")
-def evidence(request: HttpRequest, recording_id: Id):
-    """The DER EvidenceRecord covering the recording; 404 until the day's record is built."""
+def evidence(request: HttpRequest, recording_id: Id, purpose: str | None = None):
+    """The DER EvidenceRecord covering the recording; 404 until the day's record is built.
+    Each download is audited with its ``purpose`` (R2), as the media is."""
     recording = Recording.objects.filter(
         pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False)
     ).first()
     if recording is None:
         raise NotFound(f"No recording {recording_id}.")
+    check_read_purpose(purpose)
     der = record_bytes(recording)
     if der is None:
         raise NotFound(
@@ -36,6 +39,9 @@ def evidence(request: HttpRequest, recording_id: Id):
             "sealing (taspa evidence build).",
             code="no_evidence_record",
         )
+    audit_recording_read(
+        actor=request.user, recording=recording, channel="api", purpose=purpose, read="evidence"
+    )
     response = HttpResponse(der, content_type=CONTENT_TYPE)
     name = (recording.file_name or f"recording-{recording.pk}") + ".ers"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -469,12 +469,9 @@ def _require_preflight(actor: User, hearing: Hearing, override_reason: str) -> N
     )
 
 
-def audit_recording_read(
-    *, actor: User, recording: Recording, channel: str, purpose: str | None, range_header: str = ""
-) -> None:
-    """R2: every playback and download of a recording by court staff is on record with its
-    purpose, as a participant's access is. A player's later Range requests (seeking inside one
-    playback) are not counted again: only a read from the start, or without a Range."""
+def check_read_purpose(purpose: str | None) -> tuple[str, bool]:
+    """(purpose, stated?) of a staff read (R2), or 422 ``unknown_purpose`` before any byte is
+    read for a purpose п.2 does not name."""
     from taspa.recorder.policy import STAFF_PURPOSES, staff_purpose
 
     found = staff_purpose(purpose)
@@ -482,14 +479,31 @@ def audit_recording_read(
         raise InvalidInput(
             "unknown_purpose", f"State the purpose: {', '.join(STAFF_PURPOSES)} (R2)."
         )
+    return found
+
+
+def audit_recording_read(
+    *,
+    actor: User,
+    recording: Recording,
+    channel: str,
+    purpose: str | None,
+    read: str = "media",
+    range_header: str = "",
+) -> None:
+    """R2: every playback and download of a recording's sealed bytes by court staff is on
+    record with its purpose, as a participant's access is; the one place that rule is kept
+    (API media, signature, manifest, evidence record; the web playback page). ``read`` names
+    what was read. A player's later Range requests (seeking inside one playback) are not
+    counted again: only a read from the start, or without a Range."""
+    purpose, stated = check_read_purpose(purpose)
     if range_header and not range_header.replace(" ", "").startswith("bytes=0-"):
         return
-    purpose, stated = found
     record(
         actor=actor,
         action="recording.read",
         target=recording,
-        payload={"channel": channel, "purpose": purpose, "purpose_stated": stated},
+        payload={"channel": channel, "read": read, "purpose": purpose, "purpose_stated": stated},
     )
 
 

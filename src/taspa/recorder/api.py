@@ -270,12 +270,14 @@ def media(request: HttpRequest, recording_id: Id, purpose: str | None = None):
     """The sealed bytes from the blob store, by digest, with HTTP Range (docs/adr/0002); each
     download is audited with its ``purpose`` (R2: proceedings, facts, disciplinary)."""
     recording = _recording(request, recording_id)
+    actions.check_read_purpose(purpose)
     sealed = _servable(recording)
     actions.audit_recording_read(
         actor=request.user,
         recording=recording,
-        channel="api_media",
+        channel="api",
         purpose=purpose,
+        read="media",
         range_header=request.headers.get("Range", ""),
     )
     return ranged_stream_response(
@@ -286,31 +288,59 @@ def media(request: HttpRequest, recording_id: Id, purpose: str | None = None):
     )
 
 
-def _small_file(recording: Recording, kind: str, content_type: str, *, attachment: bool):
+def _small_file(
+    request: HttpRequest,
+    recording: Recording,
+    kind: str,
+    content_type: str,
+    *,
+    attachment: bool,
+    purpose: str | None,
+):
+    """A small sealed blob, whole; audited with its ``purpose`` like the media (R2)."""
+    actions.check_read_purpose(purpose)
     sealed = _servable(recording)
-    response = HttpResponse(reading.read_sealed(recording, kind), content_type=content_type)
+    data = reading.read_sealed(recording, kind)
+    actions.audit_recording_read(
+        actor=request.user, recording=recording, channel="api", purpose=purpose, read=kind
+    )
+    response = HttpResponse(data, content_type=content_type)
     disposition = "attachment" if attachment else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{sealed.name(kind)}"'
     return response
 
 
 @router.get("/recordings/{recording_id}/signature")
-def signature(request: HttpRequest, recording_id: Id):
+def signature(request: HttpRequest, recording_id: Id, purpose: str | None = None):
     recording = _recording(request, recording_id)
-    return _small_file(recording, "signature", "application/pkcs7-signature", attachment=True)
+    return _small_file(
+        request,
+        recording,
+        "signature",
+        "application/pkcs7-signature",
+        attachment=True,
+        purpose=purpose,
+    )
 
 
 @router.get("/recordings/{recording_id}/manifest")
-def manifest(request: HttpRequest, recording_id: Id):
+def manifest(request: HttpRequest, recording_id: Id, purpose: str | None = None):
     recording = _recording(request, recording_id)
-    return _small_file(recording, "manifest", "application/json", attachment=False)
+    return _small_file(
+        request, recording, "manifest", "application/json", attachment=False, purpose=purpose
+    )
 
 
 @router.get("/recordings/{recording_id}/manifest/signature")
-def manifest_signature(request: HttpRequest, recording_id: Id):
+def manifest_signature(request: HttpRequest, recording_id: Id, purpose: str | None = None):
     recording = _recording(request, recording_id)
     return _small_file(
-        recording, "manifest_signature", "application/pkcs7-signature", attachment=True
+        request,
+        recording,
+        "manifest_signature",
+        "application/pkcs7-signature",
+        attachment=True,
+        purpose=purpose,
     )
 
 

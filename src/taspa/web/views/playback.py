@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taspa.api.ranges import ranged_file_response
@@ -20,6 +21,13 @@ from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
 from taspa.web.selectors import may_play, pause_labels
 from taspa.web.verify_report import moment_text, report_rows
+
+# R2 п.2: the purposes a member of staff reads a recording for, as the select offers them.
+PURPOSE_CHOICES = (
+    ("proceedings", _("For the proceedings in the case")),
+    ("facts", _("To establish facts")),
+    ("disciplinary", _("For a disciplinary case")),
+)
 
 CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "application/json"}
 
@@ -60,12 +68,14 @@ def _pauses(recording: Recording) -> list[dict]:
 @require_GET
 def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     recording = _sealed(request, recording_id)
-    try:  # R2: a staff playback is on record with its purpose
+    purpose = request.GET.get("purpose") or ""
+    try:  # R2: a staff playback is on record with its purpose (the same rule as the API's)
         audit_recording_read(
             actor=request.user,
             recording=recording,
-            channel="web_playback",
-            purpose=request.GET.get("purpose"),
+            channel="web",
+            purpose=purpose,
+            read="playback",
         )
     except DomainError:
         raise Http404 from None
@@ -76,6 +86,8 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     context = {
         "recording": recording,
         "hearing": recording.hearing,
+        "purpose": purpose,
+        "purpose_choices": PURPOSE_CHOICES,
         "info": info,
         "tracks": [(f"track-{n}.webm", name) for n, name in enumerate(info["tracks"])]
         if info and len(info["tracks"]) > 1

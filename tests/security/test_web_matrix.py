@@ -146,6 +146,12 @@ PAGES: dict[str, Page] = {
         {"step": "held"},
         effect=lambda s: ReviewSlot.objects.get(petition=s.review_petition).held_at,
     ),
+    # R33: staff format the applicant's own medium and write the copy onto it (the form page).
+    "access:medium_write": Page(
+        staff(Action.HANDLE_PETITIONS),
+        "get",
+        lambda s: reverse("access:medium_write", args=[s.copy_petition.pk]),
+    ),
     "access:portal": Page(SIGNED_IN, "get", lambda s: reverse("access:portal")),
     # R28: only a person the court linked to the case petitions online.
     "access:portal#post": Page(

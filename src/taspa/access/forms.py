@@ -137,3 +137,15 @@ def undertakings_texts(hearings) -> list[tuple[str, tuple]]:
     if kinds - {CaseKind.CRIMINAL.value}:
         forms_needed.append("appendix2")
     return [(name, UNDERTAKINGS[name]) for name in forms_needed]
+
+
+class MediumWriteForm(forms.Form):
+    """R33: the applicant's medium as the court server sees it — the block device and the folder
+    it is mounted at — and, once the action has named them, the typed confirmation (the device,
+    its size and its label). Lengths as the API's ``MediumWrittenIn``; the action decides."""
+
+    device = forms.CharField(label=_("Device"), max_length=255)
+    mount = forms.CharField(label=_("Folder where the medium is mounted"), max_length=1000)
+    confirmation = forms.CharField(
+        label=_("Confirmation"), max_length=500, required=False, strip=False
+    )

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from taspa.access import actions, online, selectors
 from taspa.access.calendar import local_today
-from taspa.access.forms import PetitionForm, undertakings_texts
-from taspa.access.models import Petition
+from taspa.access.forms import MediumWriteForm, PetitionForm, undertakings_texts
+from taspa.access.models import Copy, Petition
 from taspa.access.policy import PetitionKind
 from taspa.api.ranges import ranged_file_response
+from taspa.courts.permissions import Action, allowed
 from taspa.errors import DomainError
 
 WINDOWS = ("overdue", "today", "tomorrow", "week", "all")
@@ -53,6 +54,7 @@ def petitions(request: HttpRequest) -> HttpResponse:
         "windows": WINDOWS,
         "today": today,
         "reviews": selectors.reviews_in_progress(request.user),
+        "to_write": _copies_to_write(request.user),
     }
     return render(request, "access/petitions.html", context)
 
@@ -97,6 +99,76 @@ def review_step(request: HttpRequest, petition_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Petition № %(id)s: saved.") % {"id": petition.pk})
     return redirect("access:petitions")
+
+
+def _copies_to_write(user) -> list[Copy]:
+    """R33: copies issued for the applicant's own medium that are not on it yet."""
+    petitions = selectors.visible_petitions(user).filter(delivery="medium")
+    copies = Copy.objects.filter(petition__in=petitions, medium_formatted_at__isnull=True)
+    return [
+        c
+        for c in copies.select_related("petition__hearing__case__court")[:200]
+        if allowed(user, Action.HANDLE_PETITIONS, c.petition.hearing.case.court)
+    ]
+
+
+# Which field a refusal of ``copies.record_medium_written`` belongs next to.
+MEDIUM_FIELD = {
+    "format_not_confirmed": "confirmation",
+    "device_path_not_allowed": "device",
+    "not_a_block_device": "device",
+    "device_in_use": "device",
+    "device_unreadable": "device",
+    "medium_not_found": "mount",
+    "medium_path_not_allowed": "mount",
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medium_write(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """R33: court staff format the applicant's own medium and write the granted copy onto it,
+    through ``copies.record_medium_written`` (the action the API calls). The first submit names
+    the device and its folder; the action's refusal tells the exact confirmation to type."""
+    from taspa.access import copies
+
+    petition = _visible(request, petition_id)
+    if not allowed(request.user, Action.HANDLE_PETITIONS, petition.hearing.case.court):
+        raise Http404
+    copy = Copy.objects.filter(petition=petition).first()
+    if copy is None:
+        raise Http404
+    form = MediumWriteForm(request.POST or None)
+    asks_confirmation = bool(request.POST.get("confirmation"))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            copy = copies.record_medium_written(
+                actor=request.user,
+                copy=copy,
+                device=data["device"],
+                mount=data["mount"],
+                confirmation=data["confirmation"],
+            )
+        except DomainError as refusal:
+            field = MEDIUM_FIELD.get(refusal.code)
+            asks_confirmation = asks_confirmation or field == "confirmation"
+            form.add_error(field, _(refusal.detail))
+        else:
+            messages.success(
+                request,
+                _("Petition № %(id)s: the copy is written onto the applicant's medium.")
+                % {"id": petition.pk},
+            )
+            return redirect("access:petitions")
+    context = {
+        "petition": petition,
+        "copy": copy,
+        "form": form,
+        "asks_confirmation": asks_confirmation,
+    }
+    status = 422 if form.errors else 200
+    return render(request, "access/medium_write.html", context, status=status)
 
 
 def _visible(request: HttpRequest, petition_id: int) -> Petition:

@@ -59,7 +59,11 @@
 
   function show(data) {
     lastLevels = Date.now();
-    if (state() !== "recording") { zeroMeters(); return; }
+    // R11: no fresh levels from where the capture runs (the courtroom computer's link is down):
+    // the meters show nothing rather than the last level they had, and the banner says why.
+    const down = data.link === "down" && state() === "recording";
+    if (down !== link.roomDown) { link.roomDown = down; render(); }
+    if (state() !== "recording" || down) { zeroMeters(); return; }
     const meters = document.getElementById("meters");
     meters.dataset.zeroed = "0";
     const idle = document.getElementById("meters-idle");
@@ -281,7 +285,10 @@
     if (!link.online || link.signedOut) disableControls(true);
   }
 
-  function disconnect() { if (source) { source.close(); source = null; } }
+  function disconnect() {
+    if (source) { source.close(); source = null; }
+    if (link.roomDown) { link.roomDown = false; render(); }
+  }
 
   // --- the elapsed-time counter: recording time without the lawful pauses, from the server ---
   const clockBase = { recorded: 0, at: 0, running: false };
@@ -321,7 +328,7 @@
   }
 
   // --- the connection: heartbeat, level stream, the session -----------------------------------
-  const link = { online: true, signedOut: false, streamLost: false, refused: false, lastOk: Date.now() };
+  const link = { online: true, signedOut: false, streamLost: false, roomDown: false, refused: false, lastOk: Date.now() };
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -350,6 +357,8 @@
     if (link.signedOut) { message = banner.dataset.signedOut; kind = "signed-out"; }
     else if (!link.online) { message = banner.dataset.lost; kind = "lost"; }
     else if (link.streamLost) { message = banner.dataset.stream; kind = "stream"; }
+    else if (link.roomDown && banner.dataset.room) { message = banner.dataset.room; kind = "room"; }
+    else if (link.roomDown) { message = banner.dataset.stream; kind = "stream"; }
     else if (link.refused) { message = banner.dataset.refused; kind = "refused"; }
     const blocked = link.signedOut || !link.online;
     if (banner.dataset.kind !== kind) {

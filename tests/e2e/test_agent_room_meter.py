@@ -25,7 +25,6 @@ from taspa.recorder.proc import descendant_processes
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "console-agent-room.png"
 # A voice-like test tone: 440 Hz whose loudness swells and fades every 2.7 s (about -9 to -30
 # dBFS), so the meter has something to follow. The agent reports its levels once a second.
 TONE = {"kind": "audio", "format": "lavfi", "label": "judge",
@@ -73,7 +72,7 @@ def meter(page) -> dict:
 
 
 def test_r11_agent_room_console_meter_moves_and_says_when_the_courtroom_pc_is_gone(
-    browser, court: Court, tmp_path: Path
+    browser, court: Court, tmp_path: Path, screenshots: Path
 ):
     agent = start_agent(court, tmp_path / "courtroom-pc")
     context = browser.new_context(viewport=SCREEN, base_url=court.url, locale="kk-KZ")
@@ -113,8 +112,7 @@ def test_r11_agent_room_console_meter_moves_and_says_when_the_courtroom_pc_is_go
         assert len({r["now"] for r in readings}) > 1, "the level changes over time"
         assert float(last["width"].rstrip("%")) > 10 and last["text"].endswith("dBFS"), last
         assert page.get_attribute("#connection", "data-kind") in (None, ""), "no banner yet"
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        page.screenshot(path=str(screenshots / "console-agent-room.png"))
 
         # The courtroom PC dies: the agent and its ffmpeg, all at once.
         ffmpeg = [pid for pid, name in descendant_processes(agent.pid).items() if "ffmpeg" in name]
@@ -131,6 +129,7 @@ def test_r11_agent_room_console_meter_moves_and_says_when_the_courtroom_pc_is_go
         assert gone["now"] == -60 and gone["width"] == "0%" and gone["text"] == "—", gone
         banner = page.inner_text("#connection")
         assert banner and page.get_attribute("#connection", "role") == "alert"
+        page.screenshot(path=str(screenshots / "console-agent-room-link-down.png"))
         time.sleep(1.0)  # it stays at nothing: no stale level comes back
         assert meter(page)["now"] == -60
         # The secretary still has the server: only the room is gone, the hearing goes on there.

@@ -62,6 +62,6 @@ def test_archivist_sees_custody_panel(world):
 def test_home_lists_todays_hearings_first_with_the_console(world):
     hearing = world.hearing(court="a")
     page = client_for("secretary-a").get("/").content.decode()
-    assert 'class="list today"' in page
+    assert 'class="list today cards"' in page
     assert f"/hearings/{hearing.pk}/console" in page
-    assert page.index('class="list today"') < page.index('id="h-all"')
+    assert page.index('class="list today cards"') < page.index('id="h-all"')

@@ -88,3 +88,16 @@ def test_r33_medium_form_is_court_staffs(world, sealed_hearing, staff):
     other.force_login(world.person("secretary", court="b"))
     assert other.get(url).status_code == 404
     assert other.post(url, {"device": "/dev/loop0", "mount": "/tmp"}).status_code == 404
+
+
+def test_r33_medium_form_without_the_applicants_consent_says_so_in_russian(
+    world, sealed_hearing, staff
+):
+    copy = medium_copy(staff, sealed_hearing("civil"), consent=False)
+    url = reverse("access:medium_write", args=[copy.petition_id])
+    answer = _browser(world, "ru").post(url, {"device": "/dev/loop0", "mount": "/tmp"})
+    assert answer.status_code == 422
+    assert "Заявитель не дал согласия на форматирование носителя." in answer.content.decode()
+    assert "R33" not in answer.content.decode()
+    copy.refresh_from_db()
+    assert copy.medium_formatted_at is None

@@ -14,13 +14,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from taspa.access import actions, online, selectors
 from taspa.access.calendar import local_today
 from taspa.access.forms import MediumWriteForm, PetitionForm, undertakings_texts
 from taspa.access.models import Copy, Petition
-from taspa.access.policy import PetitionKind
+from taspa.access.policy import Delivery, PetitionKind
 from taspa.api.ranges import ranged_file_response
 from taspa.courts.permissions import Action, allowed
 from taspa.errors import DomainError
@@ -103,7 +104,7 @@ def review_step(request: HttpRequest, petition_id: int) -> HttpResponse:
 
 def _copies_to_write(user) -> list[Copy]:
     """R33: copies issued for the applicant's own medium that are not on it yet."""
-    petitions = selectors.visible_petitions(user).filter(delivery="medium")
+    petitions = selectors.visible_petitions(user).filter(delivery=Delivery.MEDIUM)
     copies = Copy.objects.filter(petition__in=petitions, medium_formatted_at__isnull=True)
     return [
         c
@@ -122,6 +123,11 @@ MEDIUM_FIELD = {
     "medium_not_found": "mount",
     "medium_path_not_allowed": "mount",
 }
+# The action's refusals that are not worded in the user's language there (the page shows them).
+MEDIUM_REFUSALS = (
+    gettext_noop("This copy is delivered online."),
+    gettext_noop("The applicant has not agreed that the medium will be formatted (R33)."),
+)
 
 
 @login_required
@@ -166,6 +172,7 @@ def medium_write(request: HttpRequest, petition_id: int) -> HttpResponse:
         "copy": copy,
         "form": form,
         "asks_confirmation": asks_confirmation,
+        "online": petition.delivery != Delivery.MEDIUM,
     }
     status = 422 if form.errors else 200
     return render(request, "access/medium_write.html", context, status=status)

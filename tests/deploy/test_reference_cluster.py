@@ -434,9 +434,12 @@ def test_r19_r23_reference_cluster_loses_nothing_and_does_nothing_twice(
                             len(j["workers"])) for j in every], ensure_ascii=False))  # fmt: skip
         assert [j for j in every if j["status"] != "SUCCESSFUL"] == []
         assert replication_again in {j["id"] for j in every}
-        per_recording = [(j["task"], json.dumps(j["args"])) for j in every
-                         if not j["task"].endswith("run_periodic")]  # fmt: skip
-        assert len(per_recording) == len(set(per_recording)) == 4
+        once = [(j["task"], json.dumps(j["args"])) for j in every
+                if not j["task"].endswith("run_periodic")]  # fmt: skip
+        assert len(once) == len(set(once))
+        # (notices, e.g. of a failed equipment check before an R8 override, are one per notice)
+        per_recording = [t for t in once if not t[0].endswith("send_notification_email")]
+        assert len(per_recording) == 4, per_recording
         figure("jobs claimed again after their worker was killed",
                sum(len(j["workers"]) > 1 for j in every))  # fmt: skip
         for name in ("replication.daily", "fixity"):

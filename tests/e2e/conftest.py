@@ -44,6 +44,13 @@ def taspa(home: Path, *args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture
+def taspa_cli():
+    """``taspa`` run as the court's operator would, against a server's home (``taspa_cli(home,
+    "shell", "-c", ...)``): a fixture, since test modules cannot import a conftest by name."""
+    return taspa
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

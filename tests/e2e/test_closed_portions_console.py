@@ -61,11 +61,9 @@ COPY_OF_PARTLY_CLOSED = (
 
 
 def test_r32_participant_plays_the_copy_online_with_the_closed_part_out(
-    page, server, sign_in, screenshots
+    page, server, sign_in, screenshots, taspa_cli
 ):
-    from conftest import taspa
-
-    out = taspa(server.home, "shell", "-c", COPY_OF_PARTLY_CLOSED)
+    out = taspa_cli(server.home, "shell", "-c", COPY_OF_PARTLY_CLOSED)
     copy_id = int(out.split("COPY")[-1].split()[0])
     sign_in("participant")
     page.goto("/access/portal/")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,6 +168,37 @@ class ApiClient:
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+@pytest.fixture
+def loop_device(tmp_path) -> Iterator[tuple[str, Path]]:
+    """A real block device, as a USB stick stands in the court: a loop device over a 32 MiB
+    image with an ext4 file system labelled OLDSTICK holding somebody's old file (old.doc),
+    mounted at a directory under tmp_path: (device, mount point). Root and losetup only (the
+    test is skipped otherwise); the finalizer unmounts it and detaches it (losetup -d)."""
+    if os.geteuid() != 0:
+        pytest.skip("loop devices and mounting need root")
+    if shutil.which("losetup") is None:
+        pytest.skip("losetup (util-linux) is not installed: no loop device to format")
+    image = tmp_path / "stick.img"
+    with open(image, "wb") as handle:
+        handle.truncate(32 << 20)
+    found = subprocess.run(
+        ["losetup", "--find", "--show", str(image)], capture_output=True, text=True, timeout=30
+    )
+    if found.returncode != 0:
+        pytest.skip(f"no loop device: {found.stderr.strip()}")
+    device = found.stdout.strip()
+    point = tmp_path / "stick"
+    point.mkdir()
+    try:
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "OLDSTICK", device], check=True, timeout=60)
+        subprocess.run(["mount", device, str(point)], check=True, timeout=30)
+        (point / "old.doc").write_text("somebody's old file")
+        yield device, point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False, timeout=30)
+        subprocess.run(["losetup", "-d", device], check=False, timeout=30)
 
 
 # A real S3 server (SeaweedFS) for every test that needs one, started once per session.

@@ -10,7 +10,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,35 +44,6 @@ def media_roots(settings, tmp_path) -> None:
 
 
 @pytest.fixture
-def stick(tmp_path) -> Iterator[tuple[str, Path]]:
-    """The applicant's stick: a loop device over a 32 MiB image, ext4 labelled OLDSTICK with
-    their old file on it, mounted under the media root. Unmounted and detached (losetup -d)."""
-    if not IS_ROOT:
-        pytest.skip("loop devices and mounting need root")
-    if shutil.which("losetup") is None:
-        pytest.skip("losetup (util-linux) is not installed: no loop device to format")
-    image = tmp_path / "stick.img"
-    with open(image, "wb") as handle:
-        handle.truncate(32 << 20)
-    found = subprocess.run(
-        ["losetup", "--find", "--show", str(image)], capture_output=True, text=True, timeout=30
-    )
-    if found.returncode != 0:
-        pytest.skip(f"no loop device: {found.stderr.strip()}")
-    device = found.stdout.strip()
-    point = tmp_path / "stick"
-    point.mkdir()
-    try:
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "OLDSTICK", device], check=True, timeout=60)
-        subprocess.run(["mount", device, str(point)], check=True, timeout=30)
-        (point / "old.doc").write_text("the applicant's old file")
-        yield device, point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False, timeout=30)
-        subprocess.run(["losetup", "-d", device], check=False, timeout=30)
-
-
-@pytest.fixture
 def staff(world, api_as):
     return api_as(world.person("secretary"))
 
@@ -98,9 +68,9 @@ def write(staff, copy: Copy, device: str, mount: Path | str, confirmation: str =
 
 
 def test_r33_applicant_medium_formatted_before_the_copy_is_written(
-    sealed_hearing, staff, stick, settings
+    sealed_hearing, staff, loop_device, settings
 ):
-    device, point = stick
+    device, point = loop_device
     copy = medium_copy(staff, sealed_hearing("civil"))
     expected = f"{device} 32.0 MiB OLDSTICK"
     unconfirmed = write(staff, copy, device, point)
@@ -134,9 +104,9 @@ def test_r33_applicant_medium_formatted_before_the_copy_is_written(
 
 
 def test_r33_a_mounted_device_is_refused_and_nothing_changes(
-    sealed_hearing, staff, stick, tmp_path
+    sealed_hearing, staff, loop_device, tmp_path
 ):
-    device, point = stick
+    device, point = loop_device
     copy = medium_copy(staff, sealed_hearing("civil"))
     second = tmp_path / "also-here"
     second.mkdir()
@@ -156,8 +126,10 @@ def test_r33_a_mounted_device_is_refused_and_nothing_changes(
     )
 
 
-def test_r33_a_wrong_confirmation_is_refused_in_the_users_language(sealed_hearing, staff, stick):
-    device, point = stick
+def test_r33_a_wrong_confirmation_is_refused_in_the_users_language(
+    sealed_hearing, staff, loop_device
+):
+    device, point = loop_device
     copy = medium_copy(staff, sealed_hearing("civil"))
     staff.headers["Accept-Language"] = "ru"
     for wrong in (device, f"{device} 16.0 MiB OLDSTICK", f"{device} 32.0 MiB NEWSTICK"):
@@ -205,12 +177,12 @@ def test_r33_applicant_medium_input_is_checked(sealed_hearing, staff, tmp_path):
 
 @pytest.mark.parametrize("filesystem", ["exfat", "vfat"])
 def test_r33_applicant_medium_gets_the_media_file_system_for_real(
-    sealed_hearing, staff, stick, settings, filesystem
+    sealed_hearing, staff, loop_device, settings, filesystem
 ):
     """exFAT (the default) and vfat through the same path: mkfs makes the file system on the
-    stick (read back with blkid and fsck). Where this kernel cannot mount it back, the copy is
+    loop device (read back with blkid and fsck). Where this kernel cannot mount it back, the copy is
     not written, the answer says formatting failed and the trail says the medium was erased."""
-    device, point = stick
+    device, point = loop_device
     if shutil.which(f"mkfs.{filesystem}") is None:
         pytest.skip(f"mkfs.{filesystem} is not installed (Debian: exfatprogs / dosfstools)")
     settings.TASPA_MEDIUM_FILESYSTEM = filesystem

@@ -17,9 +17,9 @@ from django.urls import reverse
 from taspa.access.models import Copy
 from taspa.audit.models import AuditEvent
 
-from .test_r33_applicant_medium import _blkid, media_roots, medium_copy, staff, stick
+from .test_r33_applicant_medium import _blkid, media_roots, medium_copy, staff
 
-__all__ = ["media_roots", "staff", "stick"]  # fixtures, shared with the API's R33 tests
+__all__ = ["media_roots", "staff"]  # fixtures, shared with the API's R33 tests
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
@@ -31,9 +31,9 @@ def _browser(world, language: str) -> Client:
 
 
 def test_r33_medium_form_refuses_a_wrong_confirmation_by_its_field_in_russian(
-    world, sealed_hearing, staff, stick
+    world, sealed_hearing, staff, loop_device
 ):
-    device, point = stick
+    device, point = loop_device
     copy = medium_copy(staff, sealed_hearing("civil"))
     browser = _browser(world, "ru")
     listing = browser.get(reverse("access:petitions"))
@@ -60,8 +60,8 @@ def test_r33_medium_form_refuses_a_wrong_confirmation_by_its_field_in_russian(
     assert not AuditEvent.objects.filter(action="access.medium_format").exists()
 
 
-def test_r33_medium_form_writes_the_copy_onto_the_medium(world, sealed_hearing, staff, stick):
-    device, point = stick
+def test_r33_medium_form_writes_the_copy_onto_the_medium(world, sealed_hearing, staff, loop_device):
+    device, point = loop_device
     copy = medium_copy(staff, sealed_hearing("civil"))
     browser = _browser(world, "kk")
     url = reverse("access:medium_write", args=[copy.petition_id])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -144,33 +143,3 @@ def tmpfs(tmp_path) -> Iterator[callable]:
     yield make
     for point in reversed(mounted):
         _umount(point)
-
-
-@pytest.fixture
-def loop_device(tmp_path) -> Iterator[tuple[str, Path]]:
-    """A real block device (a loop device over a 32 MiB image) with an ext4 file system labelled
-    OLDSTICK holding old files, mounted at a directory: (device, mount point). Root only; the
-    finalizer unmounts it and detaches the loop device (losetup -d)."""
-    if not IS_ROOT:
-        pytest.skip("loop devices need root")
-    if shutil.which("losetup") is None:
-        pytest.skip("losetup (util-linux) is not installed: no loop device to format")
-    image = tmp_path / "stick.img"
-    with open(image, "wb") as handle:
-        handle.truncate(32 << 20)
-    found = subprocess.run(
-        ["losetup", "--find", "--show", str(image)], capture_output=True, text=True, timeout=30
-    )
-    if found.returncode != 0:
-        pytest.skip(f"no loop device: {found.stderr.strip()}")
-    device = found.stdout.strip()
-    point = tmp_path / "stick"
-    point.mkdir()
-    try:
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "OLDSTICK", device], check=True, timeout=60)
-        _mount(device, str(point))
-        (point / "old.doc").write_text("somebody's old file")
-        yield device, point
-    finally:
-        _umount(point)
-        subprocess.run(["losetup", "-d", device], check=False, timeout=30)

@@ -5,44 +5,13 @@ import json
 import time
 
 import pytest
-from django.test import Client
 
 from taspa.courts.models import Hearing
 from taspa.incidents.models import Incident
-from taspa.recorder import runtime
 from taspa.recorder.models import Recording
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
 from taspa.web.playback import PlaybackFiles
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-PASSWORD = "pin-1234"
-
-
-@pytest.fixture
-def hearing(world, settings, tmp_path):
-    ca = democa.create_ca("Test Court CA")
-    anchors = tmp_path / "trust-anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    register_signing_key(
-        actor=world.admin,
-        user=world.person("secretary"),
-        p12=democa.issue_p12(ca, common_name="Айгүл Жұмабаева", password=PASSWORD),
-        password=PASSWORD,
-    )
-    hearing = world.hearing(court="a")
-    yield hearing
-    engine = runtime.engine_for(hearing.pk)
-    if engine is not None and engine.running:
-        engine.stop()
-    runtime.forget(hearing.pk)
-
-
-def client_for(username):
-    client = Client()
-    assert client.login(username=username, password="pw")
-    return client
 
 
 def operate(client, hearing, operation, **data):
@@ -52,7 +21,7 @@ def operate(client, hearing, operation, **data):
     return response.content.decode()
 
 
-def test_r7_only_the_hearings_secretary_gets_the_buttons(hearing):
+def test_r7_only_the_hearings_secretary_gets_the_buttons(hearing, client_for):
     judge_page = client_for("judge-a").get(f"/hearings/{hearing.pk}/console").content.decode()
     assert 'id="btn-start"' not in judge_page and "(clause 7 of the Rules)" in judge_page
     refused = operate(client_for("judge-a"), hearing, "start")
@@ -61,7 +30,7 @@ def test_r7_only_the_hearings_secretary_gets_the_buttons(hearing):
     assert client_for("secretary-b").get(f"/hearings/{hearing.pk}/console").status_code == 404
 
 
-def test_console_records_marks_pauses_and_seals(hearing):
+def test_console_records_marks_pauses_and_seals(hearing, client_for):
     secretary = client_for("secretary-a")
     page = secretary.get(f"/hearings/{hearing.pk}/console").content.decode()
     assert 'id="btn-preflight"' in page and "Әсел Үмбетова" not in page  # marks come when live
@@ -85,7 +54,7 @@ def test_console_records_marks_pauses_and_seals(hearing):
     assert timeline.count("tl-mark") == 1 and "tl-pause" in timeline and "tl-resume" in timeline
 
 
-def test_r16_incident_shows_the_announcement_and_is_recorded(hearing):
+def test_r16_incident_shows_the_announcement_and_is_recorded(hearing, client_for):
     secretary = client_for("secretary-a")
     secretary.cookies["django_language"] = "ru"
     page = secretary.get(f"/hearings/{hearing.pk}/console").content.decode()
@@ -98,7 +67,7 @@ def test_r16_incident_shows_the_announcement_and_is_recorded(hearing):
     assert "Нет питания" in timeline
 
 
-def test_playback_files_are_made_once_at_sealing(hearing):
+def test_playback_files_are_made_once_at_sealing(hearing, client_for):
     secretary = client_for("secretary-a")
     operate(secretary, hearing, "start")
     time.sleep(1.2)

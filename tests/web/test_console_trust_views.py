@@ -10,39 +10,9 @@ import pytest
 from django.test import Client
 
 from taspa.courts.models import HearingParticipant
-from taspa.recorder import runtime
 from taspa.recorder.models import Mark
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-PASSWORD = "pin-1234"
-
-
-@pytest.fixture
-def hearing(world, settings, tmp_path):
-    ca = democa.create_ca("Test Court CA")
-    anchors = tmp_path / "trust-anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    register_signing_key(
-        actor=world.admin,
-        user=world.person("secretary"),
-        p12=democa.issue_p12(ca, common_name="Айгүл Жұмабаева", password=PASSWORD),
-        password=PASSWORD,
-    )
-    hearing = world.hearing(court="a")
-    yield hearing
-    engine = runtime.engine_for(hearing.pk)
-    if engine is not None and engine.running:
-        engine.stop()
-    runtime.forget(hearing.pk)
-
-
-def client_for(username):
-    client = Client()
-    assert client.login(username=username, password="pw")
-    return client
 
 
 def operate(client, hearing, operation, **data):
@@ -57,7 +27,7 @@ def state(client, hearing) -> dict:
     return json.loads(response.content)
 
 
-def test_r7_a_party_to_the_hearing_gets_no_console_and_no_incident_text(world, hearing):
+def test_r7_a_party_to_the_hearing_gets_no_console_and_no_incident_text(world, hearing, client_for):
     party = world.person("participant")
     HearingParticipant.objects.filter(hearing=hearing).update(user=party)
     client = client_for(party.username)
@@ -78,7 +48,7 @@ def test_r7_signed_out_the_consoles_own_requests_get_401_not_the_login_page(hear
         assert json.loads(answer.content)["error"] == "not_signed_in"
 
 
-def test_r6_r9_r12_r16_counter_notes_corrections_and_incident_steps(hearing):
+def test_r6_r9_r12_r16_counter_notes_corrections_and_incident_steps(hearing, client_for):
     secretary = client_for("secretary-a")
     assert state(secretary, hearing) == {"state": "idle", "recorded_s": 0.0, "running": False}
     assert 'data-state="recording"' in operate(secretary, hearing, "start")

@@ -4,17 +4,10 @@ said so, recordings reaching parties by petition only (R28–R32)."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from taspa.courts.models import Hearing
 from taspa.incidents.actions import open_incident
-
-
-def client_for(username):
-    client = Client()
-    assert client.login(username=username, password="pw")
-    return client
 
 
 @pytest.fixture
@@ -25,7 +18,9 @@ def past_hearing(world):
     return hearing
 
 
-def test_judge_sees_incidents_and_hearings_not_recorded_of_own_court(world, past_hearing):
+def test_judge_sees_incidents_and_hearings_not_recorded_of_own_court(
+    world, past_hearing, client_for
+):
     world.hearing(court="b")
     page = client_for("judge-a").get("/dashboard/").content.decode()
     assert 'id="panel-incidents"' in page and "Микрофон судьи молчит" in page
@@ -35,13 +30,13 @@ def test_judge_sees_incidents_and_hearings_not_recorded_of_own_court(world, past
     assert "Микрофон судьи молчит" not in other
 
 
-def test_regional_staff_see_their_courts_replication_and_incidents(world, past_hearing):
+def test_regional_staff_see_their_courts_replication_and_incidents(world, past_hearing, client_for):
     page = client_for("regional_staff-a").get("/dashboard/").content.decode()
     assert 'id="panel-replication"' in page and 'id="panel-incidents"' in page
     assert "Микрофон судьи молчит" in page  # court A is in their region
 
 
-def test_participant_portal_lists_own_hearings_and_no_staff_panels(world, past_hearing):
+def test_participant_portal_lists_own_hearings_and_no_staff_panels(world, past_hearing, client_for):
     participant = world.person("participant")
     past_hearing.participants.update(user=participant)
     # Named twice in one hearing (e.g. party and representative): the hearing is listed once.
@@ -54,12 +49,12 @@ def test_participant_portal_lists_own_hearings_and_no_staff_panels(world, past_h
     assert "/console" not in home  # a party never operates or monitors the recorder
 
 
-def test_archivist_sees_custody_panel(world):
+def test_archivist_sees_custody_panel(world, client_for):
     page = client_for("archivist-a").get("/dashboard/").content.decode()
     assert 'id="panel-custody"' in page
 
 
-def test_home_lists_todays_hearings_first_with_the_console(world):
+def test_home_lists_todays_hearings_first_with_the_console(world, client_for):
     hearing = world.hearing(court="a")
     page = client_for("secretary-a").get("/").content.decode()
     assert 'class="list today cards"' in page

@@ -17,18 +17,15 @@ from django.test import AsyncClient, Client
 from django.utils import timezone
 
 from taspa.courts.models import Courtroom, Hearing
-from taspa.recorder import actions, monitor, remote, runtime
+from taspa.recorder import actions, monitor, remote
 from taspa.recorder.engine import CaptureEngine, Source
 from taspa.recorder.journal import MEDIA_NAME, Journal
 from taspa.recorder.models import Recording
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
 from taspa.sealing.hashing import sha256_file
 from taspa.sealing.reading import write_sealed
 from taspa.sealing.verify import verify_recording
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-PASSWORD = "pin-1234"
 TONES = (1000, 2500)  # one tone per microphone: the monitor must carry both, mixed
 
 
@@ -40,24 +37,10 @@ def tone_sources(*frequencies: int) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def hearing(world, settings, tmp_path):
-    ca = democa.create_ca("Test Court CA")
-    anchors = tmp_path / "trust-anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    register_signing_key(
-        actor=world.admin,
-        user=world.person("secretary"),
-        p12=democa.issue_p12(ca, common_name="Айгүл Жұмабаева", password=PASSWORD),
-        password=PASSWORD,
-    )
-    Courtroom.objects.filter(pk=world.rooms["a"].pk).update(sources=tone_sources(*TONES))
-    hearing = world.hearing(court="a")
-    yield hearing
-    engine = runtime.engine_for(hearing.pk)
-    if engine is not None and engine.running:
-        engine.stop()
-    runtime.forget(hearing.pk)
+def hearing(hearing):
+    """The console's hearing (tests/web/conftest.py) in a courtroom with one tone per microphone."""
+    Courtroom.objects.filter(pk=hearing.courtroom_id).update(sources=tone_sources(*TONES))
+    return Hearing.objects.get(pk=hearing.pk)
 
 
 @dataclass

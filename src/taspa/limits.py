@@ -28,6 +28,18 @@ PROCEDURAL_ROLE = 64  # plaintiff, witness…
 MOUNT_PATH = 500  # where a medium is mounted on the court server
 PARTICIPANTS = 100  # participants of one hearing
 PREFLIGHT_OVERRIDE = 2000  # why recording starts without an equipment check (R8, audited)
+# Courts, rooms and people, as the API's schemas take them (courts.api, api.users).
+COURT_CODE = 32
+COURT_NAME = 255
+REGION = 128
+COURTROOM_NAME = 255
+SOURCE_INPUT = 1000  # an ffmpeg input: a device, an RTSP address, a lavfi graph
+SOURCE_LABEL = 100  # what the microphone is called on the console ("Судья")
+SOURCES = 16  # capture sources of one courtroom
+USERNAME = 150
+FULL_NAME = 255
+EMAIL = 254
+PASSWORD = 128
 
 # A court's calendar: hearings, judgments and destruction dates fall within these years.
 FIRST_YEAR = 2000

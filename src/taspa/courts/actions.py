@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
 from taspa.courts import selectors
@@ -36,11 +37,28 @@ from taspa.courts.policy import (
 from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.limits import PARTICIPANTS, PERSON_NAME, PROCEDURAL_ROLE, require_moment, require_text
 
+# What each permission lets one do, as the refusal names it to the person refused.
+ACTION_WORDS = {
+    Action.MANAGE_COURTS: _("managing the courts"),
+    Action.MANAGE_USERS: _("managing the users"),
+    Action.MANAGE_COURTROOMS: _("managing the courtrooms"),
+    Action.REGISTER_CASE: _("registering a case"),
+    Action.SCHEDULE_HEARING: _("scheduling a hearing"),
+    Action.VIEW_HEARING: _("viewing the hearing"),
+    Action.VERIFY_AUDIT: _("verifying the audit trail"),
+    Action.OPERATE_RECORDER: _("operating the recording"),
+    Action.HANDLE_PETITIONS: _("handling petitions"),
+    Action.MANAGE_RETENTION: _("managing the retention of recordings"),
+}
+
 
 def require(actor: User, action: Action, obj: Any = None) -> None:
     """Raise ``Forbidden`` unless the permission layer allows ``action`` on ``obj``."""
     if not allowed(actor, action, obj):
-        raise Forbidden(f"Your roles do not allow '{action.value}' here.")
+        raise Forbidden(
+            _("Your roles do not allow this here: %(action)s."),
+            params={"action": ACTION_WORDS.get(action, action.value)},
+        )
 
 
 def _enum(enum_type: type, value: str, what: str) -> Any:
@@ -49,7 +67,9 @@ def _enum(enum_type: type, value: str, what: str) -> Any:
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise InvalidInput(
-            f"unknown_{what}", f"Unknown {what} {value!r}: use one of {allowed}."
+            f"unknown_{what}",
+            _("Unknown %(what)s %(value)s: use one of %(allowed)s."),
+            params={"what": what, "value": f"{value!r}", "allowed": allowed},
         ) from None
 
 
@@ -58,7 +78,11 @@ def create_court(*, actor: User, code: str, name: str, level: str, region: str) 
     level = _enum(CourtLevel, level, "level")
     with transaction.atomic():
         if Court.objects.filter(code=code).exists():
-            raise Conflict("court_exists", f"A court with code {code!r} already exists.")
+            raise Conflict(
+                "court_exists",
+                _("A court with code %(code)s already exists."),
+                params={"code": f"{code!r}"},
+            )
         court = Court.objects.create(code=code, name=name, level=level, region=region)
         record(actor=actor, action="court.create", target=court, payload={"code": code})
     return court
@@ -83,22 +107,16 @@ def create_user(
     parties of their own court only; other roles need a system administrator."""
     grants = list(roles)
     for grant in grants:
-        role = _enum(Role, grant.role, "role")
-        if role == Role.SYSTEM_ADMIN:
-            require(actor, Action.MANAGE_COURTS)
-            if grant.court is not None:
-                raise InvalidInput("invalid_role", "The system_admin role is not tied to a court.")
-            continue
-        if grant.court is None:
-            raise InvalidInput("court_required", f"The role {role.value!r} needs a court.")
-        require(actor, Action.MANAGE_USERS, grant.court)
-        if role not in ROLES_A_COURT_ADMIN_GRANTS and not selectors.is_system_admin(actor):
-            raise Forbidden(f"Only a system administrator grants the role {role.value!r}.")
+        _check_grant(actor, grant)
     if not grants:
         require(actor, Action.MANAGE_COURTS)
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise Conflict("user_exists", f"A user named {username!r} already exists.")
+            raise Conflict(
+                "user_exists",
+                _("A user named %(username)s already exists."),
+                params={"username": f"{username!r}"},
+            )
         is_admin = any(g.role == Role.SYSTEM_ADMIN for g in grants)
         # Django's admin site is for system administrators only: it is not court-scoped.
         user = User(
@@ -127,6 +145,30 @@ def create_user(
     return user
 
 
+def _check_grant(actor: User, grant: RoleGrant) -> Role:
+    """Who may hand out ``grant``: a system administrator any role, a court administrator the
+    staff and party roles of their own court (``ROLES_A_COURT_ADMIN_GRANTS``)."""
+    role = _enum(Role, grant.role, "role")
+    if role == Role.SYSTEM_ADMIN:
+        require(actor, Action.MANAGE_COURTS)
+        if grant.court is not None:
+            raise InvalidInput("invalid_role", _("The system_admin role is not tied to a court."))
+        return role
+    if grant.court is None:
+        raise InvalidInput(
+            "court_required",
+            _("The role %(role)s needs a court."),
+            params={"role": f"{role.value!r}"},
+        )
+    require(actor, Action.MANAGE_USERS, grant.court)
+    if role not in ROLES_A_COURT_ADMIN_GRANTS and not selectors.is_system_admin(actor):
+        raise Forbidden(
+            _("Only a system administrator grants the role %(role)s."),
+            params={"role": f"{role.value!r}"},
+        )
+    return role
+
+
 def create_courtroom(
     *, actor: User, court: Court, name: str, sources: list[dict[str, Any]]
 ) -> Courtroom:
@@ -136,7 +178,11 @@ def create_courtroom(
         raise InvalidInput("invalid_sources", "; ".join(problems))
     with transaction.atomic():
         if Courtroom.objects.filter(court=court, name=name).exists():
-            raise Conflict("courtroom_exists", f"{court.code} already has a room named {name!r}.")
+            raise Conflict(
+                "courtroom_exists",
+                _("%(court_code)s already has a room named %(name)s."),
+                params={"court_code": court.code, "name": f"{name!r}"},
+            )
         room = Courtroom.objects.create(court=court, name=name, sources=sources)
         record(actor=actor, action="courtroom.create", target=room, payload={"sources": sources})
     return room
@@ -169,15 +215,19 @@ def register_case(
     require(actor, Action.REGISTER_CASE, court)
     kind = _enum(CaseKind, kind, "case_kind")
     if language not in Case.Language.values:
-        raise InvalidInput("unknown_language", "The language of proceedings is 'kk' or 'ru'.")
+        raise InvalidInput("unknown_language", _("The language of proceedings is 'kk' or 'ru'."))
     if not number.strip():
-        raise InvalidInput("invalid_case_number", "The case number is empty.")
+        raise InvalidInput("invalid_case_number", _("The case number is empty."))
     with transaction.atomic():
         try:
             with transaction.atomic():
                 case = Case.objects.create(court=court, number=number, kind=kind, language=language)
         except IntegrityError:
-            raise Conflict("case_exists", f"{court.code} already has case {number!r}.") from None
+            raise Conflict(
+                "case_exists",
+                _("%(court_code)s already has case %(number)s."),
+                params={"court_code": court.code, "number": f"{number!r}"},
+            ) from None
         record(actor=actor, action="case.register", target=case, payload={"number": number})
     return case
 
@@ -243,10 +293,16 @@ def _participants(participants: Iterable[Mapping[str, str]]) -> list[dict[str, s
         role = str(person["role"]).strip()
         role = require_text(role, field="role", max_length=PROCEDURAL_ROLE)
         if not name or not role:
-            raise InvalidInput("invalid_participant", "Each participant needs a name and a role.")
+            raise InvalidInput(
+                "invalid_participant", _("Each participant needs a name and a role.")
+            )
         people.append({"name": name, "role": role})
     if len(people) > PARTICIPANTS:
-        raise InvalidInput("too_many_participants", f"At most {PARTICIPANTS} participants.")
+        raise InvalidInput(
+            "too_many_participants",
+            _("At most %(count)s participants."),
+            params={"count": PARTICIPANTS},
+        )
     return people
 
 
@@ -254,7 +310,11 @@ def _circumstances(circumstances: Mapping[str, bool] | None) -> dict[str, bool]:
     facts = dict(circumstances or {})
     unknown = unknown_circumstances(facts)
     if unknown:
-        raise InvalidInput("unknown_circumstance", f"Unknown circumstances: {', '.join(unknown)}.")
+        raise InvalidInput(
+            "unknown_circumstance",
+            _("Unknown circumstances: %(value)s."),
+            params={"value": ", ".join(unknown)},
+        )
     return {k: bool(v) for k, v in facts.items()}
 
 
@@ -274,22 +334,37 @@ def _check_hearing(
     if courtroom.court_id != court.pk:
         raise InvalidInput(
             "courtroom_of_another_court",
-            f"Courtroom {courtroom.name!r} belongs to {courtroom.court.code}, "
-            f"not to {court.code} where case {case.number} is heard.",
+            _(
+                "Courtroom %(courtroom_name)s belongs to %(court_code)s, not to %(court_code2)s "
+                "where case %(case_number)s is heard."
+            ),
+            params={
+                "courtroom_name": f"{courtroom.name!r}",
+                "court_code": courtroom.court.code,
+                "court_code2": court.code,
+                "case_number": case.number,
+            },
         )
     if not instance_matches_court(instance, CourtLevel(court.level)):
         raise InvalidInput(
             "instance_not_heard_here",
-            f"A {court.level} court does not hold {instance.value}-instance hearings.",
+            _("This court does not hold hearings of this instance (%(level)s, %(instance)s)."),
+            params={"level": court.level, "instance": instance.value},
         )
     if not selectors.has_role(secretary, Role.SECRETARY, court):
         raise InvalidInput(
-            "not_a_secretary_of_court", f"{secretary} is not a secretary of {court.code}."
+            "not_a_secretary_of_court",
+            _("%(secretary)s is not a secretary of %(court_code)s."),
+            params={"secretary": secretary, "court_code": court.code},
         )
     if not selectors.has_role(judge, Role.JUDGE, court):
-        raise InvalidInput("not_a_judge_of_court", f"{judge} is not a judge of {court.code}.")
+        raise InvalidInput(
+            "not_a_judge_of_court",
+            _("%(judge)s is not a judge of %(court_code)s."),
+            params={"judge": judge, "court_code": court.code},
+        )
     if judge.pk == secretary.pk:
-        raise InvalidInput("judge_is_secretary", "The judge cannot also be the secretary.")
+        raise InvalidInput("judge_is_secretary", _("The judge cannot also be the secretary."))
     # A party of the case never sits as its judge or keeps its record.
     parties = {p["name"].casefold() for p in people}
     # (``parties``: the accounts the court linked to the case, where the access area is there)
@@ -299,7 +374,11 @@ def _check_hearing(
     for person, what in ((judge, "judge"), (secretary, "secretary")):
         if str(person).casefold() in parties or any(p.user_id == person.pk for p in linked):
             raise InvalidInput(
-                f"participant_as_{what}", f"{person} takes part in the case: not its {what}."
+                f"participant_as_{what}",
+                _("%(person)s takes part in the case: not its judge.")
+                if what == "judge"
+                else _("%(person)s takes part in the case: not its secretary."),
+                params={"person": person},
             )
 
 
@@ -328,7 +407,9 @@ def edit_hearing(
     with transaction.atomic():
         hearing = Hearing.objects.select_for_update().get(pk=hearing.pk)
         if hearing.state != Hearing.State.IDLE:
-            raise Conflict("hearing_already_started", "A hearing is changed only before it starts.")
+            raise Conflict(
+                "hearing_already_started", _("A hearing is changed only before it starts.")
+            )
         before = {"scheduled_at": hearing.scheduled_at.isoformat(), "rule": hearing.recording_rule}
         hearing.courtroom, hearing.instance, hearing.closed = courtroom, instance, closed
         hearing.judge, hearing.secretary, hearing.scheduled_at = judge, secretary, scheduled_at
@@ -401,7 +482,9 @@ def assign_stand_in(*, actor: User, hearing: Hearing, secretary: User | None) ->
     require(actor, Action.MANAGE_USERS, court)
     if secretary is not None and not selectors.has_role(secretary, Role.SECRETARY, court):
         raise InvalidInput(
-            "not_a_secretary_of_court", f"{secretary} is not a secretary of {court.code}."
+            "not_a_secretary_of_court",
+            _("%(secretary)s is not a secretary of %(court_code)s."),
+            params={"secretary": secretary, "court_code": court.code},
         )
     with transaction.atomic():
         hearing.stand_in = secretary
@@ -413,3 +496,153 @@ def assign_stand_in(*, actor: User, hearing: Hearing, secretary: User | None) ->
             payload={"stand_in": secretary.username if secretary else None},
         )
     return hearing
+
+
+# --- the administrators' pages (issue 16): courts, rooms, people and their roles -------------
+
+
+def edit_court(*, actor: User, court: Court, name: str, region: str) -> Court:
+    """A court's name and region (its code names it everywhere, its level decides which
+    instances it holds: neither changes)."""
+    require(actor, Action.MANAGE_COURTS)
+    with transaction.atomic():
+        court = Court.objects.select_for_update().get(pk=court.pk)
+        before = {"name": court.name, "region": court.region}
+        court.name, court.region = name, region
+        court.save(update_fields=["name", "region"])
+        record(
+            actor=actor,
+            action="court.edit",
+            target=court,
+            payload={"before": before, "after": {"name": name, "region": region}},
+        )
+    return court
+
+
+def edit_courtroom(
+    *, actor: User, courtroom: Courtroom, name: str, sources: list[dict[str, Any]]
+) -> Courtroom:
+    """A room's name and its capture sources (ffmpeg inputs: administrators only, R20)."""
+    require(actor, Action.MANAGE_COURTROOMS, courtroom.court)
+    problems = source_problems(sources)
+    if problems:
+        raise InvalidInput("invalid_sources", "; ".join(problems))
+    with transaction.atomic():
+        room = Courtroom.objects.select_for_update().get(pk=courtroom.pk)
+        taken = Courtroom.objects.filter(court=room.court, name=name).exclude(pk=room.pk)
+        if taken.exists():
+            raise Conflict(
+                "courtroom_exists",
+                _("%(court_code)s already has a room named %(name)s."),
+                params={"court_code": room.court.code, "name": f"{name!r}"},
+            )
+        before = {"name": room.name, "sources": room.sources}
+        room.name, room.sources = name, sources
+        room.save(update_fields=["name", "sources"])
+        record(
+            actor=actor,
+            action="courtroom.edit",
+            target=room,
+            payload={"before": before, "after": {"name": name, "sources": sources}},
+        )
+    return room
+
+
+def require_manager_of(actor: User, user: User) -> None:
+    """Only a system administrator, or the court administrator of every court ``user`` works
+    in, manages a person (a person in no court, or a system administrator: system
+    administrators only)."""
+    courts = list(Court.objects.filter(role_assignments__user=user).distinct())
+    system_admin = RoleAssignment.objects.filter(user=user, role=Role.SYSTEM_ADMIN).exists()
+    if system_admin or not courts:
+        require(actor, Action.MANAGE_COURTS)
+    for court in courts:
+        require(actor, Action.MANAGE_USERS, court)
+
+
+def _active_system_admins() -> int:
+    return RoleAssignment.objects.filter(role=Role.SYSTEM_ADMIN, user__is_active=True).count()
+
+
+def grant_role(*, actor: User, user: User, role: str, court: Court | None) -> RoleAssignment:
+    """One more role for a person: the same rule as ``create_user`` for each of its roles."""
+    grant = RoleGrant(role=role, court=court)
+    role = _check_grant(actor, grant)
+    with transaction.atomic():
+        if RoleAssignment.objects.filter(user=user, role=role, court=court).exists():
+            raise Conflict(
+                "role_exists",
+                _("%(user)s already holds the role %(role)s there."),
+                params={"user": user, "role": f"{role.value!r}"},
+            )
+        assignment = RoleAssignment.objects.create(user=user, role=role, court=court)
+        if role == Role.SYSTEM_ADMIN:
+            User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+        record(
+            actor=actor,
+            action="user.role_grant",
+            target=user,
+            payload={"role": role.value, "court": court.code if court else None},
+        )
+    return assignment
+
+
+def revoke_role(*, actor: User, assignment: RoleAssignment) -> None:
+    """Take one role away from a person; they keep the rest. The last active system
+    administrator keeps theirs (no one could manage Taspa after)."""
+    role = _enum(Role, assignment.role, "role")
+    _check_grant(actor, RoleGrant(role=role.value, court=assignment.court))
+    with transaction.atomic():
+        found = RoleAssignment.objects.select_for_update().filter(pk=assignment.pk).first()
+        if found is None:
+            raise Conflict("role_already_revoked", _("This role is already taken away."))
+        if role == Role.SYSTEM_ADMIN and _active_system_admins() <= 1:
+            raise Conflict("last_system_admin", _("The last system administrator keeps the role."))
+        user = found.user
+        found.delete()
+        if role == Role.SYSTEM_ADMIN:
+            User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
+        record(
+            actor=actor,
+            action="user.role_revoke",
+            target=user,
+            payload={
+                "role": role.value,
+                "court": assignment.court.code if assignment.court else None,
+            },
+        )
+
+
+def set_user_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate a person who leaves (they can no longer sign in, their tokens stop working,
+    their roles grant nothing) or let them back in. Their records stay as they are."""
+    require_manager_of(actor, user)
+    if not active and user.pk == actor.pk:
+        raise InvalidInput("deactivate_self", _("You cannot deactivate yourself."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active == active:
+            return user
+        admin = RoleAssignment.objects.filter(user=user, role=Role.SYSTEM_ADMIN).exists()
+        if not active and admin and _active_system_admins() <= 1:
+            raise Conflict("last_system_admin", _("The last system administrator stays active."))
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action="user.reactivate" if active else "user.deactivate",
+            target=user,
+            payload={"username": user.username},
+        )
+    return user
+
+
+def set_user_password(*, actor: User, user: User, password: str) -> User:
+    """A new password an administrator sets for a person (who signs in with it)."""
+    require_manager_of(actor, user)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record(actor=actor, action="user.password_set", target=user, payload={})
+    return user

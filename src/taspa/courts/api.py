@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
@@ -31,15 +32,15 @@ class CourtIn(Schema):
 
 class SourceIn(Schema):
     kind: Literal["audio", "video"]
-    input: str = Field(min_length=1)
+    input: str = Field(min_length=1, max_length=limits.SOURCE_INPUT)
     format: str | None = None
-    label: str | None = None
+    label: str | None = Field(None, max_length=limits.SOURCE_LABEL)
 
 
 class CourtroomIn(Schema):
     court: Id | str
-    name: str = Field(min_length=1, max_length=255)
-    sources: list[SourceIn] = []
+    name: str = Field(min_length=1, max_length=limits.COURTROOM_NAME)
+    sources: list[SourceIn] = Field(default=[], max_length=limits.SOURCES)
 
 
 class CaseIn(Schema):
@@ -100,14 +101,18 @@ class HearingCreatedOut(Schema):
 def _court(ref: int | str):
     court = selectors.court_by_ref(ref)
     if court is None:
-        raise InvalidInput("unknown_court", f"No court {ref!r}.")
+        raise InvalidInput("unknown_court", _("No court %(ref)s."), params={"ref": f"{ref!r}"})
     return court
 
 
 def _person(ref: int | str, what: str):
     user = selectors.user_by_ref(ref)
     if user is None:
-        raise InvalidInput(f"unknown_{what}", f"No user {ref!r} to be the {what}.")
+        raise InvalidInput(
+            f"unknown_{what}",
+            _("No user %(ref)s to be the %(what)s."),
+            params={"ref": f"{ref!r}", "what": what},
+        )
     return user
 
 
@@ -142,10 +147,14 @@ def create_case(request: HttpRequest, payload: CaseIn):
 def create_hearing(request: HttpRequest, payload: HearingIn):
     case = Case.objects.select_related("court").filter(pk=payload.case).first()
     if case is None:
-        raise InvalidInput("unknown_case", f"No case {payload.case}.")
+        raise InvalidInput("unknown_case", _("No case %(case)s."), params={"case": payload.case})
     courtroom = Courtroom.objects.select_related("court").filter(pk=payload.courtroom).first()
     if courtroom is None:
-        raise InvalidInput("unknown_courtroom", f"No courtroom {payload.courtroom}.")
+        raise InvalidInput(
+            "unknown_courtroom",
+            _("No courtroom %(courtroom)s."),
+            params={"courtroom": payload.courtroom},
+        )
     hearing = actions.schedule_hearing(
         actor=request.user,
         case=case,
@@ -182,7 +191,7 @@ def visible_hearing(request: HttpRequest, hearing_id: Id) -> Hearing:
     invisible rather than merely forbidden."""
     hearing = selectors.visible_hearings(request.user).filter(pk=hearing_id).first()
     if hearing is None:
-        raise NotFound(f"No hearing {hearing_id}.")
+        raise NotFound(_("No hearing %(hearing_id)s."), params={"hearing_id": hearing_id})
     return hearing
 
 

@@ -71,7 +71,44 @@ def panels_for(user: User) -> list[Panel]:
         panels.append(petitions_panel(user, mine=False))
     if roles & PARTY_ROLES:
         panels += [my_hearings_panel(user), petitions_panel(user, mine=True)]
+    if roles & {Role.COURT_ADMIN, Role.SYSTEM_ADMIN}:
+        panels.append(administration_panel(user))
     return panels
+
+
+def administration_panel(user: User) -> Panel:
+    """Issue 16: the courts whose rooms and people the administrator manages, with how many
+    rooms have no capture source (nothing can be recorded there)."""
+    courts = (
+        Court.objects.filter(court_scope(user, Action.MANAGE_USERS))
+        .annotate(
+            rooms=Count("courtrooms", distinct=True),
+            people=Count("role_assignments__user", distinct=True),
+        )
+        .order_by("code")[:ROWS]
+    )
+    empty = {
+        c: n
+        for c, n in Court.objects.filter(pk__in=[c.pk for c in courts])
+        .filter(courtrooms__sources=[])
+        .annotate(n=Count("courtrooms"))
+        .values_list("pk", "n")
+    }
+    return Panel(
+        key="administration",
+        title=_("Courtrooms and people"),
+        link=Cell(_("People and roles"), reverse("web:people")),
+        columns=[_("Court"), _("Rooms"), _("Rooms without a source"), _("People")],
+        rows=[
+            [
+                Cell(f"{c.code} — {c.name}"),
+                Cell(str(c.rooms), reverse("web:courtrooms")),
+                Cell(str(empty.get(c.pk, 0)), tone="bad" if empty.get(c.pk) else ""),
+                Cell(str(c.people), reverse("web:people")),
+            ]
+            for c in courts
+        ],
+    )
 
 
 def _hearing_cell(hearing: Hearing) -> Cell:
@@ -174,6 +211,7 @@ def replication_panel(user: User) -> Panel:
     panel = Panel(
         key="replication",
         title=_("Replication to the regional server"),
+        link=Cell(_("Replication status"), reverse("web:regional_replication")),
         columns=[_("Court"), _("Last seen"), _("Last acknowledged"), _("Recordings held")],
     )
     models = optional("taspa.replication.models")

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from taspa.web.views import archive, console, court_admin, dashboards, playback, scheduling, shell
+from taspa.web.views import (
+    archive,
+    console,
+    court_admin,
+    courts,
+    dashboards,
+    people,
+    playback,
+    regional,
+    scheduling,
+    shell,
+)
 from taspa.web.views import search as search_views
 
 app_name = "web"
@@ -42,4 +53,25 @@ urlpatterns = [
     path("cases/<int:case_id>/inventory", archive.inventory, name="inventory"),
     path("cases/<int:case_id>/archive-acceptance", archive.accept_case, name="case_accept"),
     path("destruction-acts/<int:act_id>/sign", archive.destruction_sign, name="destruction_sign"),
+    # The regional judicial administration (R9, R18, R23): notices, appeal acts, replication.
+    path("regional/", regional.regional, name="regional"),
+    path("regional/replication", regional.replication_status, name="regional_replication"),
+    path("notices/<int:notification_id>/read", regional.notice_read, name="notice_read"),
+    # The administrators' work (issue 16): courts, rooms with their sources, people and roles.
+    path("courts/", courts.courts, name="courts"),
+    path("courts/<int:court_id>/edit", courts.court_edit, name="court_edit"),
+    path("courtrooms/", courts.courtrooms, name="courtrooms"),
+    path("courtrooms/<int:room_id>/edit", courts.courtroom_edit, name="courtroom_edit"),
+    path("people/", people.people, name="people"),
+    path("people/<int:user_id>", people.person, name="person"),
+    path("people/<int:user_id>/roles", people.grant, name="person_grant"),
+    path("roles/<int:assignment_id>/revoke", people.revoke, name="role_revoke"),
+    path("people/<int:user_id>/active", people.set_active, name="person_active"),
+    path("people/<int:user_id>/password", people.set_password, name="person_password"),
+    path("people/<int:user_id>/signing-key", people.signing_key, name="signing_key"),
+    path(
+        "people/<int:user_id>/signing-key/revoke",
+        people.signing_key_revoke,
+        name="signing_key_revoke",
+    ),
 ]

@@ -27,6 +27,14 @@ def role_links(context: template.Context) -> list[tuple[str, str]]:
         links.append((reverse("web:incidents"), _("Incidents and acts")))
     if roles & MEDIA_ROLES:
         links.append((reverse("web:media"), _("Case-file media")))
+    if roles & REGIONAL_ROLES:  # R9, R18, R23: the regional administration's notices and acts
+        links.append((reverse("web:regional"), _("Regional judicial administration")))
+    # The administrators' work (issue 16): courts, then their rooms and people.
+    if any(a.role == Role.SYSTEM_ADMIN for a in assignments_of(user)):
+        links.append((reverse("web:courts"), _("Courts")))
+    if Role.COURT_ADMIN in roles or any(a.role == Role.SYSTEM_ADMIN for a in assignments_of(user)):
+        links.append((reverse("web:courtrooms"), _("Courtrooms")))
+        links.append((reverse("web:people"), _("People and roles")))
     return links
 
 

@@ -3,13 +3,14 @@ Chromium through Playwright (the browsers Playwright would download are not used
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def taspa(home: Path, *args: str) -> str:
         text=True,
         timeout=180,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return done.stdout
 
 
@@ -49,6 +50,31 @@ def taspa_cli():
     """``taspa`` run as the court's operator would, against a server's home (``taspa_cli(home,
     "shell", "-c", ...)``): a fixture, since test modules cannot import a conftest by name."""
     return taspa
+
+
+@pytest.fixture
+def hearing_in_new_room(server: Server) -> Callable[[str, list[dict]], int]:
+    """``hearing_in_new_room(room, sources)``: a hearing of today (judge 'judge', secretary
+    'secretary') in the demo court's courtroom ``room``, made with ``sources`` if new."""
+
+    def scheduled(room: str, sources: list[dict]) -> int:
+        script = (
+            "import json; from django.utils import timezone; from taspa.courts import actions; "
+            "from taspa.courts.models import Case, Courtroom, User; "
+            "case = Case.objects.get(number='7599-26-00-2/101'); "
+            "admin = User.objects.get(username='admin'); "
+            f"room = Courtroom.objects.filter(court=case.court, name={room!r}).first() or "
+            f"actions.create_courtroom(actor=admin, court=case.court, name={room!r}, "
+            f"sources=json.loads({json.dumps(sources)!r})); "
+            "h = actions.schedule_hearing(actor=admin, case=case, courtroom=room, "
+            "instance='first', closed=False, judge=User.objects.get(username='judge'), "
+            "secretary=User.objects.get(username='secretary'), scheduled_at=timezone.now(), "
+            "participants=[]); print('HEARING', h.pk)"
+        )
+        out = taspa(server.home, "shell", "-c", script)
+        return int(out.split("HEARING")[-1].split()[0])
+
+    return scheduled
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from test_console_live import hearing_in_new_room, start, stop
+from test_console_live import start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -16,8 +16,10 @@ MIC = {"kind": "audio", "format": "lavfi", "input": "sine=frequency=440:sample_r
        "label": "Mic 1"}  # fmt: skip
 
 
-def test_r32_console_marks_a_closed_session_live(page, server, sign_in, screenshots):
-    hearing = hearing_in_new_room(server, "Зал №6 (closed session)", [MIC])
+def test_r32_console_marks_a_closed_session_live(
+    page, server, sign_in, screenshots, hearing_in_new_room
+):
+    hearing = hearing_in_new_room("Зал №6 (closed session)", [MIC])
     page.set_viewport_size({"width": 1280, "height": 720})
     sign_in("secretary")
     start(page, hearing)

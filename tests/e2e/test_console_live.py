@@ -4,9 +4,6 @@ the audible alarm, and the listening monitor plays the live sound about half a s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -30,39 +27,6 @@ BEEPS = {  # 0.3 s of 1 kHz at the start of every third second of capture
 }
 
 
-def taspa(home, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "taspa", *args],
-        env=env | {"TASPA_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
-def hearing_in_new_room(server, room: str, sources: list[dict]) -> int:
-    """A courtroom of the demo court with ``sources`` and a hearing in it, secretary 'secretary'."""
-    script = (
-        "import json; from django.utils import timezone; from taspa.courts import actions; "
-        "from taspa.courts.models import Case, Courtroom, User; "
-        "case = Case.objects.get(number='7599-26-00-2/101'); "
-        "admin = User.objects.get(username='admin'); "
-        f"room = Courtroom.objects.filter(court=case.court, name={room!r}).first() or "
-        f"actions.create_courtroom(actor=admin, court=case.court, name={room!r}, "
-        f"sources=json.loads({json.dumps(sources)!r})); "
-        "h = actions.schedule_hearing(actor=admin, case=case, courtroom=room, instance='first', "
-        "closed=False, judge=User.objects.get(username='judge'), "
-        "secretary=User.objects.get(username='secretary'), scheduled_at=timezone.now(), "
-        "participants=[]); print('HEARING', h.pk)"
-    )
-    out = taspa(server.home, "shell", "-c", script)
-    return int(out.split("HEARING")[-1].split()[0])
-
-
 def start(page, hearing_id: int) -> None:
     page.goto(f"/hearings/{hearing_id}/console")
     page.click("#btn-start")  # a click: the page may now make sound (the beep)
@@ -76,9 +40,9 @@ def stop(page) -> None:
 
 
 def test_r11_silence_and_clipping_raise_the_visible_and_audible_alarm(
-    page, server, sign_in, screenshots
+    page, server, sign_in, screenshots, hearing_in_new_room
 ):
-    hearing = hearing_in_new_room(server, "Зал №2 (alarm test)", [SILENT, CLIPPING])
+    hearing = hearing_in_new_room("Зал №2 (alarm test)", [SILENT, CLIPPING])
     sign_in("secretary")
     start(page, hearing)
     clipping = page.get_attribute("#meters", "data-clipping")
@@ -127,10 +91,12 @@ LISTEN_FOR_ONSETS = """() => new Promise((resolve) => {
 })"""
 
 
-def test_r11_monitor_plays_the_courtroom_about_half_a_second_late(page, server, sign_in):
+def test_r11_monitor_plays_the_courtroom_about_half_a_second_late(
+    page, server, sign_in, hearing_in_new_room
+):
     """End to end: a beep captured at a known wall-clock time comes out of the browser's
     monitor player this much later (capture, spool, transcoding, HTTP, the player's buffer)."""
-    hearing = hearing_in_new_room(server, "Зал №3 (latency test)", [BEEPS])
+    hearing = hearing_in_new_room("Зал №3 (latency test)", [BEEPS])
     sign_in("secretary")
     start(page, hearing)
     page.click("#btn-listen")

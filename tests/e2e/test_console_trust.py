@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from test_console_live import hearing_in_new_room, start, stop
+from test_console_live import start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +54,9 @@ def in_view(page, selector: str) -> bool:
 
 
 def test_r6_r11_counter_runs_meters_zero_on_pause_and_the_console_fits_1280x720(
-    page, server, sign_in, screenshots
+    page, server, sign_in, screenshots, hearing_in_new_room
 ):
-    hearing = hearing_in_new_room(server, "Зал №4 (counter test)", [MIC])
+    hearing = hearing_in_new_room("Зал №4 (counter test)", [MIC])
     page.set_viewport_size({"width": 1280, "height": 720})
     sign_in("secretary")
     start(page, hearing)
@@ -109,8 +109,10 @@ def test_r6_r11_counter_runs_meters_zero_on_pause_and_the_console_fits_1280x720(
     assert page.get_attribute("#elapsed", "data-running") == "0"
 
 
-def test_r9_r16_judge_told_and_announced_buttons_record_their_times(page, server, sign_in):
-    hearing = hearing_in_new_room(server, "Зал №5 (incident test)", [MIC])
+def test_r9_r16_judge_told_and_announced_buttons_record_their_times(
+    page, server, sign_in, hearing_in_new_room
+):
+    hearing = hearing_in_new_room("Зал №5 (incident test)", [MIC])
     sign_in("secretary")
     start(page, hearing)
     page.click("details.incident summary")

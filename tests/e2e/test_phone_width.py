@@ -3,10 +3,6 @@ horizontal scroll, the download or receipt cell readable (#16, R28–R35)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -14,21 +10,8 @@ pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
 
 
-def taspa(home, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "taspa", *args],
-        env=env | {"TASPA_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
 @pytest.fixture
-def participant_petition(server) -> None:
+def participant_petition(server, taspa_cli) -> None:
     """A copy petition of the demo participant about the sealed demo hearing, made as the
     portal makes it (``register_petition``), so the portal's list has a row."""
     script = (
@@ -41,7 +24,7 @@ def participant_petition(server) -> None:
         "address='Алматы, Абай даңғылы 150, 42-пәтер'), delivery='online', "
         "personal_data_warning_acknowledged=True)"
     )
-    taspa(server.home, "shell", "-c", script)
+    taspa_cli(server.home, "shell", "-c", script)
 
 
 def test_r28_portal_fits_a_phone_screen(page, sign_in, participant_petition, screenshots):

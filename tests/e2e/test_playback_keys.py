@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from test_console_live import hearing_in_new_room, start, stop
+from test_console_live import start, stop
 from test_console_trust import MIC, until
 
 pytestmark = pytest.mark.slow
@@ -25,8 +25,10 @@ def now(page) -> float:
     return float(page.get_attribute("#now", "data-seconds") or 0)
 
 
-def test_r12_skip_keys_marks_zoom_and_hh_mm_ss(page, server, sign_in, screenshots):
-    hearing = hearing_in_new_room(server, "Зал №6 (playback test)", [MIC])
+def test_r12_skip_keys_marks_zoom_and_hh_mm_ss(
+    page, server, sign_in, screenshots, hearing_in_new_room
+):
+    hearing = hearing_in_new_room("Зал №6 (playback test)", [MIC])
     sign_in("secretary")
     start(page, hearing)
     time.sleep(2)

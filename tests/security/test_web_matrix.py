@@ -72,6 +72,45 @@ def _portal_form(s: Scene) -> dict:
     }
 
 
+# Issue 16: the administrators' pages. A court administrator manages court A's people and
+# rooms (the scene's targets), a system administrator everyone's; nobody else sees the pages.
+MANAGERS_ANYWHERE = frozenset({"system_admin"} | {f"court_admin@{rel}" for rel in RELATIONS})
+
+
+def _rooms(s: Scene) -> Any:
+    from taspa.courts.models import Courtroom
+
+    return sorted(Courtroom.objects.values_list("name", "sources"), key=str)
+
+
+def _people_count(s: Scene) -> int:
+    from taspa.courts.models import User
+
+    return User.objects.count()
+
+
+def _roles_of(s: Scene, actor: str) -> list:
+    return sorted(s.users[actor].role_assignments.values_list("role", flat=True))
+
+
+def _participant_role(s: Scene) -> int:
+    """participant@own's participant role (0, a 404, once it has been taken away)."""
+    found = s.users["participant@own"].role_assignments.filter(role="participant").first()
+    return found.pk if found else 0
+
+
+def _room_form(name: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "src-TOTAL_FORMS": "1",
+        "src-INITIAL_FORMS": "0",
+        "src-0-kind": "audio",
+        "src-0-format": "lavfi",
+        "src-0-input": "sine=frequency=550",
+        "src-0-label": "Судья",
+    }
+
+
 PAGES: dict[str, Page] = {
     "web:home": Page(
         SIGNED_IN,
@@ -190,6 +229,118 @@ PAGES: dict[str, Page] = {
         staff(Action.SCHEDULE_HEARING),
         "get",
         lambda s: reverse("web:hearing_edit", args=[s.hearing.pk]),
+    ),
+    # Issue 16, R20: courts are the system administrator's; rooms with their capture sources
+    # and people with their roles are also the court administrator's, in their own court.
+    "web:courts": Page(frozenset({"system_admin"}), "get", lambda s: reverse("web:courts")),
+    "web:courts#post": Page(
+        frozenset({"system_admin"}),
+        "post",
+        lambda s: reverse("web:courts"),
+        {"code": "court-m", "name": "Жаңа сот", "level": "district", "region": "Алматы"},
+        effect=lambda s: s.court.__class__.objects.count(),
+    ),
+    "web:court_edit": Page(
+        frozenset({"system_admin"}), "get", lambda s: reverse("web:court_edit", args=[s.court.pk])
+    ),
+    "web:courtrooms": Page(
+        MANAGERS_ANYWHERE,
+        "get",
+        lambda s: reverse("web:courtrooms"),
+        sees=staff(Action.MANAGE_COURTROOMS),
+        shows=lambda s, ctx: s.room.pk in {row["room"].pk for row in ctx["rows"]},
+    ),
+    "web:courtrooms#post": Page(
+        staff(Action.MANAGE_COURTROOMS),
+        "post",
+        lambda s: reverse("web:courtrooms"),
+        lambda s: _room_form("Зал М") | {"court": s.court.pk},
+        effect=_rooms,
+    ),
+    "web:courtroom_edit": Page(
+        staff(Action.MANAGE_COURTROOMS),
+        "post",
+        lambda s: reverse("web:courtroom_edit", args=[s.room.pk]),
+        _room_form("Room 1"),
+        effect=_rooms,
+    ),
+    "web:courtroom_edit#get": Page(
+        staff(Action.MANAGE_COURTROOMS),
+        "get",
+        lambda s: reverse("web:courtroom_edit", args=[s.room.pk]),
+    ),
+    "web:people": Page(
+        MANAGERS_ANYWHERE,
+        "get",
+        lambda s: reverse("web:people"),
+        sees=staff(Action.MANAGE_USERS),
+        shows=lambda s, ctx: s.users["secretary@own"] in [row["person"] for row in ctx["rows"]],
+    ),
+    "web:people#post": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:people"),
+        lambda s: {
+            "username": "matrix-person",
+            "full_name": "Жаңа судья",
+            "password": "matrix-pw-1",
+            "role": "judge",
+            "court": s.court.pk,
+        },
+        effect=_people_count,
+    ),
+    "web:person": Page(
+        staff(Action.MANAGE_USERS),
+        "get",
+        lambda s: reverse("web:person", args=[s.users["secretary@own"].pk]),
+    ),
+    "web:person_grant": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:person_grant", args=[s.users["participant@own"].pk]),
+        lambda s: {"role": "representative", "court": s.court.pk},
+        effect=lambda s: _roles_of(s, "participant@own"),
+    ),
+    "web:role_revoke": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:role_revoke", args=[_participant_role(s)]),
+        effect=lambda s: _roles_of(s, "participant@own"),
+    ),
+    "web:person_password": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:person_password", args=[s.users["participant@own"].pk]),
+        {"password": "matrix-pw-2"},
+        effect=lambda s: (
+            s.users["participant@own"]
+            .__class__.objects.get(pk=s.users["participant@own"].pk)
+            .password
+        ),
+    ),
+    "web:person_active": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:person_active", args=[s.users["representative@own"].pk]),
+        {"active": "no"},
+        effect=lambda s: (
+            s.users["representative@own"]
+            .__class__.objects.get(pk=s.users["representative@own"].pk)
+            .is_active
+        ),
+    ),
+    # R14: an EDS key (no file sent here: the form's answer, not a refusal) and its revocation
+    # (the judge has no key: the page says so, not a refusal).
+    "web:signing_key": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:signing_key", args=[s.users["secretary@own"].pk]),
+        {"password": "x"},
+    ),
+    "web:signing_key_revoke": Page(
+        staff(Action.MANAGE_USERS),
+        "post",
+        lambda s: reverse("web:signing_key_revoke", args=[s.users["judge@own"].pk]),
     ),
     # R9, R17, R18: incidents and acts are staff matters; parties see nothing of them.
     "web:incidents": Page(staff_anywhere(), "get", lambda s: reverse("web:incidents")),

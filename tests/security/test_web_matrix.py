@@ -24,13 +24,14 @@ from taspa.access.models import Petition, Receipt, ReviewSlot
 from taspa.courts import actions as court_actions
 from taspa.courts.models import Hearing
 from taspa.courts.policy import Action
-from taspa.incidents.models import Incident
+from taspa.incidents.models import Incident, Notification
 from taspa.recorder import actions as recorder
 from taspa.recorder.models import ClosedPortion, Mark, Preflight
 from taspa.web.playback import PlaybackFiles
 
 WEB_ACTORS = [*HUMANS, "anonymous"]
 EVERYONE = frozenset(WEB_ACTORS)
+REGIONAL = frozenset(f"{r}@{rel}" for r in ("regional_staff", "regional_head") for rel in RELATIONS)
 
 
 @dataclass(frozen=True)
@@ -404,6 +405,19 @@ PAGES: dict[str, Page] = {
         frozenset({"archivist@own"}),
         "post",
         lambda s: reverse("web:case_accept", args=[s.case.pk]),
+    ),
+    # R9, R18, R23: the regional administration's page (notices, appeal acts) and the state of
+    # replication (the system administrator sees it too, as on the dashboard).
+    "web:regional": Page(REGIONAL, "get", lambda s: reverse("web:regional")),
+    "web:regional_replication": Page(
+        REGIONAL | {"system_admin"}, "get", lambda s: reverse("web:regional_replication")
+    ),
+    # A notice is marked read by its recipient only (the scene's is the administrator's).
+    "web:notice_read": Page(
+        frozenset({"court_admin@own"}),
+        "post",
+        lambda s: reverse("web:notice_read", args=[s.notification.pk]),
+        effect=lambda s: Notification.objects.get(pk=s.notification.pk).read_at is not None,
     ),
 }
 

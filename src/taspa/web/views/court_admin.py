@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -129,7 +130,12 @@ def _act_row(user: User, act: Act) -> dict[str, Any]:
     }
 
 
-def _back() -> HttpResponse:
+def _back(request: HttpRequest | None = None) -> HttpResponse:
+    """Back to the incidents page, or to the page the form came from (the regional page's
+    appeal acts link their signing here): a local address only."""
+    back = request.POST.get("next", "") if request is not None else ""
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        return redirect(back)
     return redirect("web:incidents")
 
 
@@ -202,4 +208,4 @@ def sign(request: HttpRequest, act_id: int) -> HttpResponse:
         messages.error(request, _(refusal.detail))
     else:
         messages.success(request, _("You signed act № %(number)s.") % {"number": act.number})
-    return _back()
+    return _back(request)

@@ -109,6 +109,12 @@ def managed_people(actor: User, courts: Any) -> Any:
     return people
 
 
+def _one_court(courts: Any) -> dict[str, Any]:
+    """A court administrator's own court, chosen already (it is the only one offered)."""
+    found = list(courts[:2])
+    return {"court": found[0]} if len(found) == 1 else {}
+
+
 def _grantable(actor: User) -> list[str]:
     if is_system_admin(actor):
         return [r.value for r in Role]
@@ -143,7 +149,9 @@ def _roles_of(person: User, courts: Any, actor: User) -> list[dict[str, Any]]:
 def people(request: HttpRequest) -> HttpResponse:
     courts = _scope(request.user)
     bound = request.POST if request.method == "POST" else None
-    form = PersonForm(bound, courts=courts, roles=_grantable(request.user))
+    form = PersonForm(
+        bound, courts=courts, roles=_grantable(request.user), initial=_one_court(courts)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -199,7 +207,7 @@ def _person_page(
         "person": person,
         "roles": _roles_of(person, courts, request.user),
         "role_form": forms.get("role_form")
-        or RoleForm(courts=courts, roles=_grantable(request.user)),
+        or RoleForm(courts=courts, roles=_grantable(request.user), initial=_one_court(courts)),
         "password_form": forms.get("password_form") or PasswordForm(),
         "key_form": forms.get("key_form") or SigningKeyForm(),
         "manages": _manages(request.user, person),

@@ -111,7 +111,8 @@ def copy_command(
     target: str,
     streams: Sequence[Stream] | None,
     container: Container,
-    drops: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+    drops: Mapping[int, Sequence[tuple[int, int | None]]] | None = None,
+    on: str = "n",
 ) -> list[str]:
     """ffmpeg stream-copying ``streams`` of ``source`` into ``target`` (``pipe:1`` for stdout).
 
@@ -120,7 +121,11 @@ def copy_command(
     decode order) leaves those packets out through the ``noise`` bitstream filter counting
     packets (``n``): counts, unlike timestamps, do not depend on the muxer's time base.
     ``-copyinkf`` keeps a first video packet that is not a keyframe, so the counts are
-    ffprobe's. ``streams`` None: every audio stream."""
+    ffprobe's. ``streams`` None: every audio stream.
+
+    ``on="pos"``: the ranges are of packets' byte positions in ``source`` instead (``pos``,
+    also independent of the muxer; an upper end None: to the end), for a cut planned from
+    the packets around it only (``plan_window``)."""
     drops = drops or {}
     command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-copyts", "-i", source]
     if streams is None:
@@ -131,7 +136,9 @@ def copy_command(
     for output, stream in enumerate(streams or ()):
         ranges = drops.get(stream.index)
         if ranges:
-            expression = "+".join(f"between(n\\,{i}\\,{j})" for i, j in ranges)
+            expression = "+".join(
+                f"gte({on}\\,{i})" if j is None else f"between({on}\\,{i}\\,{j})" for i, j in ranges
+            )
             command += [f"-bsf:{output}", f"noise=drop={expression}"]
     command += ["-fflags", "+bitexact", "-f", container.format, target]
     return command
@@ -153,17 +160,21 @@ def _exact(seconds: float) -> Fraction:
 
 
 class PacketTable:
-    """A stream's packets in decode order, as columns: a six-hour recording has millions."""
+    """A stream's packets in decode order, as columns: a six-hour recording has millions.
+    ``pos``: where each starts in the original file (ffprobe's and ffmpeg's ``pos``; -1:
+    unknown)."""
 
     def __init__(self, packets: Iterable[Packet] = ()) -> None:
         self.pts, self.duration, self.key = array("q"), array("q"), bytearray()
+        self.pos = array("q")
         for packet in packets:
             self.append(packet.pts, packet.duration, packet.key)
 
-    def append(self, pts: int, duration: int, key: bool) -> None:
+    def append(self, pts: int, duration: int, key: bool, pos: int = -1) -> None:
         self.pts.append(pts)
         self.duration.append(duration)
         self.key.append(key)
+        self.pos.append(pos)
 
     def __len__(self) -> int:
         return len(self.pts)
@@ -295,17 +306,23 @@ def plan_cut(
 
 
 def parse_packets(lines: Iterable[str], streams: Sequence[Stream]) -> dict[int, PacketTable]:
-    """ffprobe's ``-show_entries packet=stream_index,pts,dts,duration,flags -of csv=p=0``
-    lines as packets per stream. A packet without a PTS takes its DTS, else the previous
-    packet's end; one without a duration ends where the next one of its stream starts."""
+    """ffprobe's ``-show_entries packet=stream_index,pts,dts,duration[,pos],flags -of
+    csv=p=0`` lines as packets per stream. A packet without a PTS takes its DTS, else the
+    previous packet's end; one without a duration ends where the next one of its stream
+    starts."""
     if isinstance(lines, str):
         lines = lines.splitlines()
     tables = {s.index: PacketTable() for s in streams}
     pending: dict[int, list[int]] = {}  # stream → indexes still without a duration
     for line in lines:
-        fields = line.split(",", 5)
+        fields = line.split(",", 6)
         if len(fields) < 5 or not fields[0].isdigit():
             continue
+        pos = -1
+        if len(fields) > 5 and (fields[4].isdigit() or fields[4] == "N/A"):  # pos, flags
+            pos = _int(fields[4])
+            pos = -1 if pos is None else pos
+            fields[4] = fields[5]
         table = tables.get(int(fields[0]))
         if table is None:
             continue
@@ -317,7 +334,7 @@ def parse_packets(lines: Iterable[str], streams: Sequence[Stream]) -> dict[int, 
             table.duration[waiting] = max(0, when - table.pts[waiting])
         if not duration:
             pending.setdefault(int(fields[0]), []).append(len(table))
-        table.append(when, duration or 0, "K" in fields[4])
+        table.append(when, duration or 0, "K" in fields[4], pos)
     return tables
 
 
@@ -326,3 +343,104 @@ def _int(text: str) -> int | None:
         return int(text)
     except ValueError:
         return None
+
+
+# --- a cut planned from the packets around it only ---------------------------------------------
+#
+# Listing every packet of a long recording costs more than the stream copy itself (ffprobe
+# prints ~700,000 lines for two microphones over two hours). A cut needs only the packets at
+# its two edges: ``plan_window`` plans it on them, as ``plan_cut`` does on every packet, with
+# the packets of the interior (all left out) counted, not listed, and names the packets left
+# out by their byte positions in the original, which ffmpeg's ``noise`` filter sees as well.
+
+EDGE_SLACK = Fraction(1)  # s: frames reordered (B-frames) or packets half-listed at a seek
+
+
+@dataclass(frozen=True)
+class Window:
+    """What was read around one excluded interval: ``head`` packets from before its start,
+    ``tail`` from before its end to past it (None: the interval runs to the end), ``counted``
+    each stream's packets from the head's first to the tail's last (or to the end), listed or
+    not; ``from_start``: the head begins at the recording's first packet; ``to_end``: the
+    tail (or, without one, the count) runs to its last."""
+
+    head: Mapping[int, PacketTable]
+    tail: Mapping[int, PacketTable] | None
+    counted: Mapping[int, int]
+    from_start: bool
+    to_end: bool
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    cut: Cut
+    drops: dict[int, list[tuple[int, int | None]]]  # stream → byte-position ranges
+
+
+def _stitch(head: PacketTable, tail: PacketTable | None) -> tuple[PacketTable, int] | None:
+    """The head's packets, then the tail's that lie after them in the file, and how many came
+    from the head; None when a position is unknown or out of order."""
+    joined = PacketTable()
+    for i in range(len(head)):
+        if head.pos[i] < 0 or (len(joined) and head.pos[i] <= joined.pos[-1]):
+            return None
+        joined.append(head.pts[i], head.duration[i], bool(head.key[i]), head.pos[i])
+    split = len(joined)
+    for i in range(len(tail) if tail is not None else 0):
+        pos = tail.pos[i]
+        if pos < 0:
+            return None
+        if len(joined) == split and split and pos <= joined.pos[-1]:
+            continue  # listed by both (the windows overlap)
+        if len(joined) and pos <= joined.pos[-1]:
+            return None
+        joined.append(tail.pts[i], tail.duration[i], bool(tail.key[i]), pos)
+    return joined, split
+
+
+def plan_window(
+    streams: Sequence[Stream], window: Window, interval: tuple[float, float]
+) -> WindowPlan | None:
+    """``plan_cut`` for one interval from the packets around it (see ``Window``); None when
+    they do not settle it (a wider window or every packet must): the interval's first or last
+    left-out packet too near an edge of what was listed, or unlisted packets that might not
+    all be left out."""
+    tables, splits, gaps = {}, {}, {}
+    for s in streams:
+        head = window.head.get(s.index, PacketTable())
+        tail = None if window.tail is None else window.tail.get(s.index, PacketTable())
+        stitched = _stitch(head, tail)
+        if stitched is None:
+            return None
+        tables[s.index], splits[s.index] = stitched
+        gaps[s.index] = window.counted.get(s.index, 0) - len(stitched[0])
+        if gaps[s.index] < 0:
+            return None
+    (cut,), found = plan_cut(streams, tables, [interval])
+    drops: dict[int, list[tuple[int, int | None]]] = {}
+    unlisted = 0
+    for s in streams:
+        table, split, gap = tables[s.index], splits[s.index], gaps[s.index]
+        ranges, last, tb = found.get(s.index, []), len(table) - 1, s.time_base
+        if gap:  # the interior: unlisted, so it must lie inside one left-out run
+            end = last if window.tail is None else split
+            if not split or not any(i <= split - 1 and end <= j for i, j in ranges):
+                return None
+            unlisted += gap
+        if not ranges:
+            continue
+        first, final = ranges[0][0], ranges[-1][1]
+        if not window.from_start and (
+            first == 0 or table.pts[0] * tb > table.pts[first] * tb - EDGE_SLACK
+        ):
+            return None
+        if not window.to_end and (
+            final == last
+            or table.pts[last] * tb < (table.pts[final] + table.duration[final]) * tb + EDGE_SLACK
+        ):
+            return None
+        drops[s.index] = [
+            (table.pos[i], None if j == last and window.to_end else table.pos[j]) for i, j in ranges
+        ]
+    whole = Cut(cut.requested, cut.start_s, cut.end_s, cut.packets + unlisted)
+    return WindowPlan(whole, drops)

@@ -30,6 +30,7 @@ so no media is read twice.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import copy as copying
 import fcntl
@@ -39,6 +40,7 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import subprocess
 import tempfile
@@ -118,14 +120,32 @@ def probe_streams(media: Path) -> list[Stream]:
     ]
 
 
-def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, copymedia.PacketTable]:
-    """Every packet of ``streams`` in decode order (read only for a copy with a cut), parsed
-    as ffprobe prints them."""
-    entries = "packet=stream_index,pts,dts,duration,flags"
-    command = ["ffprobe", "-v", "error", "-show_entries", entries, "-of", "csv=p=0"]
+def _probe_command(media: Path, streams: Sequence[Stream], entries: list[str]) -> list[str]:
+    command = ["ffprobe", "-v", "error", *entries, "-of", "csv=p=0"]
     if all(s.kind == copymedia.AUDIO for s in streams):  # no video parsed for nothing
         command += ["-select_streams", "a"]
-    command.append(str(media))
+    return [*command, str(media)]
+
+
+def _interval(start: float | None, end: float | None) -> list[str]:
+    """ffprobe's ``-read_intervals`` from ``start`` (None: the first packet, no seek) to the
+    first packet at or after ``end`` (None: the last)."""
+    if start is None and end is None:
+        return []
+    text = ("" if start is None else f"{start:.6f}") + ("" if end is None else f"%{end:.6f}")
+    return ["-read_intervals", text]
+
+
+def probe_packets(
+    media: Path,
+    streams: Sequence[Stream],
+    start: float | None = None,
+    end: float | None = None,
+) -> dict[int, copymedia.PacketTable]:
+    """The packets of ``streams`` in decode order (read only for a copy with a cut), parsed
+    as ffprobe prints them: every one, or those ffprobe reads from ``start`` to ``end``."""
+    entries = ["-show_entries", "packet=stream_index,pts,dts,duration,pos,flags"]
+    command = _probe_command(media, streams, [*entries, *_interval(start, end)])
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         timer = threading.Timer(FFMPEG_TIMEOUT_S, process.kill)
@@ -144,6 +164,105 @@ def probe_packets(media: Path, streams: Sequence[Stream]) -> dict[int, copymedia
             text = errors.read().decode(errors="replace").strip()[:300]
             raise MediaCopyFailed(f"ffprobe could not list the packets: {text}")
     return tables
+
+
+def count_packets(
+    media: Path, streams: Sequence[Stream], start: float | None, end: float | None
+) -> dict[int, int]:
+    """How many packets of each of ``streams`` ffprobe reads from ``start`` to ``end`` (the
+    same reading as ``probe_packets``'), counted by ffprobe without listing them."""
+    entries = ["-count_packets", "-show_entries", "stream=index,nb_read_packets"]
+    done = run_tool(_probe_command(media, streams, [*entries, *_interval(start, end)]), timeout=600)
+    if not done.ok:
+        raise MediaCopyFailed(f"ffprobe could not count the packets: {done.stderr.strip()[:300]}")
+    counts = {}
+    for line in done.stdout.splitlines():
+        index, _, count = line.partition(",")
+        if index.isdigit():
+            counts[int(index)] = int(count) if count.isdigit() else 0
+    return counts
+
+
+EDGE_S = 4.0  # s listed packet by packet on either side of a cut's edges (then doubled)
+ATTEMPTS = 4
+
+
+def _around(
+    media: Path,
+    streams: Sequence[Stream],
+    interval: tuple[float, float],
+    margins: tuple[float, float],
+    last_s: float | None,
+) -> copymedia.Window:
+    """Read the packets around ``interval``: listed near its edges, counted in between. One
+    running to the end (``b`` infinite) has its tail listed up to the recording's last packet
+    (``last_s``, where ffprobe estimates the recording ends)."""
+    (a, b), (before, after) = interval, margins
+    start = a - before if a - before > 0 else None  # None: from the first packet, no seek
+    end = None if math.isinf(b) else b + after
+    back = (last_s if end is None else b) - before  # type: ignore[operator]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # three ffprobes
+        head = pool.submit(probe_packets, media, streams, start, a + before)
+        tail = pool.submit(probe_packets, media, streams, back if back > 0 else None, end)
+        counted = pool.submit(count_packets, media, streams, start, end)
+        listed = tail.result()
+        return copymedia.Window(
+            head=head.result(), tail=listed, counted=counted.result(),
+            from_start=start is None, to_end=end is None or _ended(listed, streams, end),
+        )  # fmt: skip
+
+
+def _recording_end(media: Path) -> float | None:
+    """Where ffprobe estimates the recording's timeline ends (seconds), None if it cannot."""
+    done = run_tool(
+        ["ffprobe", "-v", "error", "-show_entries", "format=start_time,duration", "-of", "json",
+         str(media)],
+        timeout=120,
+    )  # fmt: skip
+    try:
+        found = json.loads(done.stdout)["format"] if done.ok else {}
+        return float(found.get("start_time", 0)) + float(found["duration"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _ended(tables: Mapping[int, copymedia.PacketTable], streams: Sequence[Stream], end: float):
+    """Whether a listing up to ``end`` stopped at the recording's end rather than there: its
+    last packet lies well before ``end`` (it stops at the first packet at or after it)."""
+    last = max(
+        (float(t.pts[i] * s.time_base) for s in streams if (t := tables.get(s.index))
+         for i in range(max(0, len(t) - 4), len(t))),
+        default=None,
+    )  # fmt: skip
+    return last is None or last < end - 1.0
+
+
+def _plan_around(
+    media: Path, streams: Sequence[Stream], excluded: Sequence[tuple[float, float]]
+) -> tuple[list[Cut], dict[int, list[tuple[int, int | None]]]] | None:
+    """The cut of every excluded interval planned from the packets around it (byte-position
+    ranges for ``copy_command(on="pos")``); None when a window settles none of them."""
+    video = any(s.kind == copymedia.VIDEO for s in streams)
+    last_s = _recording_end(media) if any(math.isinf(b) for _, b in excluded) else None
+    cuts, drops = [], {}
+    for a, b in excluded:
+        if not (a <= b) or math.isinf(a):
+            raise ValueError(f"an excluded interval must run forward: [{a}, {b}]")
+        if math.isinf(b) and last_s is None:
+            return None
+        before, after, plan = EDGE_S, EDGE_S * (3 if video else 1), None
+        for _ in range(ATTEMPTS):  # a keyframe farther on, or a seek that landed early
+            window = _around(media, streams, (max(a, 0.0), b), (before, after), last_s)
+            plan = copymedia.plan_window(streams, window, (a, b))
+            if plan is not None:
+                break
+            before, after = before * 2, after * 2
+        if plan is None:
+            return None
+        cuts.append(plan.cut)
+        for index, ranges in plan.drops.items():
+            drops.setdefault(index, []).extend(ranges)
+    return cuts, drops
 
 
 # --- writing the bag straight into a zip stream ------------------------------------------------
@@ -267,8 +386,9 @@ class _MediaPlan:
     streams: list[Stream] | None  # None: every audio stream, not probed
     container: Container
     cuts: list[Cut]
-    drops: dict[int, list[tuple[int, int]]]
+    drops: dict[int, list[tuple[int, int | None]]]
     name: str
+    on: str = "n"  # the drops are ranges of packet counts ("n") or byte positions ("pos")
 
 
 def _name(source: Path, media: Media, container: Container) -> str:
@@ -280,12 +400,16 @@ def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -
     streams = copymedia.kept_streams(probe_streams(source), media == Media.AUDIO_VIDEO)
     if not any(s.kind == copymedia.AUDIO for s in streams):
         raise MediaCopyFailed("the recording has no audio stream to copy")
-    cuts, drops = [], {}
+    cuts, drops, on = [], {}, "n"
     if excluded:
-        packets = probe_packets(source, streams)
-        cuts, drops = copymedia.plan_cut(streams, packets, sorted(excluded))
+        around = _plan_around(source, streams, sorted(excluded))
+        if around is not None:  # the packets around each cut settle it: by byte position
+            (cuts, drops), on = around, "pos"
+        else:  # every packet listed, by count
+            packets = probe_packets(source, streams)
+            cuts, drops = copymedia.plan_cut(streams, packets, sorted(excluded))
     container = copymedia.container_for(streams, cut=bool(drops))  # a gap: not Ogg
-    return _MediaPlan(streams, container, cuts, drops, _name(source, media, container))
+    return _MediaPlan(streams, container, cuts, drops, _name(source, media, container), on)
 
 
 def _quick_plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]):
@@ -305,7 +429,7 @@ def _write_media(
     large = sealed.media.stat().st_size >= ZIP64_FROM
     if plan.container.streamable:
         command = copymedia.copy_command(
-            str(sealed.media), "pipe:1", plan.streams, plan.container, plan.drops
+            str(sealed.media), "pipe:1", plan.streams, plan.container, plan.drops, plan.on
         )
         chunks = _ffmpeg_stdout(command, progress)
         try:
@@ -319,7 +443,7 @@ def _write_media(
         return sha, size, _provenance(command, sealed.media, plan.name), plan
     target = work / plan.name
     command = copymedia.copy_command(
-        str(sealed.media), str(target), plan.streams, plan.container, plan.drops
+        str(sealed.media), str(target), plan.streams, plan.container, plan.drops, plan.on
     )
     done = run_tool(command, timeout=FFMPEG_TIMEOUT_S)
     if not done.ok:

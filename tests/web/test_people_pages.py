@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from taspa.api.actions import issue_token
+from taspa.courts import actions
 from taspa.courts.models import Court, Courtroom, RoleAssignment, User
 from taspa.sealing import democa
 from taspa.sealing.models import SigningKey
@@ -316,3 +317,37 @@ def test_links_from_the_administrators_dashboard_and_navigation(world):
     assert reverse("web:courts") not in html
     secretary = signed_in(world.person("secretary")).get(reverse("web:dashboard")).content.decode()
     assert reverse("web:people") not in secretary
+
+
+def test_a_person_of_two_courts_is_deactivated_by_the_system_administrator_only(world):
+    person = world.person("archivist")
+    actions.grant_role(actor=world.admin, user=person, role="archivist", court=world.courts["b"])
+    client = signed_in(world.person("court_admin"))
+    page = client.get(reverse("web:person", args=[person.pk])).content.decode()
+    assert "работает и в другом суде" in page and 'id="deactivate"' not in page
+    answer = client.post(
+        reverse("web:person_active", args=[person.pk]), {"active": "no"}, follow=True
+    )
+    assert "Ваши роли не позволяют" in answer.content.decode()
+    person.refresh_from_db()
+    assert person.is_active
+    # Court A's administrator still takes away the role in court A (only that one is shown).
+    roles = [r.role for r in person.role_assignments.all()]
+    assert sorted(roles) == ["archivist", "archivist"]
+    own = person.role_assignments.get(court=world.courts["a"])
+    assert f'id="role-{own.pk}"' in page
+    assert f'id="role-{person.role_assignments.get(court=world.courts["b"]).pk}"' not in page
+    signed_in(world.admin).post(reverse("web:person_active", args=[person.pk]), {"active": "no"})
+    person.refresh_from_db()
+    assert not person.is_active
+
+
+def test_every_change_is_in_the_audit_log(world):
+    from taspa.audit.models import AuditEvent
+
+    client = signed_in(world.admin)
+    court = world.courts["a"]
+    client.post(reverse("web:court_edit", args=[court.pk]), {"name": "Court A", "region": "Алматы"})
+    client.post(reverse("web:person_active", args=[world.person("judge").pk]), {"active": "no"})
+    actions_seen = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"court.edit", "user.deactivate"} <= actions_seen

@@ -348,8 +348,8 @@ def _check_hearing(
     if not instance_matches_court(instance, CourtLevel(court.level)):
         raise InvalidInput(
             "instance_not_heard_here",
-            _("This court does not hold hearings of this instance (%(level)s, %(instance)s)."),
-            params={"level": court.level, "instance": instance.value},
+            _("This court does not hold hearings of this instance."),
+            technical=f"{court.level} court, {instance.value} instance",
         )
     if not selectors.has_role(secretary, Role.SECRETARY, court):
         raise InvalidInput(
@@ -561,7 +561,12 @@ def require_manager_of(actor: User, user: User) -> None:
 
 
 def _active_system_admins() -> int:
-    return RoleAssignment.objects.filter(role=Role.SYSTEM_ADMIN, user__is_active=True).count()
+    """Inside a transaction: the active system administrators, their rows locked, so two
+    administrators taking each other's role at once cannot leave none."""
+    found = RoleAssignment.objects.select_for_update().filter(
+        role=Role.SYSTEM_ADMIN, user__is_active=True
+    )
+    return len(list(found))
 
 
 def grant_role(*, actor: User, user: User, role: str, court: Court | None) -> RoleAssignment:

@@ -50,11 +50,11 @@ SOURCE_FORMAT_LABELS = {
 
 
 def role_label(role: str) -> str:
-    return str(ROLE_LABELS.get(role, role))  # type: ignore[call-overload]
+    return str(ROLE_LABELS.get(role, role))
 
 
 def level_label(level: str) -> str:
-    return str(LEVEL_LABELS.get(level, level))  # type: ignore[call-overload]
+    return str(LEVEL_LABELS.get(level, level))
 
 
 class CourtChoice(forms.ModelChoiceField):

@@ -313,4 +313,6 @@ def test_r14_a_malformed_p7s_is_a_named_failure_not_a_traceback(downloaded, tmp_
     lines = check_lines(run.stdout)
     assert lines["media_signature"].startswith("FAIL")
     assert "is not a CMS signature" in lines["media_signature"]
+    # the library's words, named as the verification report names them (#16 point 5)
+    assert lines["media_signature"].endswith("[reason: damaged_data]"), lines["media_signature"]
     assert lines["media_hash"].startswith("FAIL")  # nothing trustworthy to compare with

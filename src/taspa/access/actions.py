@@ -64,7 +64,11 @@ def _enum(enum_type: type, value: str, what: str) -> Any:
         return enum_type(value)
     except ValueError:
         names = ", ".join(member.value for member in enum_type)
-        raise InvalidInput(f"unknown_{what}", f"Unknown {what} {value!r}: use {names}.") from None
+        raise InvalidInput(
+            f"unknown_{what}",
+            _("Unknown %(what)s %(value)s: use %(names)s."),
+            params={"what": what, "value": f"{value!r}", "names": names},
+        ) from None
 
 
 def link_case_party(*, actor: User, case: Case, user: User, role: str) -> CaseParty:
@@ -73,11 +77,14 @@ def link_case_party(*, actor: User, case: Case, user: User, role: str) -> CasePa
     require(actor, Action.HANDLE_PETITIONS, case.court)
     party_role = _enum(ApplicantRole, role, "applicant_role")
     if party_role == ApplicantRole.OTHER:
-        raise InvalidInput("applicant_not_entitled", "Only persons in the case are linked (R28).")
+        raise InvalidInput(
+            "applicant_not_entitled", _("Only persons in the case are linked (R28).")
+        )
     if not any(has_role(user, r, case.court) for r in PARTY_ROLES):
         raise InvalidInput(
             "not_a_party_account",
-            f"{user} holds no participant or representative role in {case.court.code}.",
+            _("%(user)s holds no participant or representative role in %(court_code)s."),
+            params={"user": user, "court_code": case.court.code},
         )
     with transaction.atomic():
         link, created = CaseParty.objects.get_or_create(
@@ -121,7 +128,7 @@ def _channel_of(actor: User, hearing: Hearing) -> _Channel:
     link = selectors.party_link(actor, hearing.case)
     if link is None:
         raise Forbidden(
-            "Only persons the court linked to this case petition online (R28).",
+            _("Only persons the court linked to this case petition online (R28)."),
             code="not_a_party_of_case",
         )
     return _Channel(Petition.Channel.ONLINE, ApplicantRole(link.role), actor)
@@ -147,12 +154,16 @@ def register_petition(
     role = channel.role or applicant_role(applicant.role)
     if role is None:
         names = ", ".join(r.value for r in ApplicantRole)
-        raise InvalidInput("unknown_applicant_role", f"Applicant role: one of {names}.")
+        raise InvalidInput(
+            "unknown_applicant_role",
+            _("Applicant role: one of %(names)s."),
+            params={"names": names},
+        )
     if channel.channel == Petition.Channel.ONLINE:
         received_at = local_today()  # an online petition reaches the court when submitted
     received_at = received_at or local_today()
     if received_at > local_today():
-        raise InvalidInput("received_in_future", "The petition cannot reach the court later.")
+        raise InvalidInput("received_in_future", _("The petition cannot reach the court later."))
     case_kind = CaseKind(hearing.case.kind)
     payload = {"kind": kind.value, "role": role.value, "applicant": applicant.name}
     decision = decide_petition(case_kind=case_kind, closed=hearing.closed, kind=kind, role=role)
@@ -228,7 +239,7 @@ def fulfil_petition(
     what the first one made: nothing issued is ever altered."""
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
     if petition.state == Petition.State.REFUSED:
-        raise Conflict("petition_refused", "This petition was answered with a refusal.")
+        raise Conflict("petition_refused", _("This petition was answered with a refusal."))
     if petition.kind == PetitionKind.COPY:
         from taspa.access.copies import issue_copy  # ffmpeg and bagit only where copies are made
 
@@ -264,9 +275,13 @@ def refuse_petition(*, actor: User, petition: Petition, reason: str) -> Petition
     require(actor, Action.HANDLE_PETITIONS, petition.hearing.case.court)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("reason_missing", "Give the reason for the refusal.")
+        raise InvalidInput("reason_missing", _("Give the reason for the refusal."))
     if len(reason) > REFUSAL_REASON_MAX or "\x00" in reason:
-        raise InvalidInput("reason_invalid", f"At most {REFUSAL_REASON_MAX} characters of text.")
+        raise InvalidInput(
+            "reason_invalid",
+            _("At most %(count)s characters of text."),
+            params={"count": REFUSAL_REASON_MAX},
+        )
     with transaction.atomic():
         petition = _locked(petition)
         if petition.state != Petition.State.OPEN:
@@ -328,11 +343,11 @@ def record_review_held(
     with transaction.atomic():
         petition = _locked(petition)
         if petition.kind != PetitionKind.REVIEW:
-            raise Conflict("not_a_review", "Only a review petition is held in court.")
+            raise Conflict("not_a_review", _("Only a review petition is held in court."))
         slot = _review_step(petition, ReviewStep.HELD)
         medium = medium or selectors.case_file_medium(petition.hearing)
         if medium is not None and medium.case_id != petition.hearing.case_id:
-            raise InvalidInput("medium_of_other_case", "That medium belongs to another case.")
+            raise InvalidInput("medium_of_other_case", _("That medium belongs to another case."))
         slot.held_at, slot.held_by, slot.medium = timezone.now(), actor, medium
         slot.save(update_fields=["held_at", "held_by", "medium"])
         record(
@@ -351,7 +366,7 @@ def record_medium_check(*, actor: User, petition: Petition, intact: bool) -> Rev
         petition = _locked(petition)
         slot = _review_step(petition, ReviewStep.MEDIUM_CHECKED)
         if slot is None:
-            raise Conflict("not_a_review", "Only a review petition has a medium check.")
+            raise Conflict("not_a_review", _("Only a review petition has a medium check."))
         slot.medium_checked_at, slot.medium_intact = timezone.now(), intact
         slot.medium_checked_by = actor
         slot.save(update_fields=["medium_checked_at", "medium_intact", "medium_checked_by"])
@@ -369,7 +384,7 @@ def _receipt_channel(actor: User, petition: Petition) -> str:
         return Receipt.Channel.PAPER
     if petition.applicant_user_id == actor.pk:
         return Receipt.Channel.ONLINE
-    raise Forbidden("Only the applicant or court staff record the receipt (R35).")
+    raise Forbidden(_("Only the applicant or court staff record the receipt (R35)."))
 
 
 def record_receipt(
@@ -381,7 +396,7 @@ def record_receipt(
     with transaction.atomic():
         petition = _locked(petition)
         if petition.state == Petition.State.OPEN:
-            raise Conflict("petition_not_fulfilled", "Nothing was reviewed or received yet.")
+            raise Conflict("petition_not_fulfilled", _("Nothing was reviewed or received yet."))
         if Receipt.objects.filter(petition=petition).exists():
             raise Conflict(
                 "receipt_exists", gettext_noop("The receipt mark is already on the petition.")

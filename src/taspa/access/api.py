@@ -6,6 +6,7 @@ from datetime import UTC, date
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -71,7 +72,11 @@ class PartyIn(Schema):
 def _petition(request: HttpRequest, petition_id: int) -> Petition:
     petition = selectors.visible_petitions(request.user).filter(pk=petition_id).first()
     if petition is None:
-        raise NotFound(f"No petition {petition_id}.", code="petition_not_found")
+        raise NotFound(
+            _("No petition %(petition_id)s."),
+            params={"petition_id": petition_id},
+            code="petition_not_found",
+        )
     return petition
 
 
@@ -79,7 +84,11 @@ def _petition(request: HttpRequest, petition_id: int) -> Petition:
 def create_petition(request: HttpRequest, payload: PetitionIn):
     hearing = Hearing.objects.select_related("case__court").filter(pk=payload.hearing).first()
     if hearing is None:
-        raise NotFound(f"No hearing {payload.hearing}.", code="hearing_not_found")
+        raise NotFound(
+            _("No hearing %(hearing)s."),
+            params={"hearing": payload.hearing},
+            code="hearing_not_found",
+        )
     applicant_user = user_by_ref(payload.applicant_user) if payload.applicant_user else None
     try:
         petition = actions.register_petition(
@@ -168,7 +177,11 @@ def review_held(request: HttpRequest, petition_id: Id, payload: ReviewHeldIn):
     if payload.medium is not None:
         medium = Medium.objects.filter(pk=payload.medium).first()
         if medium is None:
-            raise NotFound(f"No medium {payload.medium}.", code="medium_not_found")
+            raise NotFound(
+                _("No medium %(medium)s."),
+                params={"medium": payload.medium},
+                code="medium_not_found",
+            )
     slot = actions.record_review_held(actor=request.user, petition=petition, medium=medium)
     return {"review_slot": selectors.slot_answer(slot)}
 
@@ -198,7 +211,7 @@ def medium_written(request: HttpRequest, petition_id: Id, payload: MediumWritten
     petition = _petition(request, petition_id)
     copy = Copy.objects.filter(petition=petition).first()
     if copy is None:
-        raise NotFound("No copy was issued on this petition yet.", code="copy_not_issued")
+        raise NotFound(_("No copy was issued on this petition yet."), code="copy_not_issued")
     copy = copies.record_medium_written(
         actor=request.user,
         copy=copy,
@@ -227,7 +240,9 @@ def download(request: HttpRequest, copy_id: Id):
     """The copy package (zip, HTTP Range), for the applicant until the link expires."""
     copy = Copy.objects.select_related("petition__hearing__case__court").filter(pk=copy_id).first()
     if copy is None:
-        raise NotFound(f"No copy {copy_id}.", code="copy_not_found")
+        raise NotFound(
+            _("No copy %(copy_id)s."), params={"copy_id": copy_id}, code="copy_not_found"
+        )
     path = copies.open_download(
         actor=request.user, copy=copy, byte_range=request.headers.get("Range", "")
     )
@@ -242,6 +257,6 @@ def link_party(request: HttpRequest, case_id: Id, payload: PartyIn):
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     user = user_by_ref(payload.user)
     if case is None or user is None:
-        raise NotFound("No such case or user.")
+        raise NotFound(_("No such case or user."))
     link = actions.link_case_party(actor=request.user, case=case, user=user, role=payload.role)
     return Status(201, {"id": link.pk, "case": case.pk, "user": user.pk, "role": link.role})

@@ -218,9 +218,9 @@ def _medium_error(error: DomainError, **facts: object) -> DomainError:
     values = {"device": "", "mount": "", "roots": "", "where": "", "expected": "", "why": ""}
     values |= {key: str(value) for key, value in facts.items()}
     if error.code == "device_in_use":
-        values["where"] = error.detail.partition(" mounted at ")[2].partition(":")[0]
+        values["where"] = error.english.partition(" mounted at ")[2].partition(":")[0]
     if error.code == "medium_format_failed":
-        values["why"] = error.detail
+        values["why"] = error.english
     translated = type(error).__new__(type(error))
     DomainError.__init__(translated, error.code, str(text) % values)
     translated.status = error.status

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.access.models import Petition
 from taspa.access.policy import Form, PetitionKind
@@ -42,7 +43,7 @@ def _template(petition: Petition) -> str:
     if petition.kind != PetitionKind.COPY or not petition.form:
         raise Conflict(
             "no_official_form",
-            "Appendix 1 and 2 are the forms for copies; a review petition has no set form.",
+            _("Appendix 1 and 2 are the forms for copies; a review petition has no set form."),
         )
     return TEMPLATES[Form(petition.form)]
 

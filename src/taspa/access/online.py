@@ -84,9 +84,9 @@ def playable_copy(user: User, copy_id: int) -> Copy:
         .first()
     )
     if copy is None:
-        raise NotFound("No such copy of yours.", code="not_found")
+        raise NotFound(_("No such copy of yours."), code="not_found")
     if timezone.now() > copy.expires_at:
-        raise Forbidden("The copy's link has expired.", code="download_link_expired")
+        raise Forbidden(_("The copy's link has expired."), code="download_link_expired")
     return copy
 
 

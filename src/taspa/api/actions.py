@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.api.models import ApiToken
 from taspa.audit.actions import record
@@ -40,7 +41,7 @@ def may_issue_token(actor: User | None, user: User) -> bool:
 def issue_token(*, actor: User | None, user: User) -> str:
     """Make a new bearer token for ``user`` and return it; only its digest is kept."""
     if not may_issue_token(actor, user):
-        raise Forbidden("You may not issue tokens for this user.")
+        raise Forbidden(_("You may not issue tokens for this user."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, digest=_digest(token), prefix=token[:12])

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, RawPostDataException
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -41,7 +42,7 @@ def _has_nul(value: Any) -> bool:
 def _refuse_nul(data: Any) -> Any:
     """No text may hold U+0000: PostgreSQL can store it neither in text nor in JSON."""
     if _has_nul(data):
-        raise InvalidInput("nul_character", "Text may not contain the NUL character (U+0000).")
+        raise InvalidInput("nul_character", _("Text may not contain the NUL character (U+0000)."))
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -43,7 +44,9 @@ def _grant(role: RoleIn) -> RoleGrant:
         return RoleGrant(role=role.role.value, court=None)
     court = selectors.court_by_ref(role.court)
     if court is None:
-        raise InvalidInput("unknown_court", f"No court {role.court!r}.")
+        raise InvalidInput(
+            "unknown_court", _("No court %(court)s."), params={"court": f"{role.court!r}"}
+        )
     return RoleGrant(role=role.role.value, court=court)
 
 
@@ -64,5 +67,5 @@ def create_user(request: HttpRequest, payload: UserIn):
 def create_token(request: HttpRequest, user_id: Id):
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_("No user %(user_id)s."), params={"user_id": user_id})
     return Status(201, {"token": issue_token(actor=request.user, user=user)})

@@ -110,8 +110,8 @@ def _person(ref: int | str, what: str):
     if user is None:
         raise InvalidInput(
             f"unknown_{what}",
-            _("No user %(ref)s to be the %(what)s."),
-            params={"ref": f"{ref!r}", "what": what},
+            _("No user %(ref)s."),
+            params={"ref": f"{ref!r}"},
         )
     return user
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
@@ -67,7 +68,9 @@ def _require_writer(actor: User, recording: Recording) -> None:
     hearing = recording.hearing
     court = hearing.case.court
     if not (may_operate_recorder(actor, hearing) or has_role(actor, Role.COURT_ADMIN, court)):
-        raise Forbidden("The hearing's secretary (or the court administrator) writes its medium.")
+        raise Forbidden(
+            _("The hearing's secretary (or the court administrator) writes its medium.")
+        )
 
 
 def medium_filesystem() -> str:
@@ -90,9 +93,9 @@ def write_medium(
     after the brief protocol. The secretary holds it from now on (R21)."""
     _require_writer(actor, recording)
     if recording.state != Recording.State.SEALED:
-        raise Conflict("not_sealed", "Only a sealed recording goes into the case file (R14).")
+        raise Conflict("not_sealed", _("Only a sealed recording goes into the case file (R14)."))
     if kind not in MediumKind.__members__.values():
-        raise InvalidInput("unknown_medium_kind", "A medium is 'usb' or 'disc'.")
+        raise InvalidInput("unknown_medium_kind", _("A medium is 'usb' or 'disc'."))
     if Medium.objects.filter(recording=recording, state__in=HELD_STATES).exists():
         raise Conflict(
             "medium_already_written", gettext_noop("The case file already has this recording.")
@@ -226,7 +229,7 @@ def _bag_info(recording: Recording) -> dict[str, str]:
 def _finish(actor: User, medium: Medium, written: io.WrittenBag) -> Medium:
     recording = medium.recording
     if written.sha256.get(recording.file_name) != recording.sha256:
-        error = io.MediumError("medium_write_failed", "The media file on the medium differs.")
+        error = io.MediumError("medium_write_failed", _("The media file on the medium differs."))
         _fail(actor, medium, error)
         raise error
     holder = session_secretary(recording)  # R21: the secretary who recorded it, a stand-in too
@@ -282,7 +285,7 @@ def hand_over(*, actor: User, medium: Medium, to: User) -> Handover:
     the case's court may receive it."""
     court = medium.case.court
     if actor.pk != medium.holder_id and not has_role(actor, Role.COURT_ADMIN, court):
-        raise Forbidden("Only the medium's holder hands it over (R21).", code="not_the_holder")
+        raise Forbidden(_("Only the medium's holder hands it over (R21)."), code="not_the_holder")
     if medium.state != MediumState.WITH_SECRETARY:
         raise Conflict("medium_not_with_secretary", NOT_WITH_SECRETARY)
     if not has_role(to, Role.ARCHIVIST, court):
@@ -290,7 +293,11 @@ def hand_over(*, actor: User, medium: Medium, to: User) -> Handover:
             actor,
             "medium.handover_refused",
             medium,
-            RuleRefusal("not_an_archivist", f"{to} is not an archivist of {court.code} (R21)."),
+            RuleRefusal(
+                "not_an_archivist",
+                _("%(to)s is not an archivist of %(court_code)s (R21)."),
+                params={"to": to, "court_code": court.code},
+            ),
         )
     with transaction.atomic():
         medium = Medium.objects.select_for_update().get(pk=medium.pk)
@@ -315,9 +322,9 @@ def accept_medium(*, actor: User, medium: Medium, mount: Path | str) -> Handover
     bag validates against the digests recorded when it was written."""
     handover = medium.handovers.filter(accepted_at__isnull=True).order_by("-handed_at").first()
     if medium.state != MediumState.HANDED_OVER or handover is None:
-        raise Conflict("no_pending_handover", "Nobody has handed this medium over.")
+        raise Conflict("no_pending_handover", _("Nobody has handed this medium over."))
     if handover.to_user_id != actor.pk:
-        raise Forbidden("The medium was handed to someone else.", code="not_the_recipient")
+        raise Forbidden(_("The medium was handed to someone else."), code="not_the_recipient")
     check = io.check_bag(Path(mount) / medium.bag_name)
     problems = _acceptance_problems(medium, check)
     result = {"mount": str(mount), "present": check.present, "valid": not problems,
@@ -363,7 +370,7 @@ def accept_case(*, actor: User, case: Case) -> CaseAcceptance:
     every medium)."""
     court = case.court
     if not has_role(actor, Role.ARCHIVIST, court):
-        raise Forbidden("The court's archivist accepts cases into the archive (R21, R22).")
+        raise Forbidden(_("The court's archivist accepts cases into the archive (R21, R22)."))
     rows = []
     for recording in Recording.objects.filter(
         hearing__case=case, state=Recording.State.SEALED
@@ -404,11 +411,15 @@ def record_visual_check(
     court = medium.case.court
     staff = (Role.SECRETARY, Role.ARCHIVIST, Role.COURT_ADMIN, Role.JUDGE)
     if not any(has_role(actor, role, court) for role in staff):
-        raise Forbidden("Court staff check media (R29).")
+        raise Forbidden(_("Court staff check media (R29)."))
     if medium.state not in HELD_STATES:
-        raise Conflict("medium_not_held", f"The medium is {medium.state}.")
+        raise Conflict(
+            "medium_not_held",
+            _("The medium is not in custody now."),
+            technical=medium.state,
+        )
     if not intact and not note.strip():
-        raise InvalidInput("damage_note_required", "Describe what is wrong with the medium.")
+        raise InvalidInput("damage_note_required", _("Describe what is wrong with the medium."))
     require_text(note, field="note", max_length=VISUAL_CHECK_NOTE)
     require_text(review, field="review", max_length=REVIEW)
     with transaction.atomic():
@@ -442,24 +453,31 @@ def draw_up_destruction_act(
     from taspa.documents.render import issue_bilingual
 
     if not (has_role(actor, Role.ARCHIVIST, court) or has_role(actor, Role.COURT_ADMIN, court)):
-        raise Forbidden("The court's archivist or administrator draws up destruction acts.")
+        raise Forbidden(_("The court's archivist or administrator draws up destruction acts."))
     on = on or timezone.localdate()
     if not media:
-        raise InvalidInput("no_media", "Name the media to destroy.")
+        raise InvalidInput("no_media", _("Name the media to destroy."))
     for medium in media:
         until = retention_until_of(medium)
         if medium.case.court_id != court.pk or medium.state not in HELD_STATES:
             raise InvalidInput(
-                "medium_not_destroyable", f"M-{medium.pk} is not held by {court.code}."
+                "medium_not_destroyable",
+                _("M-%(medium)s is not held by %(court_code)s."),
+                params={"medium": medium.pk, "court_code": court.code},
             )
         if medium.destruction_act_id is not None:
             raise InvalidInput(
-                "medium_not_destroyable", f"M-{medium.pk} is already in a destruction act."
+                "medium_not_destroyable",
+                _("M-%(medium)s is already in a destruction act."),
+                params={"medium": medium.pk},
             )
         if until is None or until >= on:
             raise RuleRefusal(
                 "retention_not_over",
-                f"M-{medium.pk} is kept until {until or 'the judgment'} (R25).",
+                _("M-%(medium)s is kept until %(until)s (R25).")
+                if until
+                else _("M-%(medium)s is kept until the judgment takes effect (R25)."),
+                params={"medium": medium.pk, "until": until},
             )
     with transaction.atomic():
         Court.objects.select_for_update().filter(pk=court.pk).first()
@@ -478,7 +496,7 @@ def draw_up_destruction_act(
         act.save()
         listed = Medium.objects.filter(pk__in=[m.pk for m in media], destruction_act__isnull=True)
         if listed.update(destruction_act=act) != len(media):  # listed concurrently elsewhere
-            raise Conflict("medium_already_listed", "A medium is already in a destruction act.")
+            raise Conflict("medium_already_listed", _("A medium is already in a destruction act."))
         record(
             actor=actor,
             action="medium.destruction_act",
@@ -503,16 +521,20 @@ def sign_destruction_act(*, actor: User, act: DestructionAct) -> DestructionAct:
     mine = [role for role in act.required_roles if has_role(actor, role, court)]
     if not mine:
         raise Forbidden(
-            "You are not among the signers this act requires (R26).", code="not_a_required_signer"
+            _("You are not among the signers this act requires (R26)."),
+            code="not_a_required_signer",
         )
     with transaction.atomic():
         act = DestructionAct.objects.select_for_update().get(pk=act.pk)
         signed = {s.role: s for s in act.signatures.all()}
         if act.status == "complete" or any(s.user_id == actor.pk for s in signed.values()):
-            raise Conflict("already_signed", "You have already signed this act.")
+            raise Conflict("already_signed", _("You have already signed this act."))
         open_roles = [role for role in mine if role not in signed]
         if not open_roles:
-            raise Conflict("already_signed", f"The act already bears the {mine[0]}'s signature.")
+            raise Conflict(
+                "already_signed",
+                _("The act already bears the signature of your role."),
+            )
         role = open_roles[0]
         signer = signer_for(actor)  # 422 when the key is missing or expired
         reason = f"R26 destruction act {act.number}/{act.year}: {role}"
@@ -563,9 +585,9 @@ def save_retention_period(*, actor: User, period: Any) -> Any:
 
     require(actor, Action.MANAGE_COURTS)
     if period.years < 1:
-        raise InvalidInput("retention_years_too_short", "A medium is kept at least one year.")
+        raise InvalidInput("retention_years_too_short", _("A medium is kept at least one year."))
     if not period.source.strip():
-        raise InvalidInput("retention_source_required", "Say where the period comes from.")
+        raise InvalidInput("retention_source_required", _("Say where the period comes from."))
     with transaction.atomic():
         period.updated_at, period.updated_by = timezone.now(), actor
         period.save()

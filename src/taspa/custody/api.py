@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -50,7 +51,7 @@ class DestructionIn(Schema):
 
 def _language(language: str) -> str:
     if language not in OFFICIAL_LANGUAGES:
-        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+        raise InvalidInput("unknown_language", _("Documents are issued in 'kk' or 'ru'."))
     return language
 
 
@@ -68,7 +69,7 @@ def write_medium(request: HttpRequest, recording_id: Id, payload: MediumIn):
         pk=recording_id, hearing__in=visible_hearings(request.user)
     ).first()
     if recording is None:
-        raise NotFound(f"No recording {recording_id}.")
+        raise NotFound(_("No recording %(recording_id)s."), params={"recording_id": recording_id})
     medium = actions.write_medium(
         actor=request.user, recording=recording, mount=payload.mount, kind=payload.kind
     )
@@ -82,7 +83,7 @@ def _medium(request: HttpRequest, medium_id: int) -> Medium:
         .first()
     )
     if medium is None or not may_act_in_court(request.user, Action.VIEW_HEARING, medium.case.court):
-        raise NotFound(f"No medium {medium_id}.")
+        raise NotFound(_("No medium %(medium_id)s."), params={"medium_id": medium_id})
     return medium
 
 
@@ -96,7 +97,7 @@ def label(request: HttpRequest, medium_id: Id, language: str = "kk"):
     """R15: the envelope label, one PDF per language."""
     medium = _medium(request, medium_id)
     if not medium.valid:
-        raise InvalidInput("medium_not_valid", "Only a written, validated medium gets a label.")
+        raise InvalidInput("medium_not_valid", _("Only a written, validated medium gets a label."))
     pdf = render_pdf("custody/label.html", selectors.label_context(medium), _language(language))
     return _pdf(pdf, f"label-M{medium.pk}-{language}.pdf")
 
@@ -105,7 +106,7 @@ def label(request: HttpRequest, medium_id: Id, language: str = "kk"):
 def handover(request: HttpRequest, medium_id: Id, payload: HandoverIn):
     recipient = user_by_ref(payload.to)
     if recipient is None:
-        raise InvalidInput("unknown_user", f"No user {payload.to!r}.")
+        raise InvalidInput("unknown_user", _("No user %(to)s."), params={"to": f"{payload.to!r}"})
     actions.hand_over(actor=request.user, medium=_medium(request, medium_id), to=recipient)
     return selectors.medium_detail(_medium(request, medium_id))
 
@@ -133,7 +134,7 @@ def visual_check(request: HttpRequest, medium_id: Id, payload: VisualCheckIn):
 def _court(request: HttpRequest, ref: int | str):
     court = court_by_ref(ref)
     if court is None or not may_act_in_court(request.user, Action.VIEW_HEARING, court):
-        raise NotFound(f"No court {ref!r}.")
+        raise NotFound(_("No court %(ref)s."), params={"ref": f"{ref!r}"})
     return court
 
 
@@ -153,7 +154,11 @@ def destruction_act(request: HttpRequest, payload: DestructionIn):
     media = list(Medium.objects.filter(pk__in=payload.media, case__court=court))
     missing = set(payload.media) - {m.pk for m in media}
     if missing:
-        raise InvalidInput("unknown_medium", f"No media {sorted(missing)} in {court.code}.")
+        raise InvalidInput(
+            "unknown_medium",
+            _("No media %(ids)s in %(court_code)s."),
+            params={"ids": sorted(missing), "court_code": court.code},
+        )
     act = actions.draw_up_destruction_act(
         actor=request.user, court=court, media=media, on=payload.on
     )
@@ -175,7 +180,7 @@ def sign_destruction_act(request: HttpRequest, act_id: Id):
 def _destruction_act(request: HttpRequest, act_id: int) -> DestructionAct:
     act = DestructionAct.objects.filter(pk=act_id).first()
     if act is None:
-        raise NotFound(f"No destruction act {act_id}.")
+        raise NotFound(_("No destruction act %(act_id)s."), params={"act_id": act_id})
     _court(request, act.court_id)
     return act
 
@@ -185,7 +190,7 @@ def archive_acceptance(request: HttpRequest, case_id: Id):
     """R22: the archivist accepts the case into the archive; a medium missing is flagged."""
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not may_act_in_court(request.user, Action.VIEW_HEARING, case.court):
-        raise NotFound(f"No case {case_id}.")
+        raise NotFound(_("No case %(case_id)s."), params={"case_id": case_id})
     acceptance = actions.accept_case(actor=request.user, case=case)
     return Status(201, selectors.acceptance_detail(acceptance))
 
@@ -194,7 +199,7 @@ def archive_acceptance(request: HttpRequest, case_id: Id):
 def destruction_act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     act = DestructionAct.objects.filter(pk=act_id).first()
     if act is None:
-        raise NotFound(f"No destruction act {act_id}.")
+        raise NotFound(_("No destruction act %(act_id)s."), params={"act_id": act_id})
     _court(request, act.court_id)
     return _pdf(act.pdf(_language(language)), f"destruction-{act.year}-{act.number}-{language}.pdf")
 
@@ -207,7 +212,7 @@ def retention_periods(request: HttpRequest):
 
     staff = COURT_STAFF_ROLES | REGIONAL_ROLES | {Role.SYSTEM_ADMIN}
     if not any(a.role in staff for a in assignments_of(request.user)):
-        raise NotFound("No retention periods.")  # court papers: staff only
+        raise NotFound(_("No retention periods."))  # court papers: staff only
     return {"items": selectors.retention_periods()}
 
 
@@ -216,5 +221,5 @@ def inventory(request: HttpRequest, case_id: Id):
     """R12: the case file's inventory entries for its media."""
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not may_act_in_court(request.user, Action.VIEW_HEARING, case.court):
-        raise NotFound(f"No case {case_id}.")
+        raise NotFound(_("No case %(case_id)s."), params={"case_id": case_id})
     return selectors.case_inventory(case)

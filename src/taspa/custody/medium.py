@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
+from django.utils.translation import gettext_lazy as _
 
 from taspa.custody.policy import (
     FILESYSTEM_ENTRIES,
@@ -59,7 +60,11 @@ def require_medium_path(mount: Path, *, roots: list[str], mount_point: bool, hom
     """Only a removable medium may be wiped: a directory under one of ``roots`` (where the
     system mounts USB sticks and discs), a mount point of its own, and nothing of Taspa's."""
     if not mount.is_dir():
-        raise MediumError("medium_not_found", f"{mount} is not a mounted medium (no directory).")
+        raise MediumError(
+            "medium_not_found",
+            _("%(mount)s is not a mounted medium (no directory)."),
+            params={"mount": mount},
+        )
     real = mount.resolve()
     home = home.resolve()
     inside = any(real.is_relative_to(Path(root).resolve()) and real != Path(root).resolve()
@@ -67,11 +72,14 @@ def require_medium_path(mount: Path, *, roots: list[str], mount_point: bool, hom
     if not inside or home.is_relative_to(real) or real.is_relative_to(home):
         raise MediumError(
             "medium_path_not_allowed",
-            f"{mount} is not under the media mount roots ({', '.join(roots)}): nothing wiped.",
+            _("%(mount)s is not under the media mount roots (%(roots)s): nothing wiped."),
+            params={"mount": mount, "roots": ", ".join(roots)},
         )
     if mount_point and not os.path.ismount(real):
         raise MediumError(
-            "medium_not_mounted", f"{mount} is a directory, not a mounted medium: nothing wiped."
+            "medium_not_mounted",
+            _("%(mount)s is a directory, not a mounted medium: nothing wiped."),
+            params={"mount": mount},
         )
     return real
 
@@ -87,7 +95,10 @@ def probe_writable(mount: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise MediumError(
-            "medium_not_writable", f"{mount} cannot be written: {error.strerror or error}."
+            "medium_not_writable",
+            _("%(mount)s cannot be written."),
+            params={"mount": mount},
+            technical=error.strerror or error,
         ) from None
 
 
@@ -112,7 +123,8 @@ def wipe(mount: Path) -> None:
     if left:
         raise MediumError(
             "medium_not_empty",
-            f"{mount} is not empty after wiping (R33): cannot remove {', '.join(left[:10])}.",
+            _("%(mount)s is not empty after wiping (R33): cannot remove %(files)s."),
+            params={"mount": mount, "files": ", ".join(left[:10])},
         )
 
 
@@ -229,7 +241,9 @@ def _mounts_of(numbers: set[str]) -> tuple[str, ...]:
 def device_mounts(device: str) -> tuple[str, ...]:
     """Every mount point (and swap) of the block device, its partitions and holders."""
     if not _is_block(device):
-        raise InvalidInput("not_a_block_device", f"{device} is not a block device.")
+        raise InvalidInput(
+            "not_a_block_device", _("%(device)s is not a block device."), params={"device": device}
+        )
     return _mounts_of(_related_devices(device))
 
 
@@ -240,7 +254,10 @@ def describe_device(device: str) -> DeviceFacts:
         size = _size(device)
     except OSError as error:
         raise MediumError(
-            "device_unreadable", f"{device} cannot be read: {error.strerror or error}."
+            "device_unreadable",
+            _("%(device)s cannot be read."),
+            params={"device": device},
+            technical=error.strerror or error,
         ) from None
     probe = _probe(device)
     return DeviceFacts(
@@ -266,14 +283,23 @@ def format_device(device: str, mount: Path, filesystem: str, confirmation: str) 
     if elsewhere:
         raise InvalidInput(
             "device_in_use",
-            f"{device} holds file systems mounted at {', '.join(elsewhere)}: nothing formatted.",
+            _("%(device)s holds file systems mounted at %(where)s: nothing formatted."),
+            params={"device": device, "where": ", ".join(elsewhere)},
         )
     facts = describe_device(device)
     if confirmation.strip() != facts.confirmation:
         raise InvalidInput(
             "format_not_confirmed",
-            f"Formatting erases {device} ({human_size(facts.size_bytes)}, label "
-            f"{facts.label or '(no label)'}): confirm with \u201c{facts.confirmation}\u201d.",
+            _(
+                "Formatting erases %(device)s (%(size)s, label %(label)s): "
+                "confirm with “%(confirmation)s”."
+            ),
+            params={
+                "device": device,
+                "size": human_size(facts.size_bytes),
+                "label": facts.label or _("(no label)"),
+                "confirmation": facts.confirmation,
+            },
         )
     mounted = own in facts.mounts
     done = []
@@ -284,7 +310,9 @@ def format_device(device: str, mount: Path, filesystem: str, confirmation: str) 
         done.append(" ".join(run.command))
         if not run.ok:
             raise MediumError(
-                "medium_format_failed", f"{command[0]} failed: {run.stderr.strip()[:300]}"
+                "medium_format_failed",
+                _("Formatting the medium failed."),
+                technical=f"{command[0]}: {run.stderr.strip()[:300]}",
             )
     after = _probe(device)
     return FormatRecord(
@@ -307,7 +335,8 @@ def require_space(mount: Path, needed: int) -> None:
     if free < needed + SLACK_BYTES:
         raise MediumError(
             "medium_full",
-            f"{mount} has {free} bytes free; the copy needs {needed + SLACK_BYTES}.",
+            _("%(mount)s has %(free)s bytes free; the copy needs %(needed)s."),
+            params={"mount": mount, "free": free, "needed": needed + SLACK_BYTES},
         )
 
 
@@ -331,10 +360,14 @@ def _classify(error: Exception, mount: Path) -> MediumError:
     with contextlib.suppress(OSError):  # the medium may have been pulled out
         full = full or free_bytes(mount) < SLACK_BYTES
     if full:
-        return MediumError("medium_full", f"The medium ran out of space while writing: {error}")
+        return MediumError(
+            "medium_full",
+            _("The medium ran out of space while writing."),
+            technical=error,
+        )
     if isinstance(error, MediumError):
         return error
-    return MediumError("medium_write_failed", f"Writing the medium failed: {error}")
+    return MediumError("medium_write_failed", _("Writing the medium failed."), technical=error)
 
 
 def build_bag(
@@ -361,7 +394,11 @@ def build_bag(
         _sync_tree(staging)
         check = check_bag(staging)
         if not check.valid:
-            raise MediumError("medium_write_failed", f"The bag read back invalid: {check.detail}")
+            raise MediumError(
+                "medium_write_failed",
+                _("The copy read back from the medium is not valid."),
+                technical=check.detail,
+            )
         final = mount / name
         staging.rename(final)
         fsync_path(mount)
@@ -404,7 +441,11 @@ def player_copy(media: Path, staging: Path) -> str:
         timeout=120,
     )
     if probe.returncode != 0:
-        raise MediumError("medium_write_failed", f"ffprobe cannot read {media.name}.")
+        raise MediumError(
+            "medium_write_failed",
+            _("ffprobe cannot read %(media_name)s."),
+            params={"media_name": media.name},
+        )
     kinds = [s.get("codec_type") for s in json.loads(probe.stdout or b"{}").get("streams", [])]
     name, argv = player_rendition(
         str(media),
@@ -415,6 +456,10 @@ def player_copy(media: Path, staging: Path) -> str:
     )
     made = run_tool(argv, timeout=6 * 3600)
     if made.returncode != 0:
-        raise MediumError("medium_write_failed", f"The playable copy failed: {made.stderr[-300:]}")
+        raise MediumError(
+            "medium_write_failed",
+            _("Making the playable copy failed."),
+            technical=made.stderr[-300:],
+        )
     fsync_path(staging / name)
     return name

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -30,13 +31,16 @@ def evidence(request: HttpRequest, recording_id: Id, purpose: str | None = None)
         pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False)
     ).first()
     if recording is None:
-        raise NotFound(f"No recording {recording_id}.")
+        raise NotFound(_("No recording %(recording_id)s."), params={"recording_id": recording_id})
     check_read_purpose(purpose)
     der = record_bytes(recording)
     if der is None:
         raise NotFound(
-            f"Recording {recording_id} has no evidence record yet: it is built the day after "
-            "sealing (taspa evidence build).",
+            _(
+                "Recording %(recording_id)s has no evidence record yet: it is built the day after "
+                "sealing (taspa evidence build)."
+            ),
+            params={"recording_id": recording_id},
             code="no_evidence_record",
         )
     audit_recording_read(

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
 from taspa.audit.models import AuditEvent, AuditHead
@@ -73,15 +74,19 @@ def _public_hex(key: Ed25519PrivateKey) -> str:
 
 def _roots(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise InvalidInput("invalid_roots", "roots must be a list of {tree, day, root}.")
+        raise InvalidInput("invalid_roots", _("roots must be a list of {tree, day, root}."))
     out = []
     for item in value:
         try:
             tree, day, root = int(item["tree"]), date.fromisoformat(item["day"]), item["root"]
         except (KeyError, TypeError, ValueError):
-            raise InvalidInput("invalid_roots", "each root needs tree, day and root.") from None
+            raise InvalidInput("invalid_roots", _("each root needs tree, day and root.")) from None
         if not isinstance(root, str) or not _HEX.match(root) or not 1 <= tree < 2**63:
-            raise InvalidInput("invalid_roots", f"tree {tree}: root is not a hex digest.")
+            raise InvalidInput(
+                "invalid_roots",
+                _("tree %(tree)s: root is not a hex digest."),
+                params={"tree": tree},
+            )
         out.append({"tree": tree, "day": day.isoformat(), "root": root})
     return out
 
@@ -91,7 +96,7 @@ def witness_head(*, peer: Peer, seq: int, chain_hash: str, roots: Any) -> dict[s
     disagrees, and return the signed receipt ``{receipt, key, signature}``."""
     require_central()
     if not re.match(r"^[0-9a-f]{64}$", chain_hash) or seq < 0:
-        raise InvalidInput("invalid_audit_head", "seq must be >= 0 and hash 64 hex digits.")
+        raise InvalidInput("invalid_audit_head", _("seq must be >= 0 and hash 64 hex digits."))
     roots = _roots(roots)
     court = peer.court
     now = timezone.now()

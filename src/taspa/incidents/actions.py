@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
 from taspa.courts.models import Hearing, User
@@ -45,13 +46,19 @@ def open_incident(
     except ValueError:
         allowed = ", ".join(k.value for k in REPORTABLE_KINDS)
         raise InvalidInput(
-            "unknown_incident_kind", f"Unknown kind {kind!r}: use {allowed}."
+            "unknown_incident_kind",
+            _("Unknown kind %(kind)s: use %(allowed)s."),
+            params={"kind": f"{kind!r}", "allowed": allowed},
         ) from None
     if actor is not None and kind not in REPORTABLE_KINDS:
         allowed = ", ".join(k.value for k in REPORTABLE_KINDS)
-        raise InvalidInput("incident_kind_not_reportable", f"People report {allowed}.")
+        raise InvalidInput(
+            "incident_kind_not_reportable",
+            _("People report %(allowed)s."),
+            params={"allowed": allowed},
+        )
     if not detail.strip():
-        raise InvalidInput("incident_detail_required", "Give the reason for the minutes (R9).")
+        raise InvalidInput("incident_detail_required", _("Give the reason for the minutes (R9)."))
     require_text(detail, field="detail", max_length=INCIDENT_DETAIL)  # it goes into the act
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -92,9 +99,9 @@ def _moment(at: datetime | None) -> datetime:
     if at is None:
         return now
     if timezone.is_naive(at):
-        raise InvalidInput("naive_time", "Give the time with its UTC offset.")
+        raise InvalidInput("naive_time", _("Give the time with its UTC offset."))
     if at > now + CLOCK_SKEW:
-        raise InvalidInput("time_in_future", "That time has not come yet.")
+        raise InvalidInput("time_in_future", _("That time has not come yet."))
     return at
 
 
@@ -106,7 +113,7 @@ def record_judge_told(*, actor: User, incident: Incident, at: datetime | None = 
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.judge_told_at is not None:
-            raise Conflict("judge_already_told", "The time the judge was told is recorded.")
+            raise Conflict("judge_already_told", _("The time the judge was told is recorded."))
         incident.judge_told_at = moment
         incident.save(update_fields=["judge_told_at"])
         record(
@@ -126,7 +133,7 @@ def record_announced(*, actor: User, incident: Incident, at: datetime | None = N
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.announced_at is not None:
-            raise Conflict("already_announced", "The announcement is already recorded.")
+            raise Conflict("already_announced", _("The announcement is already recorded."))
         incident.announced_at = moment
         incident.save(update_fields=["announced_at"])
         record(
@@ -305,14 +312,15 @@ def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list
     require_text(note, field="note", max_length=FORWARD_NOTE)
     if not has_role(actor, Role.COURT_ADMIN, hearing.case.court):
         raise Forbidden(
-            "Only the administrator of this court forwards its incidents (R9).",
+            _("Only the administrator of this court forwards its incidents (R9)."),
             code="not_court_admin",
         )
     recipients = regional_staff(hearing)
     if not recipients:
         raise InvalidInput(
             "no_regional_staff",
-            f"Nobody holds the regional_staff role for the region {hearing.case.court.region!r}.",
+            _("Nobody holds the regional_staff role for the region %(region)s."),
+            params={"region": f"{hearing.case.court.region!r}"},
         )
     with transaction.atomic():
         incident = (
@@ -321,7 +329,7 @@ def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list
             .get(pk=incident.pk)
         )
         if incident.forwarded_at is not None:
-            raise Conflict("already_forwarded", "This incident was already forwarded.")
+            raise Conflict("already_forwarded", _("This incident was already forwarded."))
         incident.forwarded_at, incident.forwarded_by = timezone.now(), actor
         incident.forward_note = note
         incident.save(update_fields=["forwarded_at", "forwarded_by", "forward_note"])
@@ -340,7 +348,7 @@ def forward_incident(*, actor: User, incident: Incident, note: str = "") -> list
 
 def mark_read(*, actor: User, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:
-        raise Forbidden("This notice is someone else's.")
+        raise Forbidden(_("This notice is someone else's."))
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -385,13 +393,13 @@ def decide_minutes(
 
     if actor.pk != hearing.judge_id:
         raise Forbidden(
-            "Only the hearing's judge decides on the minutes (R3.4).", code="not_the_judge"
+            _("Only the hearing's judge decides on the minutes (R3.4)."), code="not_the_judge"
         )
     if hearing.recording_required != "judge_decides":
         raise Conflict(
             "not_for_the_judge",
-            f"The Rules decide this hearing's recording ({hearing.recording_rule}): "
-            "the judge's decision is not asked.",
+            _("The Rules decide this hearing's recording: the judge's decision is not asked."),
+            technical=hearing.recording_rule,
         )
     require_text(note, field="note", max_length=2000)
     with transaction.atomic():

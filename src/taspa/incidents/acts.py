@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
@@ -59,7 +60,7 @@ def _require_drafter(actor: User | None, hearing: Hearing) -> None:
         return
     roles = (SECRETARY, COURT_ADMIN, REGIONAL_HEAD, REGIONAL_STAFF)
     if not any(may_sign_as(actor, role, hearing) for role in roles):
-        raise Forbidden("Only the officials who sign acts may draw one up (R18).")
+        raise Forbidden(_("Only the officials who sign acts may draw one up (R18)."))
 
 
 def _next_number(court: Court, year: int) -> int:
@@ -77,11 +78,13 @@ def draw_up_act(*, actor: User | None, hearing: Hearing, incidents: Sequence[Inc
 
     _require_drafter(actor, hearing)
     if not incidents:
-        raise InvalidInput("act_needs_incidents", "Name the incidents the act is about.")
+        raise InvalidInput("act_needs_incidents", _("Name the incidents the act is about."))
     # Read afresh: the act states what is on record now (judge told, announcement made).
     incidents = list(Incident.objects.filter(pk__in=[i.pk for i in incidents]).order_by("at", "id"))
     if any(incident.hearing_id != hearing.pk for incident in incidents):
-        raise InvalidInput("incident_of_another_hearing", "Every incident must be of this hearing.")
+        raise InvalidInput(
+            "incident_of_another_hearing", _("Every incident must be of this hearing.")
+        )
     with transaction.atomic():
         taken = Act.incidents.through.objects.filter(incident__in=incidents)
         if taken.exists():
@@ -163,7 +166,8 @@ def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:
         mine = [r for r in mine if r == role]
     if not mine:
         raise Forbidden(
-            "You are not among the signers this act requires (R18).", code="not_a_required_signer"
+            _("You are not among the signers this act requires (R18)."),
+            code="not_a_required_signer",
         )
     signer = signer_for(actor)  # SigningUnavailable (422) when the key is missing or expired
     # The CA's word on the certificate (OCSP, else CRL), asked before the act is locked: a
@@ -173,11 +177,12 @@ def sign_act(*, actor: User, act: Act, role: str | None = None) -> Act:
         act = Act.objects.select_for_update().get(pk=act.pk)
         signed = {s.role: s for s in act.signatures.all()}
         if any(s.user_id == actor.pk for s in signed.values()):
-            raise Conflict("already_signed", "You have already signed this act.")
+            raise Conflict("already_signed", _("You have already signed this act."))
         open_roles = [r for r in mine if r not in signed]
         if not open_roles:
             raise Conflict(
-                "already_signed", f"The act already bears the signature of the {mine[0]}."
+                "already_signed",
+                _("The act already bears the signature of your role."),
             )
         role = open_roles[0]
         reason = f"R18 act {act.number}/{act.year}: {role}"

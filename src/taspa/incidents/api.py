@@ -4,6 +4,7 @@ lives in ``actions`` and ``acts``."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -64,7 +65,7 @@ def _incident(request: HttpRequest, incident_id: int) -> Incident:
         .first()
     )
     if incident is None:
-        raise NotFound(f"No incident {incident_id}.")
+        raise NotFound(_("No incident %(incident_id)s."), params={"incident_id": incident_id})
     return incident
 
 
@@ -116,7 +117,10 @@ def inbox(request: HttpRequest, unread: bool = False, limit: int = 100):
 def read(request: HttpRequest, notification_id: Id):
     notification = Notification.objects.filter(pk=notification_id, recipient=request.user).first()
     if notification is None:
-        raise NotFound(f"No notice {notification_id} in your inbox.")
+        raise NotFound(
+            _("No notice %(notification_id)s in your inbox."),
+            params={"notification_id": notification_id},
+        )
     return selectors.notification_summary(
         actions.mark_read(actor=request.user, notification=notification)
     )
@@ -129,7 +133,9 @@ def draw_up_act(request: HttpRequest, hearing_id: Id, payload: ActIn):
     missing = set(payload.incidents) - {i.pk for i in found}
     if missing:
         raise InvalidInput(
-            "unknown_incident", f"No incidents {sorted(missing)} in hearing {hearing_id}."
+            "unknown_incident",
+            _("No incidents %(ids)s in hearing %(hearing_id)s."),
+            params={"ids": sorted(missing), "hearing_id": hearing_id},
         )
     act = acts.draw_up_act(actor=request.user, hearing=hearing, incidents=found)
     return Status(201, selectors.act_summary(act))
@@ -142,7 +148,7 @@ def _act(request: HttpRequest, act_id: int) -> Act:
         .first()
     )
     if act is None or not selectors.staff_may_see(request.user, act.hearing):
-        raise NotFound(f"No act {act_id}.")
+        raise NotFound(_("No act %(act_id)s."), params={"act_id": act_id})
     return act
 
 
@@ -155,7 +161,7 @@ def get_act(request: HttpRequest, act_id: Id):
 def act_pdf(request: HttpRequest, act_id: Id, language: str = "kk"):
     """The act in Kazakh or Russian: two separate documents, each carrying every signature."""
     if language not in OFFICIAL_LANGUAGES:
-        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+        raise InvalidInput("unknown_language", _("Documents are issued in 'kk' or 'ru'."))
     act = _act(request, act_id)
     response = HttpResponse(act.pdf(language), content_type="application/pdf")
     name = f"act-{act.court.code}-{act.year}-{act.number}-{language}.pdf"
@@ -180,13 +186,13 @@ def minutes_reason(request: HttpRequest, hearing_id: Id, language: str = "kk"):
     """R9, R13: the minutes' text on why the hearing was not (fully) recorded, as a PDF in
     Kazakh or Russian — two separate documents."""
     if language not in OFFICIAL_LANGUAGES:
-        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+        raise InvalidInput("unknown_language", _("Documents are issued in 'kk' or 'ru'."))
     hearing = visible_hearing(request, hearing_id)
     if not selectors.staff_may_see(request.user, hearing):
-        raise NotFound(f"No hearing {hearing_id}.")
+        raise NotFound(_("No hearing %(hearing_id)s."), params={"hearing_id": hearing_id})
     if not selectors.minutes_incidents(hearing):
         raise Conflict(
-            "no_reason_to_state", "No report of recording impossible or not recorded here."
+            "no_reason_to_state", _("No report of recording impossible or not recorded here.")
         )
     pdf = render_pdf("incidents/minutes_reason.html", selectors.minutes_context(hearing), language)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -153,7 +154,7 @@ def _capture_for(hearing: Hearing) -> CaptureEngine | None:
 
 def _engine(engine: CaptureEngine | None) -> CaptureEngine:
     if engine is None:
-        raise Conflict("capture_unavailable", "No capture runs for this hearing in the server.")
+        raise Conflict("capture_unavailable", _("No capture runs for this hearing in the server."))
     return engine
 
 
@@ -169,8 +170,12 @@ def _relay(actor: User, hearing: Hearing, verb: str, **args: Any) -> int:
         if time.monotonic() > deadline and (lease.give_up(command) or not command.taken_by):
             raise OwnerUnavailable(
                 "capture_owner_unavailable",
-                f"The server process that records this hearing did not {verb} within "
-                f"{RELAY_WAIT_S[verb]:.0f} s; nothing was done, try again.",
+                _(
+                    "The server process that records this hearing did not answer within "
+                    "%(seconds)s s; nothing was done, try again."
+                ),
+                params={"seconds": f"{RELAY_WAIT_S[verb]:.0f}"},
+                technical=verb,
             )
         time.sleep(0.05)
     outcome = command.outcome
@@ -209,7 +214,11 @@ def run_command(command: Any) -> dict[str, Any]:
         elif command.verb == "stop":
             made = stop_recording(actor=actor, hearing=hearing)
         else:
-            raise InvalidInput("unknown_command", f"No capture command {command.verb!r}.")
+            raise InvalidInput(
+                "unknown_command",
+                _("No capture command %(verb)s."),
+                params={"verb": f"{command.verb!r}"},
+            )
     except DomainError as error:
         return {"error": error.code, "detail": error.detail, "status": error.status}
     except Exception as error:  # the requester gets an answer, never a hang or a 500
@@ -250,7 +259,9 @@ def recover_capture(hearing_id: int) -> CaptureEngine | None:
                 return None
             lease.release(hearing_id)
             raise Conflict(
-                "capture_unrecoverable", f"The hearing's capture cannot be recovered: {error}"
+                "capture_unrecoverable",
+                _("The hearing's capture cannot be recovered."),
+                technical=error,
             ) from error
         # The database holds the hearing's state: a pause or resume the crash cut short (the
         # engine had done it, the transaction had not committed) is undone.
@@ -437,7 +448,11 @@ def start_recording(*, actor: User, hearing: Hearing, override_reason: str = "")
             kind=IncidentKind.RECORDING_IMPOSSIBLE,
             detail=f"Capture could not start: {error}",
         )
-        raise InvalidInput("capture_failed", f"Capture could not start: {error}") from error
+        raise InvalidInput(
+            "capture_failed",
+            _("Capture could not start: the sound or video source cannot be opened."),
+            technical=error,
+        ) from error
     return recording
 
 
@@ -455,12 +470,22 @@ def _require_preflight(actor: User, hearing: Hearing, override_reason: str) -> N
         .values_list("at", flat=True)
         .first()
     )
-    gate = preflight_gate(last, now, int(getattr(settings, "TASPA_PREFLIGHT_MAX_AGE_MIN", 120)))
+    max_age = int(getattr(settings, "TASPA_PREFLIGHT_MAX_AGE_MIN", 120))
+    gate = preflight_gate(last, now, max_age)
     if gate.ok:
         return
     reason = override_reason.strip()
     if not reason:
-        raise Conflict(gate.refusal, gate.detail)
+        if last is None:  # the gate's words, in the caller's language
+            raise Conflict(gate.refusal, _("Check the equipment of this courtroom first."))
+        raise Conflict(
+            gate.refusal,
+            _(
+                "The last passing equipment check was %(age)s min ago; the court requires one "
+                "within %(limit)s min before the start."
+            ),
+            {"age": f"{(now - last).total_seconds() / 60:.0f}", "limit": max_age},
+        )
     record(
         actor=actor,
         action="recorder.preflight_override",
@@ -477,7 +502,9 @@ def check_read_purpose(purpose: str | None) -> tuple[str, bool]:
     found = staff_purpose(purpose)
     if found is None:
         raise InvalidInput(
-            "unknown_purpose", f"State the purpose: {', '.join(STAFF_PURPOSES)} (R2)."
+            "unknown_purpose",
+            _("State the purpose: proceedings, facts or disciplinary (R2)."),
+            technical=", ".join(STAFF_PURPOSES),
         )
     return found
 
@@ -551,7 +578,9 @@ def pause_recording(
         _audit(actor, "recorder.pause_refused", hearing, origin, at, reason=reason)
         raise RuleRefusal(
             "pause_reason_not_allowed",
-            f"R6/R19: recording may stop only for {', '.join(PAUSE_REASONS)}; not for {reason!r}.",
+            _("Recording may stop only for a reason the Rules name (R6, R19), not for %(reason)s."),
+            params={"reason": f"{reason!r}"},
+            technical=", ".join(PAUSE_REASONS),
         )
     now = at or timezone.now()
     announced_at = announced_at or now
@@ -641,7 +670,7 @@ def add_mark(
     if origin == SERVER:
         require(actor, Action.OPERATE_RECORDER, hearing)
         if not speaker.strip() or not role.strip():
-            raise InvalidInput("mark_incomplete", "A mark needs the speaker and their role.")
+            raise InvalidInput("mark_incomplete", _("A mark needs the speaker and their role."))
     at = at or timezone.now()
     engine = None
     if origin == SERVER:
@@ -685,9 +714,9 @@ def correct_mark(*, actor: User, mark: Mark, speaker: str, role: str) -> Mark:
     require(actor, Action.OPERATE_RECORDER, hearing)
     with transaction.atomic():
         if Mark.objects.filter(supersedes=mark).exists():
-            raise Conflict("mark_already_corrected", "Correct the newest version of this mark.")
+            raise Conflict("mark_already_corrected", _("Correct the newest version of this mark."))
         if hearing.recording.state == Recording.State.SEALED:
-            raise Conflict("recording_sealed", "A sealed recording's marks cannot change (R19).")
+            raise Conflict("recording_sealed", _("A sealed recording's marks cannot change (R19)."))
         fixed = Mark.objects.create(
             recording=mark.recording,
             speaker=speaker,

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -54,14 +55,19 @@ class LevelsIn(Schema):
 def _agent(request: HttpRequest, courtroom_id: int) -> AgentRegistration:
     agent: AgentRegistration = request.agent
     if agent.courtroom_id != courtroom_id:
-        raise NotFound(f"This agent does not serve courtroom {courtroom_id}.")
+        raise NotFound(
+            _("This agent does not serve courtroom %(courtroom_id)s."),
+            params={"courtroom_id": courtroom_id},
+        )
     return agent
 
 
 def _hearing(agent: AgentRegistration, hearing_id: int) -> Hearing:
     hearing = Hearing.objects.filter(pk=hearing_id, courtroom_id=agent.courtroom_id).first()
     if hearing is None:
-        raise NotFound(f"No hearing {hearing_id} in this courtroom.")
+        raise NotFound(
+            _("No hearing %(hearing_id)s in this courtroom."), params={"hearing_id": hearing_id}
+        )
     return hearing
 
 
@@ -127,6 +133,6 @@ def register(request: HttpRequest, courtroom_id: Id):
     """A court administrator makes a courtroom capture on its own PC; the token is shown once."""
     courtroom = Courtroom.objects.filter(pk=courtroom_id).first()
     if courtroom is None:
-        raise NotFound(f"No courtroom {courtroom_id}.")
+        raise NotFound(_("No courtroom %(courtroom_id)s."), params={"courtroom_id": courtroom_id})
     token = remote.register_agent(actor=request.user, courtroom=courtroom)
     return Status(201, {"courtroom": courtroom_id, "token": token})

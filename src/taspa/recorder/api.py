@@ -9,6 +9,7 @@ from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -98,7 +99,7 @@ def correct_mark(request: HttpRequest, mark_id: Id, payload: MarkCorrectionIn):
         pk=mark_id, recording__hearing__in=visible_hearings(request.user)
     ).first()
     if mark is None:
-        raise NotFound(f"No mark {mark_id}.")
+        raise NotFound(_("No mark %(mark_id)s."), params={"mark_id": mark_id})
     fixed = actions.correct_mark(
         actor=request.user, mark=mark, speaker=payload.speaker, role=payload.role
     )
@@ -137,7 +138,10 @@ def _portion(request: HttpRequest, hearing_id: int, portion_id: int) -> ClosedPo
     hearing = visible_hearing(request, hearing_id)
     portion = ClosedPortion.objects.filter(pk=portion_id, hearing=hearing).first()
     if portion is None:
-        raise NotFound(f"No closed portion {portion_id} in hearing {hearing_id}.")
+        raise NotFound(
+            _("No closed portion %(portion_id)s in hearing %(hearing_id)s."),
+            params={"portion_id": portion_id, "hearing_id": hearing_id},
+        )
     return portion
 
 
@@ -186,7 +190,7 @@ def _staff_hearing(request: HttpRequest, hearing_id: int):
     the console's, and a party to the hearing gets the 404 the console gives them."""
     hearing = visible_hearings(request.user, as_party=False).filter(pk=hearing_id).first()
     if hearing is None:
-        raise NotFound(f"No hearing {hearing_id}.")
+        raise NotFound(_("No hearing %(hearing_id)s."), params={"hearing_id": hearing_id})
     return hearing
 
 
@@ -228,7 +232,7 @@ def _recording(request: HttpRequest, recording_id: int) -> Recording:
         .first()
     )
     if recording is None:
-        raise NotFound(f"No recording {recording_id}.")
+        raise NotFound(_("No recording %(recording_id)s."), params={"recording_id": recording_id})
     return recording
 
 
@@ -253,14 +257,20 @@ def get_recording(request: HttpRequest, recording_id: Id):
 def _servable(recording: Recording) -> SealedRecording:
     """The sealed recording whose bytes may be served now (R19, R20), read from the store."""
     if recording.state != Recording.State.SEALED:
-        raise Conflict("not_sealed", "The recording is not sealed yet.")
+        raise Conflict("not_sealed", _("The recording is not sealed yet."))
     retention = getattr(recording, "retention", None)
     if retention is not None and retention.deleted_at is not None:
         # R27: moved to the electronic archive and deleted from the recording server.
         raise Gone(
             "moved_to_archive",
-            f"The recording was moved to the electronic archive on "
-            f"{retention.archived_at:%Y-%m-%d}: {retention.archive_location}",
+            _(
+                "The recording was moved to the electronic archive on %(archived_at)s: "
+                "%(archive_location)s"
+            ),
+            params={
+                "archived_at": f"{retention.archived_at:%Y-%m-%d}",
+                "archive_location": retention.archive_location,
+            },
         )
     return reading.require_servable(recording)
 
@@ -349,10 +359,10 @@ def protocol_extract(request: HttpRequest, recording_id: Id, language: str = "kk
     """R13: the brief protocol's extract about the recording, as a PDF in Kazakh or Russian
     (two separate documents, never one mixed form)."""
     if language not in OFFICIAL_LANGUAGES:
-        raise InvalidInput("unknown_language", "Documents are issued in 'kk' or 'ru'.")
+        raise InvalidInput("unknown_language", _("Documents are issued in 'kk' or 'ru'."))
     recording = _recording(request, recording_id)
     if recording.state != Recording.State.SEALED:
-        raise Conflict("not_sealed", "The recording is not sealed yet.")
+        raise Conflict("not_sealed", _("The recording is not sealed yet."))
     pdf = render_pdf(
         "documents/protocol_extract.html", selectors.protocol_extract_context(recording), language
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -127,7 +128,11 @@ def _apply_once(agent: AgentRegistration, event: dict[str, Any]) -> None:
             pk=event["hearing"], courtroom_id=agent.courtroom_id
         ).first()
         if hearing is None:
-            raise InvalidInput("unknown_hearing", f"No hearing {event['hearing']} in this room.")
+            raise InvalidInput(
+                "unknown_hearing",
+                _("No hearing %(event)s in this room."),
+                params={"event": event["hearing"]},
+            )
     try:
         with transaction.atomic():
             AgentEvent.objects.create(

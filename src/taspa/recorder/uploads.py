@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from taspa.courts.models import Hearing
 from taspa.errors import Conflict, InvalidInput, PayloadTooLarge
 from taspa.recorder import actions
@@ -44,13 +46,13 @@ class UploadState:
 def _recording(hearing: Hearing) -> Recording:
     recording = Recording.objects.filter(hearing=hearing).first()
     if recording is None:
-        raise Conflict("not_started", "The server has no recording for this hearing yet.")
+        raise Conflict("not_started", _("The server has no recording for this hearing yet."))
     return recording
 
 
 def _path(hearing: Hearing, which: str) -> Path:
     if which not in FILES:
-        raise InvalidInput("unknown_file", "Upload 'media' or 'journal'.")
+        raise InvalidInput("unknown_file", _("Upload 'media' or 'journal'."))
     return upload_dir(hearing.pk) / FILES[which]
 
 
@@ -72,10 +74,14 @@ def parse_content_range(header: str | None, length: int) -> int:
     """The chunk's first byte; its end must agree with the body's length."""
     match = CONTENT_RANGE.match(header or "")
     if match is None:
-        raise InvalidInput("content_range", "Send Content-Range: bytes START-END/TOTAL (or /*).")
+        raise InvalidInput("content_range", _("Send Content-Range: bytes START-END/TOTAL (or /*)."))
     start, end = int(match[1]), int(match[2])
     if length > MAX_CHUNK:
-        raise PayloadTooLarge("chunk_too_large", f"Send at most {MAX_CHUNK} bytes per chunk.")
+        raise PayloadTooLarge(
+            "chunk_too_large",
+            _("Send at most %(count)s bytes per chunk."),
+            params={"count": MAX_CHUNK},
+        )
     if end - start + 1 != length:
         detail = f"The range holds {end - start + 1} bytes, not {length}."
         raise InvalidInput("content_range", detail)
@@ -86,7 +92,11 @@ def append_chunk(hearing: Hearing, which: str, start: int, data: bytes) -> int:
     """Append ``data`` at ``start`` (which must be the size held now) and fsync: the new offset."""
     recording = _recording(hearing)
     if recording.state != Recording.State.CAPTURING:
-        raise Conflict("upload_closed", f"The recording is {recording.state}; nothing to add.")
+        raise Conflict(
+            "upload_closed",
+            _("The recording is finished; nothing can be added to it."),
+            technical=recording.state,
+        )
     path = _path(hearing, which)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -160,7 +170,11 @@ def complete_upload(hearing: Hearing) -> Recording:
         if verdict.stop is not None:
             for which in FILES:
                 _path(hearing, which).unlink(missing_ok=True)
-        raise Conflict("upload_unverified", f"The upload does not verify: {verdict.detail}")
+        raise Conflict(
+            "upload_unverified",
+            _("The upload does not verify."),
+            technical=verdict.detail,
+        )
     return actions.upload_verified(
         hearing=hearing,
         media=_path(hearing, "media"),

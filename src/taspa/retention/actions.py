@@ -16,6 +16,7 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -131,7 +132,7 @@ def _set_hold(actor: User | None, case: Case, hold: bool, reason: str) -> CaseRe
 def set_legal_hold(*, actor: User | None, case: Case, reason: str) -> CaseRetention:
     """R24: suspend deletion (e.g. a new review of the case) until lifted."""
     if not reason.strip():
-        raise Conflict("hold_reason_required", "A legal hold needs a reason.")
+        raise Conflict("hold_reason_required", gettext_lazy("A legal hold needs a reason."))
     return _set_hold(actor, case, True, reason)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -35,7 +36,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
     courts = Court.objects.filter(court_scope(request.user, Action.VIEW_HEARING))
     case = Case.objects.select_related("court").filter(pk=case_id, court__in=courts).first()
     if case is None:
-        raise NotFound(f"No case {case_id}.")
+        raise NotFound(_("No case %(case_id)s."), params={"case_id": case_id})
     return case
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from taspa.audit.actions import record
@@ -56,12 +57,14 @@ def _check_certificate(material: keystore.KeyMaterial) -> bool:
     if cert.not_valid_after_utc < now:
         raise InvalidInput(
             "certificate_expired",
-            f"The certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}.",
+            _("The certificate expired on %(not_valid_after_utc)s."),
+            params={"not_valid_after_utc": f"{cert.not_valid_after_utc:%Y-%m-%d}"},
         )
     if cert.not_valid_before_utc > now:
         raise InvalidInput(
             "certificate_not_yet_valid",
-            f"The certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC.",
+            _("The certificate is valid from %(not_valid_before_utc)s UTC."),
+            params={"not_valid_before_utc": f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M}"},
         )
     anchors_path = configured_trust_anchors_path()
     if not anchors_path:
@@ -86,12 +89,14 @@ def register_signing_key(*, actor: Any, user: Any, p12: bytes, password: str) ->
     """
     _require_manager_of(actor, user)
     if len(p12) > MAX_P12_BYTES:
-        raise InvalidInput("p12_unreadable", "That file is too large to be a PKCS#12 key file.")
+        raise InvalidInput("p12_unreadable", _("That file is too large to be a PKCS#12 key file."))
     try:
         material = keystore.open_p12(p12, password)
     except keystore.KeyMaterialError as error:
         raise InvalidInput(
-            "p12_unreadable", f"The PKCS#12 file cannot be opened: wrong password or {error}."
+            "p12_unreadable",
+            _("The key file cannot be opened: wrong password or a damaged file."),
+            technical=error,
         ) from None
     chain_checked = _check_certificate(material)
     cert = material.certificate
@@ -137,7 +142,7 @@ def revoke_signing_key(*, actor: Any, key: SigningKey) -> SigningKey:
     with transaction.atomic():
         key = SigningKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked_at is not None:
-            raise Conflict("signing_key_already_revoked", "This signing key is already revoked.")
+            raise Conflict("signing_key_already_revoked", _("This signing key is already revoked."))
         key.revoked_at, key.revoked_by = timezone.now(), actor
         key.save(update_fields=["revoked_at", "revoked_by"])
         record(
@@ -154,7 +159,7 @@ def revoke_current_signing_key(*, actor: Any, user: Any) -> SigningKey:
     _require_manager_of(actor, user)
     key = current_key(user)
     if key is None or key.is_revoked:
-        raise NotFound("This user has no active signing key.", code="signing_key_missing")
+        raise NotFound(_("This user has no active signing key."), code="signing_key_missing")
     return revoke_signing_key(actor=actor, key=key)
 
 
@@ -173,17 +178,25 @@ def signer_for(user: Any) -> Signer:
         )
     if key.is_revoked:
         raise SigningUnavailable(
-            "signing_key_revoked", f"{user}'s EDS key ({key.serial}) was revoked."
+            "signing_key_revoked",
+            _("%(user)s's EDS key (%(serial)s) was revoked."),
+            params={"user": user, "serial": key.serial},
         )
     if key.is_expired():
         raise SigningUnavailable(
             "signing_key_expired",
-            f"{user}'s EDS certificate expired on {key.not_after:%Y-%m-%d}.",
+            _("%(user)s's EDS certificate expired on %(not_after)s."),
+            params={"user": user, "not_after": f"{key.not_after:%Y-%m-%d}"},
         )
     try:
         bare = keystore.unseal_key(key.encrypted_key, user_id=user.pk, fingerprint=key.fingerprint)
     except keystore.KeyDecryptionError as error:
-        raise SigningUnavailable("signing_key_unreadable", f"{user}'s EDS key: {error}.") from None
+        raise SigningUnavailable(
+            "signing_key_unreadable",
+            _("%(user)s's EDS key cannot be used."),
+            params={"user": user},
+            technical=error,
+        ) from None
     return Pkcs12Signer(bare, None)
 
 
@@ -205,7 +218,9 @@ def revocation_before_signing(signer: Signer) -> RevocationEvidence:
     except CertificateRevoked as error:
         _revoked_by_ca(certificate, str(error))
         raise SigningUnavailable(
-            "certificate_revoked", f"The certificate authority revoked the EDS certificate: {error}"
+            "certificate_revoked",
+            _("The certificate authority revoked the EDS certificate."),
+            technical=error,
         ) from None
     if evidence.status == "unavailable":
         logger.warning("signing without revocation evidence, to be fetched later: %s", evidence)
@@ -314,11 +329,17 @@ def _adopt_media(store: BlobStore, recording: Any) -> None:
         return
     source = Path(recording.media_path) if recording.media_path else None
     if source is None or not source.is_file():
-        raise Conflict("media_missing", f"The captured media of {recording} is gone.")
+        raise Conflict(
+            "media_missing",
+            _("The captured media of %(recording)s is gone."),
+            params={"recording": recording},
+        )
     size = source.stat().st_size
     if size != recording.bytes:
         raise InvalidInput(
-            "seal_mismatch", f"The media has {size} bytes, the capture reported {recording.bytes}."
+            "seal_mismatch",
+            _("The media has %(size)s bytes, the capture reported %(bytes)s."),
+            params={"size": size, "bytes": recording.bytes},
         )
     store.adopt(source, sha256=recording.sha256)
 

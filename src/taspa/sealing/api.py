@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -32,7 +33,7 @@ class SigningKeyOut(Schema):
 def _user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_("No user %(user_id)s."), params={"user_id": user_id})
     return user
 
 
@@ -45,7 +46,9 @@ def register_signing_key(
 ):
     """Register the user's EDS key (R14): multipart ``p12`` file + ``password``; admins only."""
     if p12.size is not None and p12.size > actions.MAX_P12_BYTES:
-        raise PayloadTooLarge("p12_too_large", "That file is too large to be a PKCS#12 key file.")
+        raise PayloadTooLarge(
+            "p12_too_large", _("That file is too large to be a PKCS#12 key file.")
+        )
     key = actions.register_signing_key(
         actor=request.user, user=_user(user_id), p12=p12.read(), password=password
     )

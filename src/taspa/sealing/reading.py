@@ -26,10 +26,12 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from taspa.errors import Conflict
 from taspa.sealing.layout import BLOB_KINDS, SealedFiles, SealedRecording
@@ -42,8 +44,10 @@ CHUNK = 1 << 20
 class SealedBytesRefused(Conflict):
     """The stored bytes of a sealed recording fail their digest: nothing is served or signed."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__("fixity_failed", detail)
+    def __init__(
+        self, detail: Any, params: Mapping[str, Any] | None = None, technical: object = ""
+    ) -> None:
+        super().__init__("fixity_failed", detail, params, technical)
 
 
 class BytesChanged(StorageError):
@@ -55,8 +59,12 @@ def _refuse(recording: Any, kind: str, status: str, detail: str) -> SealedBytesR
 
     record_failure(recording, kind, status, detail)
     return SealedBytesRefused(
-        f"The stored {kind} of {recording.file_name} fails its sealed digest ({status}): "
-        "it is not served (R19, R20); an incident was opened."
+        _(
+            "The stored files of %(file_name)s fail their sealed digest: they are not served "
+            "(R19, R20); an incident was opened."
+        ),
+        params={"file_name": recording.file_name},
+        technical=f"{kind} {status}",
     )
 
 
@@ -64,7 +72,7 @@ def sealed_of(recording: Any) -> SealedRecording:
     """The recording's ``SealedRecording``; refused if it was never fully sealed."""
     sealed = SealedRecording.of(recording)
     if not sealed.complete:
-        raise Conflict("not_sealed", "The recording is not sealed yet.")
+        raise Conflict("not_sealed", _("The recording is not sealed yet."))
     return sealed
 
 
@@ -74,8 +82,11 @@ def require_servable(recording: Any, store: BlobStore | None = None) -> SealedRe
     sealed = sealed_of(recording)
     if recording.fixity_ok is False:
         raise SealedBytesRefused(
-            f"The stored bytes of {recording.file_name} failed their last fixity check: "
-            "they are not served until the recording is restored (R19, R20)."
+            _(
+                "The stored bytes of %(file_name)s failed their last fixity check: they are not "
+                "served until the recording is restored (R19, R20)."
+            ),
+            params={"file_name": recording.file_name},
         )
     store = store or get_store()
     try:
@@ -209,7 +220,10 @@ def read_sealed(recording: Any, kind: str, store: BlobStore | None = None) -> by
     """A small blob (signature, manifest, journal) whole, hash-checked."""
     sealed = sealed_of(recording)
     if recording.fixity_ok is False:
-        raise SealedBytesRefused(f"{recording.file_name} failed its last fixity check.")
+        raise SealedBytesRefused(
+            _("%(file_name)s failed its last fixity check."),
+            params={"file_name": recording.file_name},
+        )
     digest = sealed.digest(kind)
     try:
         data = b"".join(_checked_chunks(store or get_store(), digest))

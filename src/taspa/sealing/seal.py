@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from taspa.errors import Conflict, InvalidInput
 from taspa.files import fsync_path
 from taspa.sealing.layout import SealedFiles, recording_file_name
@@ -61,7 +63,11 @@ def _move_media(source: Path, target: Path) -> None:
     if source.resolve() == target.resolve():
         return
     if target.exists():
-        raise Conflict("media_exists", f"{target} already exists; media is never overwritten.")
+        raise Conflict(
+            "media_exists",
+            _("%(target)s already exists; media is never overwritten."),
+            params={"target": target},
+        )
     try:
         os.link(source, target)
         os.unlink(source)
@@ -91,15 +97,17 @@ def _check(manifest: dict[str, Any], result_like: Any, media: Path | None) -> No
         raise InvalidInput("manifest_incomplete", "; ".join(problems))
     file = manifest["file"]
     if file["sha256"] != _field(result_like, "sha256"):
-        raise InvalidInput("seal_mismatch", "The manifest's SHA-256 is not the capture's.")
+        raise InvalidInput("seal_mismatch", _("The manifest's SHA-256 is not the capture's."))
     if file["bytes"] != _field(result_like, "bytes"):
-        raise InvalidInput("seal_mismatch", "The manifest's size is not the capture's.")
+        raise InvalidInput("seal_mismatch", _("The manifest's size is not the capture's."))
     if media is None:
         return
     size = media.stat().st_size
     if size != file["bytes"]:
         raise InvalidInput(
-            "seal_mismatch", f"{media.name} has {size} bytes, the capture reported {file['bytes']}."
+            "seal_mismatch",
+            _("%(media_name)s has %(size)s bytes, the capture reported %(file)s."),
+            params={"media_name": media.name, "size": size, "file": file["bytes"]},
         )
 
 
@@ -176,7 +184,11 @@ def seal_recording(
     if files.signature.exists():
         if files.manifest.exists() and files.manifest.read_bytes() == manifest_data:
             return files
-        raise Conflict("already_sealed", f"{files.media.name} is sealed with another manifest.")
+        raise Conflict(
+            "already_sealed",
+            _("%(media_name)s is sealed with another manifest."),
+            params={"media_name": files.media.name},
+        )
     _check(manifest, result_like, source if source.exists() else files.media)
     out_dir.mkdir(parents=True, exist_ok=True)
     if source.exists():

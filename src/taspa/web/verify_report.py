@@ -2,7 +2,8 @@
 
 ``taspa verify`` (``taspa.sealing.verify``) says each check in English; each ``Check`` also
 carries a ``code`` and its ``params``. Here each check's name is a label, each verdict a word,
-and each code a sentence of the interface's catalogue, filled with the check's values. A
+and each code a sentence of the interface's catalogue, filled with the check's values; a
+library's failure text among them is shown as its named reason (``verify_reasons``). A
 verdict kept before the codes existed (no ``code``) shows the verdict word alone.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from taspa.sealing.verify_reasons import explanation
 
 # The check's code (``Check.name``) -> its name as words.
 CHECK_LABELS = {
@@ -148,6 +151,7 @@ DETAILS = {
 }
 
 _TIMES = ("when", "time", "moment", "expired")
+_LIBRARY_TEXTS = ("error", "problem")
 
 
 def moment_text(value: Any) -> Any:
@@ -171,8 +175,14 @@ def _sentence(code: str, params: dict[str, Any]) -> str:
         template = DETAILS["signed_by_no_time"]
     if code == "timestamp_parts":
         return ""
+    # A library's own words (pyHanko, asn1crypto, cryptography, OpenSSL) are never shown: their
+    # named reason is, in the reader's language (``technical_text`` keeps them for the staff).
+    for key in _LIBRARY_TEXTS:
+        if key in values:
+            values[key] = explanation(values[key])
     if isinstance(values.get("problems"), list):
-        values["problems"] = "; ".join(str(p) for p in values["problems"])
+        found = [explanation(p, manifest=True) for p in values["problems"]]
+        values["problems"] = "; ".join(dict.fromkeys(found))
     try:
         return str(template) % values
     except (KeyError, TypeError, ValueError):
@@ -196,6 +206,18 @@ def detail_text(check: dict[str, Any]) -> str:
     return _sentence(code, params)
 
 
+def technical_text(check: dict[str, Any]) -> str:
+    """The library's own words behind a failed check, for the staff who look into it (never a
+    participant's page): "" when there are none."""
+    params = check.get("params") or {}
+    texts = [str(params[key]) for key in _LIBRARY_TEXTS if params.get(key)]
+    if isinstance(params.get("problems"), list):
+        texts += [str(p) for p in params["problems"]]
+    for part in params.get("parts") or []:
+        texts += [str(part[key]) for key in _LIBRARY_TEXTS if part.get(key)]
+    return "; ".join(texts)
+
+
 def verdict_word(check: dict[str, Any]) -> str:
     if str(check.get("code") or "").startswith("skipped_"):
         return _("check skipped")
@@ -213,6 +235,7 @@ def report_rows(verdict: dict[str, Any] | None) -> list[dict[str, Any]]:
                 "label": str(CHECK_LABELS.get(name, _("Other check"))),
                 "verdict": verdict_word(check),
                 "detail": detail_text(check),
+                "technical": technical_text(check),
             }
         )
     return rows

@@ -42,6 +42,7 @@ from taspa.recorder.clock import recorded_seconds
 from taspa.recorder.models import Mark, Preflight, Recording
 from taspa.recorder.selectors import running_portion
 from taspa.web import selectors
+from taspa.web.preflight_text import check_rows
 from taspa.web.templatetags.clock import hms
 
 NOTE_MAX = 255  # a note is a mark whose text stands where the speaker's name does
@@ -114,6 +115,7 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
         "recorded_s": recorded_s(recording),
         "incidents": _incidents(hearing),
         "preflight": preflight,
+        "preflight_rows": check_rows(preflight.checks) if preflight else [],
         "announcement": announcement_text(get_language() or "kk"),
         "pause_reasons": selectors.pause_labels(),
         "mark_buttons": selectors.mark_buttons(hearing),

@@ -59,7 +59,17 @@ class Command(BaseCommand):
         width = max(len(check.name) for check in checks)
         for check in checks:
             status = "OK  " if check.ok else "FAIL"
-            self.stdout.write(f"{status} {check.name:<{width}}  {check.detail}")
+            self.stdout.write(f"{status} {check.name:<{width}}  {check.detail}{_reason(check)}")
         failed = [check.name for check in checks if not check.ok]
         if failed:
             raise CommandError(f"{len(failed)} check(s) failed: {', '.join(failed)}", returncode=1)
+
+
+def _reason(check: Any) -> str:
+    """A failure a library worded (pyHanko, OpenSSL…), named as the verification report names
+    it to its readers (``taspa.sealing.verify_reasons``): `` [reason: untrusted_issuer]``."""
+    from taspa.sealing.verify_reasons import reason_of
+
+    params = getattr(check, "params", None) or {}
+    text = params.get("error") or params.get("problem")
+    return f"  [reason: {reason_of(text)}]" if text and not check.ok else ""

@@ -7,9 +7,11 @@ a one-minute clip looped by stream copy to the length asked), seals it with a de
 times, interleaved run by run: (a) bare ffmpeg writing every audio stream into Ogg, the copy's
 container, and into MPEG-TS, the old copy's (and plain ``-vn -c:a copy``, which takes one);
 (b) ``build_copy_package`` (stream copy into the zip, hashed on the way, CMS signatures, BagIt
-manifests, page); (c) the same with two closed portions cut out (the packet list the cut
-needs). Medians of the runs; each measured in a process of its own, whose peak RSS (the largest
-process: Python or its ffmpeg; GNU time's for bare ffmpeg) is printed beside it.
+manifests, page); (c) the same with two closed portions cut out (the packets around each
+portion listed by ffprobe, its interior counted; Matroska, which stamps every packet, into a
+file and then into the zip). Medians of the runs; each measured in a process of its own, whose
+peak RSS (the largest process: Python or its ffmpeg; GNU time's for bare ffmpeg) is printed
+beside it, and its CPU seconds (user + system, the tools it runs included), as bare ffmpeg's.
 """
 
 from __future__ import annotations
@@ -25,13 +27,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taspa.access.package import build_copy_package
-from taspa.access.policy import Media
-from taspa.sealing import democa
-from taspa.sealing.hashing import sha256_file
-from taspa.sealing.manifest import build_manifest, certificate_summary
-from taspa.sealing.seal import seal_recording
-from taspa.sealing.signing import Pkcs12Signer
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taspa.settings")
+django.setup()  # before Taspa's modules: some read settings as they are imported
+
+from taspa.access.package import build_copy_package  # noqa: E402
+from taspa.access.policy import Media  # noqa: E402
+from taspa.sealing import democa  # noqa: E402
+from taspa.sealing.hashing import sha256_file  # noqa: E402
+from taspa.sealing.manifest import build_manifest, certificate_summary  # noqa: E402
+from taspa.sealing.seal import seal_recording  # noqa: E402
+from taspa.sealing.signing import Pkcs12Signer  # noqa: E402
 
 
 def _ffmpeg(*args: str) -> list[str]:
@@ -130,6 +137,7 @@ def main(argv: list[str]) -> None:
             "all": bare("-map", "0:a", "-c:a", "copy", "-f", "ogg"),
             "vn": bare("-vn", "-c:a", "copy", "-f", "ogg"),
             "mpegts": bare("-map", "0:a", "-c:a", "copy", "-f", "mpegts"),
+            "mka": bare("-map", "0:a", "-c:a", "copy", "-f", "matroska"),
             "package": package(()),
             "cut": package(closed),
         }
@@ -142,14 +150,18 @@ def main(argv: list[str]) -> None:
     cpu = {name: statistics.median(c for _, c, _ in found) for name, found in runs.items()}
     rss = {name: max(r for _, _, r in found) for name, found in runs.items()}
     base = med["all"]
-    paired = statistics.median(
-        t / b for (t, _, _), (b, _, _) in zip(runs["package"], runs["all"], strict=True)
-    )  # each run's package next to the bare copy run just before it
+
+    def paired(name: str) -> float:  # each run's package next to that round's bare copy
+        return statistics.median(
+            t / b for (t, _, _), (b, _, _) in zip(runs[name], runs["all"], strict=True)
+        )
+
     print(f"Recording: {args.minutes} min A/V MPEG-TS (H.264 + 2 Opus microphones), "
           f"{size / 2**20:.0f} MiB; medians of {args.runs} interleaved runs. The ratio is to "
           "bare ffmpeg copying every microphone into the same container (Ogg): plain "
           "`-vn -c:a copy` picks one audio stream only, so it does half the work. Median of "
-          f"the per-run ratios (package / bare, same round): {paired:.2f}; load average at the "
+          f"the per-run ratios (package / bare, same round): {paired('package'):.2f}, with the "
+          f"cut {paired('cut'):.2f}; load average at the "
           f"start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} (2-core machine shared "
           "with other work: wall times vary; CPU seconds less).\n")  # fmt: skip
     print("| method | wall s (median) | runs | ratio | CPU s (median) | CPU ratio | peak RSS MiB |")
@@ -159,9 +171,11 @@ def main(argv: list[str]) -> None:
                 "container)"),
         ("vn", "`ffmpeg -vn -c:a copy -f ogg` (bare: one microphone only)"),
         ("mpegts", "`ffmpeg -map 0:a -c:a copy -f mpegts` (bare, the old copy's container)"),
+        ("mka", "`ffmpeg -map 0:a -c:a copy -f matroska` (bare, the cut copy's container)"),
         ("package", "Taspa audio copy package (one pass: stream copy into the zip, hashed "
                     "on the way; signatures, BagIt, page)"),
-        ("cut", "Taspa audio copy package with two closed portions cut out (+ packet list)"),
+        ("cut", "Taspa audio copy package with two closed portions cut out (Matroska; "
+                "packets listed around each portion, its interior counted)"),
     ]  # fmt: skip
     for name, label in rows:
         each = " / ".join(f"{s:.2f}" for s, _, _ in runs[name])
@@ -170,8 +184,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taspa.settings")
-    django.setup()
     main(sys.argv[1:])

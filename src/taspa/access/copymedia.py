@@ -24,6 +24,7 @@ boundaries: an audio packet that touches the closed interval ``[a, b]`` is left 
 video, the cut starts at the keyframe at or before ``a`` and ends at the first keyframe after
 ``b`` (every kept video frame decodes without a left-out one, and none shows a closed
 moment), and the audio is cut over the same span so sound and picture stay together.
+``plan_window`` plans the same cut from the packets around each interval only.
 """
 
 from __future__ import annotations

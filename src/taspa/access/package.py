@@ -25,7 +25,10 @@ is in the bag: the chain back to the sealed original holds.
 One pass: ffmpeg's output goes into the zip as it is made (Ogg straight from ffmpeg's stdout;
 MP4 and Matroska, which ffmpeg must seek in, from its file once), hashed on the way; the
 signatures, the BagIt manifests and the zip's own digest are made from digests already known,
-so no media is read twice.
+so no media is read twice (the media's SHA-256 and the zip's on threads of their own, beside
+zipfile's CRC-32). A cut lists no more than the packets around each excluded interval
+(``copymedia.plan_window``: a few seconds at either edge, the interior counted by ffprobe, not
+listed) and drops by byte position; every packet is listed only when that cannot settle it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import json
 import logging
 import math
 import os
+import queue
 import subprocess
 import tempfile
 import threading
@@ -268,13 +272,40 @@ def _plan_around(
 # --- writing the bag straight into a zip stream ------------------------------------------------
 
 
+class _Digest:
+    """A SHA-256 computed on a thread of its own, in the order the data came (hashlib lets
+    go of the GIL on large buffers: the media's digest, the zip's and zipfile's CRC-32 are
+    computed side by side, not one after the other). ``hexdigest`` waits for the last."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="copy-sha256", daemon=True)
+        self._thread.start()
+        self._digest: str | None = None
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            self._sha.update(data)
+
+    def update(self, data: bytes) -> None:
+        self._queue.put(data if isinstance(data, bytes) else bytes(data))  # kept as it was
+
+    def hexdigest(self) -> str:
+        if self._digest is None:
+            self._queue.put(None)
+            self._thread.join()
+            self._digest = self._sha.hexdigest()
+        return self._digest
+
+
 class _HashingSink(io.RawIOBase):
     """A write-only, unseekable file: zipfile writes data descriptors instead of seeking back,
     so the zip's SHA-256 is known when it is closed."""
 
     def __init__(self, target: IO[bytes]) -> None:
         self._target = target
-        self.sha = hashlib.sha256()
+        self.sha = _Digest()
         self.size = 0
 
     def writable(self) -> bool:
@@ -311,14 +342,17 @@ class _ZipBag:
         return digest
 
     def add_stream(self, rel: str, chunks: Iterator[bytes], *, large: bool) -> tuple[str, int]:
-        sha, size = hashlib.sha256(), 0
-        with self.archive.open(self._member(rel), "w", force_zip64=large) as member:
-            for chunk in chunks:
-                sha.update(chunk)
-                member.write(chunk)
-                size += len(chunk)
-        self._note(rel, sha.hexdigest(), size)
-        return sha.hexdigest(), size
+        sha, size = _Digest(), 0
+        try:
+            with self.archive.open(self._member(rel), "w", force_zip64=large) as member:
+                for chunk in chunks:
+                    sha.update(chunk)
+                    member.write(chunk)
+                    size += len(chunk)
+        finally:
+            digest = sha.hexdigest()  # its thread ends, whatever happened
+        self._note(rel, digest, size)
+        return digest, size
 
     def finish(self, bag_info: Mapping[str, str]) -> None:
         """bagit.txt, bag-info.txt and both manifests, from the digests noted (RFC 8493)."""
@@ -611,6 +645,7 @@ def build_copy_package(
     original = json.loads(original_bytes)
     partial = out_dir / f".{name}.zip.part"
     progress(f"copying {media.value} from {sealed.media.name}")
+    sink = None
     try:
         with (
             tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temp,
@@ -627,6 +662,8 @@ def build_copy_package(
                 bag.finish(bag_info)
     except BaseException:
         partial.unlink(missing_ok=True)  # no half package is ever left to be taken for one
+        if sink is not None:
+            sink.sha.hexdigest()  # its thread ends
         raise
     target = out_dir / f"{name}.zip"
     os.replace(partial, target)

@@ -1,7 +1,11 @@
 """Capture engine cost against bare ffmpeg, and courtrooms per machine.
 
     .venv/bin/python -m bench.recorder [--seconds 20] [--runs 3] [--capacity-seconds 12]
-                                       [--max-rooms 96] [--confirm 2]
+                                       [--max-rooms 96] [--confirm 2] [--no-capacity]
+
+``--no-capacity`` (or ``TASPA_BENCH_CAPACITY=0`` in the environment, which reaches it through
+``python -m bench --only recorder``) runs the per-courtroom table only (~4 minutes): the
+capacity search means something on a quiet machine only.
 
 CPU per courtroom = user+sys seconds of the ffmpeg child plus the engine's Python threads, per
 second of media. The bare figure is ffmpeg doing the same encode straight to a file. Engine and
@@ -304,6 +308,13 @@ def main() -> None:
     parser.add_argument("--capacity-seconds", type=float, default=12.0)
     parser.add_argument("--max-rooms", type=int, default=96)
     parser.add_argument("--confirm", type=int, default=2)
+    parser.add_argument(
+        "--no-capacity",
+        dest="capacity",
+        action="store_false",
+        default=os.environ.get("TASPA_BENCH_CAPACITY", "1") != "0",
+        help="only the per-courtroom table (also TASPA_BENCH_CAPACITY=0)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="taspa-bench-") as tmp:
         work = Path(tmp)
@@ -312,8 +323,19 @@ def main() -> None:
             folder = work / name.replace(" ", "_").replace(",", "")
             rows.append((name, pairs(sources, args.seconds, args.runs, folder)))
         print_costs(rows, args.runs)
-        steps = capacity(args.capacity_seconds, args.max_rooms, work, args.confirm)
-    print_capacity(steps, args)
+        steps = (
+            capacity(args.capacity_seconds, args.max_rooms, work, args.confirm)
+            if args.capacity
+            else []
+        )
+    if steps:
+        print_capacity(steps, args)
+    else:
+        load = os.getloadavg()
+        print(
+            "Capacity search not run (--no-capacity / TASPA_BENCH_CAPACITY=0). Load average "
+            f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at the end; compare the ratios."
+        )
 
 
 def print_costs(rows: list[tuple[str, Pairs]], runs: int) -> None:

@@ -73,6 +73,24 @@ def test_only_generated_and_file_inputs_are_paced_with_re() -> None:
     assert "tcp" in policy.input_args(CAMERA)
 
 
+def test_r19_a_capture_paces_each_generated_or_file_input_once() -> None:
+    """Audio by its sample count in the graph (arealtime), video by -re, a device by itself."""
+    wav = Source("audio", "/tmp/x.wav", "file", "witness")
+    generated_camera = Source("video", "testsrc2=size=1280x720:rate=25", "lavfi", "camera")
+    cmd = capture_command([MICS[0], MICS[1], wav, generated_camera], meter_fd=5)
+    ends = [i for i, part in enumerate(cmd) if part == "-i"]
+    options = [cmd[start + 2 : end] for start, end in zip([-2, *ends], ends, strict=False)]
+    assert [("-re" in o) for o in options] == [False, False, False, True]
+    graph = cmd[cmd.index("-filter_complex") + 1]
+    assert graph.count("arealtime") == 2  # the generated and the file microphone, not the device
+    assert "[1:a:0]asetpts" in graph and "arealtime,asplit=2[a1]" not in graph
+    # the meter branch measures 0.1 s blocks (R11): it takes its track in 0.1 s frames
+    assert graph.count(f"asetnsamples=n={policy.METER_FRAME_SAMPLES}:p=0,aresample=8000") == 3
+    unmetered = capture_command(MICS, meter_fd=None)
+    assert "asetnsamples" not in unmetered[unmetered.index("-filter_complex") + 1]
+    assert "-re" in policy.preflight_command(MICS[0], seconds=1.0)  # no graph to pace it
+
+
 def test_restart_continues_the_timeline_and_a_file_seeks_like_a_live_feed() -> None:
     wav = Source("audio", "/tmp/x.wav", "file")
     cmd = capture_command([wav], meter_fd=5, ts_offset=12.5)

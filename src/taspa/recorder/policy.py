@@ -207,7 +207,11 @@ def staff_purpose(stated: str | None) -> tuple[str, bool] | None:
 
 SOURCE_KINDS = ("audio", "video")
 SOURCE_FORMATS = ("lavfi", "alsa", "pulse", "rtsp", "file", "v4l2")
-# Generated and file inputs would run as fast as the CPU allows; -re paces them to real time.
+# Generated and file inputs would run as fast as the CPU allows: they are paced to real time,
+# once. A capture's audio is paced in its filter graph by its sample count (arealtime, see
+# sample_clock below), so its input gets no -re; a video input, and preflight's reads, get -re.
+# Both at once cost ffmpeg ~4 % more CPU for nothing (its -re polls every 10 ms on top of the
+# filter's sleeps; bench/recorder.py). Live devices are paced by their own clock: neither.
 PACED_FORMATS = frozenset({"lavfi", "file", None})
 THREAD_QUEUE = {"alsa": 1024, "pulse": 1024, "rtsp": 256, "v4l2": 64}
 
@@ -253,15 +257,18 @@ def _demuxer_args(source: Source) -> list[str]:
     return ["-f", source.format]
 
 
-def input_args(source: Source, *, seek: float = 0.0, live: bool = False) -> list[str]:
+def input_args(
+    source: Source, *, seek: float = 0.0, live: bool = False, filter_paced: bool = False
+) -> list[str]:
     """ffmpeg input options for one source. ``seek`` restarts a file where a live feed would be;
     ``live`` marks a file that is fed in real time by another program (a FIFO): pacing it with
-    -re would add ffmpeg's probing time to every sample's latency, so it is read as it comes."""
+    -re would add ffmpeg's probing time to every sample's latency, so it is read as it comes.
+    ``filter_paced``: the filter graph holds this input to real time (arealtime), not -re."""
     # A capture device must never wait on a busy encoder, so it gets a deep queue; a paced or
     # generated input must not: with -re a deep queue of raw 720p frames cost ffmpeg 2.5x the
     # CPU (bench/recorder.py) and could hold gigabytes.
     args = ["-thread_queue_size", str(THREAD_QUEUE.get(source.format, 8))]
-    if source.format in PACED_FORMATS and not live:
+    if source.format in PACED_FORMATS and not live and not filter_paced:
         args.append("-re")
     if source.format in (None, "file") and seek > 0 and not live:
         args += ["-ss", f"{seek:.3f}"]
@@ -272,8 +279,8 @@ def input_args(source: Source, *, seek: float = 0.0, live: bool = False) -> list
 # restarts) would otherwise be muxed as non-monotonic DTS: players stop at the first jump and
 # -re stops pacing until the input's clock catches up, so a minute of audio arrives at once.
 # Every audio track is therefore re-stamped from its own sample count, and a paced input is
-# held to real time by that count (arealtime), not by the input's clock. A restart still
-# begins at -output_ts_offset, so a break stays a visible gap.
+# held to real time by that count (arealtime) alone, not by the input's clock (no -re on it).
+# A restart still begins at -output_ts_offset, so a break stays a visible gap.
 # A jump of an input's own clock (back, or ahead by more than 2 s) is printed to ffmpeg's log as
 # JUMP_MARKER * (track + 1) + jump seconds, so the engine can say which track was repaired.
 JUMP_MARKER = 1_000_000
@@ -287,6 +294,14 @@ def sample_clock(track: int) -> str:
     report = f"print({JUMP_MARKER * (track + 1)}+clip({jump},-{bound},{bound}),24)"  # 24: warning
     test = f"lt(PTS,PREV_INPTS)+gt({jump},{JUMP_AHEAD_S})"
     return f"asetpts='N/SR/TB+0*if({test},{report},0)'"
+
+
+# The meter's branch takes its track in frames of 0.1 s at 48 kHz (the meter's block, R11)
+# before resampling: the sources' own ~21 ms frames cost a resampler call, a merge and a pipe
+# write each, which made the branch ~10 % of the engine's ffmpeg CPU; in 0.1 s frames it costs
+# less than nothing measurable (bench/recorder.py). A block still reaches the meter when its
+# last sample is captured (at 44.1 kHz a frame is 0.109 s), and the engine reads every 0.2 s.
+METER_FRAME_SAMPLES = 4800
 
 
 def audio_filter(
@@ -306,7 +321,10 @@ def audio_filter(
             chains.append(f"{head}[a{n}]")
             continue
         chains.append(f"{head},asplit=2[a{n}][r{n}]")
-        chains.append(f"[r{n}]aresample={rate},aformat=sample_fmts=s16:channel_layouts=mono[m{n}]")
+        chains.append(
+            f"[r{n}]asetnsamples=n={METER_FRAME_SAMPLES}:p=0,aresample={rate},"
+            f"aformat=sample_fmts=s16:channel_layouts=mono[m{n}]"
+        )
     if meter:
         labels = "".join(f"[m{n}]" for n in range(len(audio_inputs)))
         if len(audio_inputs) == 1:
@@ -367,12 +385,12 @@ def capture_command(
     H.264 is stored without re-encoding; ``live`` holds file inputs fed in real time.
     """
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"]
-    for index, source in enumerate(sources):
-        cmd += input_args(source, seek=ts_offset, live=index in live)
     audio = [(i, s) for i, s in enumerate(sources) if s.kind == "audio"]
     video = [(i, s) for i, s in enumerate(sources) if s.kind == "video"]
+    paced = frozenset(i for i, s in audio if s.format in PACED_FORMATS and i not in live)
+    for index, source in enumerate(sources):
+        cmd += input_args(source, seek=ts_offset, live=index in live, filter_paced=index in paced)
     if audio:
-        paced = frozenset(i for i, s in audio if s.format in PACED_FORMATS and i not in live)
         graph = audio_filter(
             [i for i, _ in audio], settings.meter_rate, meter=meter_fd is not None, paced=paced
         )

@@ -54,6 +54,38 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(
+    name: str, default: float, *, above: float | None = None, minimum: float | None = None
+) -> float:
+    """A number (``2.5``); greater than ``above`` and at least ``minimum`` where given."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError as error:
+        raise SettingError(f"{name}={value!r}: expected a number") from error
+    if number != number or number in (float("inf"), float("-inf")):
+        raise SettingError(f"{name}={value!r}: expected a number")
+    if above is not None and number <= above:
+        raise SettingError(f"{name}={value!r}: must be above {above:g}")
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{name}={value!r}: must be at least {minimum:g}")
+    return number
+
+
+def env_url(name: str, schemes: tuple[str, ...], default: str | None = None) -> str | None:
+    """A URL whose scheme is one of ``schemes`` (``https``, ``s3``, ...), or ``default``."""
+    value = env_str(name, default)
+    if value is None:
+        return None
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme not in schemes or not rest:
+        expected = " or ".join(f"{s}://..." for s in schemes)
+        raise SettingError(f"{name}={value!r}: expected {expected}")
+    return value
+
+
 def env_hhmm(name: str, default: str) -> tuple[int, int]:
     value = env_str(name, default) or default
     try:

@@ -14,10 +14,12 @@ from taspa.env import (
     SettingError,
     env_bool,
     env_choice,
+    env_float,
     env_hhmm,
     env_int,
     env_list,
     env_str,
+    env_url,
     https_origins,
     require_settings,
 )
@@ -88,6 +90,24 @@ TASPA_RETENTION_YEARS = env_int("TASPA_RETENTION_YEARS", 1, minimum=1)  # R24: n
 TASPA_PREFLIGHT_MAX_AGE_MIN = env_int("TASPA_PREFLIGHT_MAX_AGE_MIN", 120, minimum=0)
 # R24: an S3 bucket without object lock cannot enforce retention; accepted only when asked.
 TASPA_S3_WITHOUT_OBJECT_LOCK = env_bool("TASPA_S3_WITHOUT_OBJECT_LOCK", False)
+# Proofs of a seal (R14), read by jobs long after start: checked here so that a bad value stops
+# start-up naming the variable instead of failing inside a job. The TSA and each OCSP/CRL
+# request get this many seconds; a proof still missing after TASPA_PROOF_ALERT_AFTER_HOURS
+# opens an incident.
+TASPA_TSA_URL = env_url("TASPA_TSA_URL", ("http", "https"))
+TASPA_TSA_TIMEOUT = env_float("TASPA_TSA_TIMEOUT", 3.0, above=0)
+TASPA_REVOCATION_TIMEOUT = env_float("TASPA_REVOCATION_TIMEOUT", 3.0, above=0)
+TASPA_PROOF_ALERT_AFTER_HOURS = env_float("TASPA_PROOF_ALERT_AFTER_HOURS", 24.0, above=0)
+TASPA_FIXITY_BYTES_PER_RUN = env_int("TASPA_FIXITY_BYTES_PER_RUN", 4 << 30, minimum=1)
+# The electronic archive (R27); unset: file://$TASPA_HOME/archive (taspa.retention.archive).
+TASPA_ARCHIVE_STORAGE = env_url("TASPA_ARCHIVE_STORAGE", ("file", "s3"))
+TASPA_COVERAGE_TOLERANCE_S = env_float("TASPA_COVERAGE_TOLERANCE_S", 60.0, minimum=0)
+TASPA_COPY_LINK_DAYS = env_int("TASPA_COPY_LINK_DAYS", 30, minimum=1)
+# Media (R21-R26, R33): where they may be mounted, where their block devices may be named, and
+# the file system they are formatted with.
+TASPA_MEDIUM_ROOTS = env_list("TASPA_MEDIUM_ROOTS", "/media,/run/media,/mnt")
+TASPA_MEDIUM_DEVICE_ROOTS = env_list("TASPA_MEDIUM_DEVICE_ROOTS", "/dev")
+TASPA_MEDIUM_FILESYSTEM = env_choice("TASPA_MEDIUM_FILESYSTEM", ("exfat", "vfat", "ext4"), "exfat")
 if not (TASPA_STORAGE.startswith("file://") or TASPA_STORAGE.startswith("s3://")):
     raise SettingError(f"TASPA_STORAGE={TASPA_STORAGE!r}: expected file://PATH or s3://BUCKET")
 

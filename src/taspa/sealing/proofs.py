@@ -6,7 +6,6 @@ never waits for them; the ``timestamps`` and ``revocation`` jobs keep asking.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,16 +25,9 @@ QUEUES = {"timestamp": PendingTimestamp, "revocation": PendingRevocation}
 
 
 def alert_after() -> timedelta:
-    """``TASPA_PROOF_ALERT_AFTER_HOURS`` (setting or environment), a positive number."""
-    raw = getattr(settings, "TASPA_PROOF_ALERT_AFTER_HOURS", None)
-    raw = raw if raw not in (None, "") else os.environ.get("TASPA_PROOF_ALERT_AFTER_HOURS")
-    try:
-        hours = float(raw) if raw not in (None, "") else DEFAULT_ALERT_AFTER_HOURS
-    except (TypeError, ValueError):
-        raise ValueError(f"TASPA_PROOF_ALERT_AFTER_HOURS={raw!r} is not a number") from None
-    if hours <= 0:
-        raise ValueError(f"TASPA_PROOF_ALERT_AFTER_HOURS={raw!r} must be above 0")
-    return timedelta(hours=hours)
+    """``TASPA_PROOF_ALERT_AFTER_HOURS`` (default 24), checked at start-up (taspa.settings)."""
+    hours = getattr(settings, "TASPA_PROOF_ALERT_AFTER_HOURS", None) or DEFAULT_ALERT_AFTER_HOURS
+    return timedelta(hours=float(hours))
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,11 @@ the API still carry it, and the evidence record's leaf for the signature covers 
 ``check_revocation`` (``taspa verify``) answers from the stored evidence alone, as of the
 signing time: no network, whatever the date the check is run.
 
-Settings: ``TASPA_REVOCATION_TIMEOUT`` (seconds per request, default 3).
+Settings: ``TASPA_REVOCATION_TIMEOUT`` (seconds per request, default 3; taspa.settings).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,20 +71,13 @@ class RevocationEvidence:
         return bool(self.ocsps or self.crls)
 
 
-def _setting(name: str) -> str | None:
+def configured_timeout() -> float:
+    """``TASPA_REVOCATION_TIMEOUT`` in seconds (default 3), checked at start-up (taspa.settings)."""
     from django.conf import settings
 
-    value = getattr(settings, name, None) if settings.configured else None
-    return str(value) if value not in (None, "") else os.environ.get(name) or None
-
-
-def configured_timeout() -> float:
-    """``TASPA_REVOCATION_TIMEOUT`` in seconds (default 3)."""
-    value = _setting("TASPA_REVOCATION_TIMEOUT")
-    try:
-        return float(value) if value else DEFAULT_TIMEOUT_S
-    except ValueError:
-        raise ValueError(f"TASPA_REVOCATION_TIMEOUT={value!r} is not a number of seconds") from None
+    if not settings.configured:
+        return DEFAULT_TIMEOUT_S
+    return float(getattr(settings, "TASPA_REVOCATION_TIMEOUT", None) or DEFAULT_TIMEOUT_S)
 
 
 def declared_sources(certificate: x509.Certificate) -> dict[str, list[str]]:

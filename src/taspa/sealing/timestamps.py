@@ -10,14 +10,13 @@ any later time without touching the signed attributes or the media: sealing neve
 the TSA (R14). When it is down, the seal goes out without a token and ``timestamp_queue`` adds
 it later.
 
-The TSA is ``TASPA_TSA_URL`` (setting or environment); ``TASPA_TSA_TIMEOUT`` (seconds,
-default 3) bounds one request.
+The TSA is ``TASPA_TSA_URL``; ``TASPA_TSA_TIMEOUT`` (seconds, default 3) bounds one request
+(both checked at start-up in taspa.settings).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,16 +38,15 @@ class TimestampUnavailable(Exception):
     """The TSA could not be reached, refused the request, or answered nonsense."""
 
 
-def _setting(name: str) -> str | None:
+def _setting(name: str) -> object:
     from django.conf import settings
 
-    value = getattr(settings, name, None) if settings.configured else None
-    return str(value) if value else os.environ.get(name) or None
+    return getattr(settings, name, None) if settings.configured else None
 
 
 def configured_tsa_url() -> str | None:
-    """``TASPA_TSA_URL`` from the settings, else the environment; ``None`` when unset."""
-    return _setting("TASPA_TSA_URL")
+    """``TASPA_TSA_URL`` (checked at start-up, taspa.settings); ``None`` when unset."""
+    return str(_setting("TASPA_TSA_URL") or "") or None
 
 
 def configured_timestamper() -> TimeStamper | None:
@@ -56,11 +54,7 @@ def configured_timestamper() -> TimeStamper | None:
     url = configured_tsa_url()
     if not url:
         return None
-    timeout = _setting("TASPA_TSA_TIMEOUT")
-    try:
-        seconds = float(timeout) if timeout else DEFAULT_TIMEOUT_S
-    except ValueError:
-        raise ValueError(f"TASPA_TSA_TIMEOUT={timeout!r} is not a number of seconds") from None
+    seconds = float(_setting("TASPA_TSA_TIMEOUT") or DEFAULT_TIMEOUT_S)
     return HTTPTimeStamper(url, timeout=seconds)
 
 

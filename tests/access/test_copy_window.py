@@ -77,3 +77,13 @@ def test_r32_a_window_that_cannot_settle_the_cut_says_so():
     # positions unknown (-1): no ranges of positions to drop by
     broken = table(0, 100, pos=lambda n: -1)
     assert plan_window([audio], window(broken, table(200, 300), 300), (1.5, 4.5)) is None
+
+
+def test_r32_a_cut_by_byte_position_drops_through_ffmpegs_noise_filter():
+    streams = [copymedia.Stream(1, "audio", "opus", copymedia.Fraction(1, 90000))]
+    command = copymedia.copy_command(
+        "in.ts", "out.mka", streams, copymedia.MKA, {1: [(10, 20), (30, None)]}, on="pos"
+    )
+    assert command[command.index("-bsf:0") + 1] == (
+        "noise=drop=between(pos\\,10\\,20)+gte(pos\\,30)"
+    )  # to the end of the recording: no upper bound

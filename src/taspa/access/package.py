@@ -230,7 +230,9 @@ def _recording_end(media: Path) -> float | None:
         return None
 
 
-def _ended(tables: Mapping[int, copymedia.PacketTable], streams: Sequence[Stream], end: float):
+def _ended(
+    tables: Mapping[int, copymedia.PacketTable], streams: Sequence[Stream], end: float
+) -> bool:
     """Whether a listing up to ``end`` stopped at the recording's end rather than there: its
     last packet lies well before ``end`` (it stops at the first packet at or after it)."""
     last = max(
@@ -256,7 +258,10 @@ def _plan_around(
             return None
         before, after, plan = EDGE_S, EDGE_S * (3 if video else 1), None
         for _ in range(ATTEMPTS):  # a keyframe farther on, or a seek that landed early
-            window = _around(media, streams, (max(a, 0.0), b), (before, after), last_s)
+            try:
+                window = _around(media, streams, (max(a, 0.0), b), (before, after), last_s)
+            except MediaCopyFailed:  # ffprobe cannot seek in it: every packet, then
+                return None
             plan = copymedia.plan_window(streams, window, (a, b))
             if plan is not None:
                 break
@@ -279,7 +284,7 @@ class _Digest:
 
     def __init__(self) -> None:
         self._sha = hashlib.sha256()
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.Queue = queue.Queue(maxsize=16)  # at most 16 MiB waiting
         self._thread = threading.Thread(target=self._run, name="copy-sha256", daemon=True)
         self._thread.start()
         self._digest: str | None = None

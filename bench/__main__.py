@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -90,6 +91,25 @@ def earlier_sections(path: Path) -> tuple[list[str], dict[str, str]]:
     return header.rstrip("\n").splitlines(), sections
 
 
+RERUN = "- re-run later: "
+
+
+def rerun_header(earlier: list[str], now: dict[str, str]) -> list[str]:
+    """The report's header with one ``re-run later`` line per benchmark, its latest time: the
+    earlier lines' times (``bench.NAME (YYYY-MM-DD HH:MM UTC)``), updated with ``now``'s."""
+    latest: dict[str, str] = {}
+    for line in earlier:
+        if line.startswith(RERUN):
+            for name, when in re.findall(r"bench\.(\w+) \(([^)]*)\)", line):
+                latest[name] = max(latest.get(name, ""), when)
+    latest.update(now)
+    header = [line for line in earlier if not line.startswith(RERUN) and line != SHARED]
+    while header and not header[-1]:
+        header.pop()
+    order = [*BENCHMARKS, *sorted(set(latest) - set(BENCHMARKS))]
+    return header + [f"{RERUN}bench.{name} ({latest[name]})" for name in order if name in latest]
+
+
 def write_report(out: Path, fresh: dict[str, str], only: list[str] | None) -> None:
     """Write the report: the sections just run, and — for ``--only`` — every other section as
     the file has it *now* (re-read just before writing: other people may have regenerated
@@ -99,9 +119,8 @@ def write_report(out: Path, fresh: dict[str, str], only: list[str] | None) -> No
     if only:  # re-run some: the others stay as the report had them, with its machine lines
         earlier, kept = earlier_sections(out)
         if earlier:
-            names = ", ".join(f"bench.{name}" for name in only)
             when = machine()[-1].removeprefix("- run: ")
-            header = [*earlier, f"- re-run later: {names} ({when})"]
+            header = rerun_header(earlier, {name: when for name in fresh})
     header = [line for line in header if line != SHARED]
     while header and not header[-1]:
         header.pop()

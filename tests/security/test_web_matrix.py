@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -61,6 +62,34 @@ def _receipted(s: Scene) -> bool:
 
 def _petitions(s: Scene) -> int:
     return Petition.objects.count()
+
+
+def _portions(s: Scene, *, corrected: bool = False) -> int:
+    """How many closed parts the sealed hearing has (``corrected``: that gave way to a newer)."""
+    portions = ClosedPortion.objects.filter(hearing=s.sealed_hearing)
+    return portions.filter(superseded_by__isnull=False).count() if corrected else portions.count()
+
+
+def _decided_portion(s: Scene, start: float, length: float | None = 10.0) -> ClosedPortion:
+    """A closed part of the sealed recording from ``start`` as it stands (made at first use by
+    the judge's decision; ``length`` None: left open to the end)."""
+    current = ClosedPortion.objects.filter(
+        hearing=s.sealed_hearing, start_s=start, superseded_by__isnull=True
+    ).first()
+    if current is not None:
+        return current
+    began = s.recording.started_at + timedelta(seconds=start)
+    return ClosedPortion.objects.create(
+        hearing=s.sealed_hearing,
+        recording=s.recording,
+        start_at=began,
+        end_at=None if length is None else began + timedelta(seconds=length),
+        start_s=start,
+        end_s=None if length is None else start + length,
+        source="judge_decision",
+        reason="Шешім",
+        created_by=s.sealed_hearing.judge,
+    )
 
 
 def _portal_form(s: Scene) -> dict:
@@ -418,6 +447,47 @@ PAGES: dict[str, Page] = {
         "post",
         lambda s: reverse("web:notice_read", args=[s.notification.pk]),
         effect=lambda s: Notification.objects.get(pk=s.notification.pk).read_at is not None,
+    ),
+    # R3.4, R9: the minutes page is court staff's; only the hearing's judge decides (the
+    # scene's hearing is one the Rules decide: the judge is answered on the page, not refused).
+    "web:minutes_decision": Page(
+        VIEW, "get", lambda s: reverse("web:minutes_decision", args=[s.hearing.pk])
+    ),
+    "web:minutes_decision#post": Page(
+        frozenset({"judge@own"}),
+        "post",
+        lambda s: reverse("web:minutes_decision", args=[s.hearing.pk]),
+        {"keep_minutes": "yes"},
+    ),
+    # R32 for part of a hearing: staff who play the sealed recording see its closed parts; only
+    # the hearing's judge adds, corrects or ends one after sealing.
+    "web:closed_portions": Page(
+        VIEW, "get", lambda s: reverse("web:closed_portions", args=[s.recording.pk])
+    ),
+    "web:closed_portions#post": Page(
+        frozenset({"judge@own"}),
+        "post",
+        lambda s: reverse("web:closed_portions", args=[s.recording.pk]),
+        {"start": "00:01:00", "end": "00:01:10", "reason": "matrix"},
+        effect=_portions,
+    ),
+    "web:closed_portion_correct": Page(
+        frozenset({"judge@own"}),
+        "post",
+        lambda s: reverse(
+            "web:closed_portion_correct", args=[s.recording.pk, _decided_portion(s, 120.0).pk]
+        ),
+        {"start": "00:02:00", "end": "00:02:05", "reason": ""},
+        effect=lambda s: _portions(s, corrected=True),
+    ),
+    "web:closed_portion_end": Page(
+        frozenset({"judge@own"}),
+        "post",
+        lambda s: reverse(
+            "web:closed_portion_end", args=[s.recording.pk, _decided_portion(s, 250.0, None).pk]
+        ),
+        {"end": "00:04:20"},
+        effect=lambda s: _decided_portion(s, 250.0, None).end_s,
     ),
 }
 

@@ -63,6 +63,10 @@ def panels_for(user: User) -> list[Panel]:
     panels: list[Panel] = []
     if roles & ({Role.JUDGE, Role.COURT_ADMIN, Role.SYSTEM_ADMIN} | REGIONAL_ROLES):
         panels += [incidents_panel(user), acts_panel(user), not_recorded_panel(user)]
+    if Role.JUDGE in roles:  # R3.4, R9: what waits for the judge's own decision
+        from taspa.web.judge_dashboard import decisions_panel
+
+        panels.insert(0, decisions_panel(user))
     if roles & (REGIONAL_ROLES | {Role.SYSTEM_ADMIN}):
         panels.append(replication_panel(user))
     if roles & {Role.ARCHIVIST, Role.COURT_ADMIN}:

@@ -6,6 +6,7 @@ from taspa.web.views import (
     court_admin,
     courts,
     dashboards,
+    judge,
     people,
     playback,
     regional,
@@ -53,6 +54,23 @@ urlpatterns = [
     path("cases/<int:case_id>/inventory", archive.inventory, name="inventory"),
     path("cases/<int:case_id>/archive-acceptance", archive.accept_case, name="case_accept"),
     path("destruction-acts/<int:act_id>/sign", archive.destruction_sign, name="destruction_sign"),
+    # The judge's decisions (issue 16): the minutes (R3.4, R9), closed parts after sealing (R32).
+    path("hearings/<int:hearing_id>/minutes", judge.minutes, name="minutes_decision"),
+    path(
+        "recordings/<int:recording_id>/closed-portions",
+        judge.closed_portions,
+        name="closed_portions",
+    ),
+    path(
+        "recordings/<int:recording_id>/closed-portions/<int:portion_id>/correct",
+        judge.correct_portion,
+        name="closed_portion_correct",
+    ),
+    path(
+        "recordings/<int:recording_id>/closed-portions/<int:portion_id>/end",
+        judge.end_portion,
+        name="closed_portion_end",
+    ),
     # The regional judicial administration (R9, R18, R23): notices, appeal acts, replication.
     path("regional/", regional.regional, name="regional"),
     path("regional/replication", regional.replication_status, name="regional_replication"),

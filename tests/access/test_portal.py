@@ -183,3 +183,14 @@ def test_petitions_link_leads_staff_and_parties_to_their_page(world):
     assert signed_in(world.person("participant")).get("/access/").url == "/access/portal/"
     page = signed_in(world.person("participant")).get("/access/portal/").content.decode()
     assert "not linked your account" in page
+
+
+def test_r31_staff_list_names_the_copys_media_in_the_users_language(world, sealed_hearing):
+    hearing = sealed_hearing("civil")
+    participant = enter(world, hearing)
+    assert signed_in(participant).post("/access/portal/", petition_data(hearing)).status_code == 302
+    staff = signed_in(world.person("secretary"))
+    staff.cookies["django_language"] = "ru"
+    page = staff.get("/access/petitions/").content.decode()
+    assert "только аудио" in page.lower()
+    assert ">audio<" not in page

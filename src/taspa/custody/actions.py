@@ -336,7 +336,16 @@ def accept_medium(*, actor: User, medium: Medium, mount: Path | str) -> Handover
             actor,
             "medium.accept_refused",
             medium,
-            RuleRefusal("medium_check_failed", result["detail"]),
+            RuleRefusal(
+                "medium_check_failed",
+                _("The copy %(bag)s is not there on the medium (R22).")
+                if not check.present
+                else _("The copy on the medium does not validate against its digests (R22).")
+                if not check.valid
+                else _("The files on the medium differ from those written on it (R22)."),
+                {"bag": medium.bag_name},
+                technical=result["detail"],
+            ),
         )
     now = timezone.now()
     with transaction.atomic():

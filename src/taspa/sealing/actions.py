@@ -77,7 +77,14 @@ def _check_certificate(material: keystore.KeyMaterial) -> bool:
         cert, intermediates=material.chain, anchors=load_trust_anchors(anchors_path), moment=now
     )
     if not verdict.ok:
-        raise InvalidInput("certificate_untrusted", verdict.detail)
+        from taspa.sealing.verify_reasons import REASONS, chain_reason
+
+        raise InvalidInput(
+            "certificate_untrusted",
+            _("The certificate cannot be accepted: %(reason)s."),
+            {"reason": REASONS[chain_reason(verdict.code, verdict.params)]},
+            technical=verdict.detail,
+        )
     return True
 
 

@@ -78,3 +78,13 @@ def reason_of(text: object, *, manifest: bool = False) -> str:
 def explanation(text: object, *, manifest: bool = False) -> str:
     """The reason's explanation in the active language."""
     return str(REASONS[reason_of(text, manifest=manifest)])
+
+
+def chain_reason(code: str, params: dict | None = None) -> str:
+    """The named reason of a certificate chain's verdict (``trust.validate_chain``)."""
+    known = {
+        "certificate_expired": "expired",
+        "certificate_not_yet_valid": "not_yet_valid",
+        "no_trust_anchors": "untrusted_issuer",
+    }
+    return known.get(code) or reason_of((params or {}).get("error", ""))

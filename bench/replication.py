@@ -4,8 +4,9 @@
 
 A court (this process: its own TASPA_HOME and SQLite) seals one recording of ``--mib`` MiB and
 replicates it to a central ``taspa serve`` (another process, TASPA_ROLE=central, own home) over
-127.0.0.1: Content-Range chunks with per-chunk digests, then the centre's full verification
-(hash + CMS signature + chain) before acknowledging. ``rsync`` copies the same sealed files to an
+127.0.0.1: each file streamed in one Content-Range request (Repr-Digest: the centre hashes the
+bytes as it writes them, fsyncs), then the centre's verification (hash + CMS signature + chain)
+before acknowledging. ``rsync`` copies the same sealed files to an
 ``rsync --daemon`` on 127.0.0.1 (it checks a whole-file checksum, nothing else). Then the same
 recording to a centre whose store is S3 (a local SeaweedFS): parts PUT straight to S3 at URLs
 the centre presigns, next to boto3's ``upload_file`` of the media file to the same SeaweedFS.
@@ -305,8 +306,8 @@ def main() -> None:
         print(f"| {label} | {seconds:.2f} | {size / seconds:.0f} | {rss} | {ratio} |")
 
     row(
-        "`taspa replicate`, Content-Range (one read, 32 MiB requests, "
-        "centre hashes + verifies CMS/chain/manifest before acknowledging)",
+        "`taspa replicate`, one streamed Content-Range request per file (one read and one "
+        "SHA-256 each side, centre fsyncs, verifies CMS/chain/manifest before acknowledging)",
         taspa,
         f"{taspa.median() / rsync.median():.2f}",
     )

@@ -24,6 +24,7 @@ from taspa.replication.central import (
     _alarm,
     incoming_dir,
     layout_names,
+    received_digest,
     replica_of,
     require_central,
 )
@@ -31,6 +32,7 @@ from taspa.replication.mirror import mirror_recording
 from taspa.replication.models import Peer, Replica
 from taspa.replication.multipart import discard_uploads, gather, store_files
 from taspa.replication.policy import AlarmKind, ReplicaState
+from taspa.sealing.hashing import FileDigest
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.verify import Check, UnreadableInput, verify_recording
 
@@ -81,9 +83,15 @@ def _checks(replica: Replica, where: Path) -> list[Check]:
         signed = None
     declared = replica.files["media"]["sha256"]
     checks.append(Check("declared_media", signed == declared, f"declared {declared}"))
+    # Streamed in, the media was hashed as it was written (``central._receive_stream``): that
+    # digest stands for the re-hash (the bytes are not read twice); chunked or read back from
+    # S3, verify_recording hashes the file itself.
+    received = received_digest(where / names["media"])
     try:
         checks += verify_recording(
-            where / names["media"], trust_anchors=settings.TASPA_TRUST_ANCHORS
+            where / names["media"],
+            trust_anchors=settings.TASPA_TRUST_ANCHORS,
+            media_digest=FileDigest(received["sha256"], received["bytes"]) if received else None,
         )
     except UnreadableInput as error:
         checks.append(Check("readable", False, str(error)))

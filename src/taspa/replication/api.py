@@ -19,7 +19,14 @@ from taspa.courts.selectors import court_by_ref, court_scope
 from taspa.errors import Forbidden, InvalidInput, NotFound
 from taspa.replication import selectors
 from taspa.replication.acknowledge import commit_replica
-from taspa.replication.central import Offer, enrol_court, offer_replica, peer_of, receive_chunk
+from taspa.replication.central import (
+    ChunkResult,
+    Offer,
+    enrol_court,
+    offer_replica,
+    peer_of,
+    receive_chunk,
+)
 from taspa.replication.multipart import open_uploads, parts_held, presign_parts
 from taspa.replication.policy import Transport, parse_content_range
 
@@ -29,7 +36,32 @@ _REFUSALS = {
     "offset": ("offset_mismatch", "The chunk does not start at the verified offset."),
     "short": ("chunk_incomplete", "The chunk's body was shorter than its Content-Range."),
     "digest": ("chunk_digest_mismatch", "The chunk does not match its Content-Digest."),
+    "prefix": (
+        "prefix_digest_mismatch",
+        "The bytes the centre held do not match the Prefix-Digest; send the file from 0.",
+    ),
+    "whole": (
+        "repr_digest_mismatch",
+        "The file received does not match its Repr-Digest; the commit refuses the replica.",
+    ),
 }
+
+
+def chunk_answer(result: ChunkResult) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, JSON body and headers of the answer to a ``PUT`` of a file's bytes (this view
+    and the streaming route in front of Django, ``upload.py``)."""
+    body: dict[str, Any] = {
+        "offset": result.offset,
+        "total": result.total,
+        "complete": result.complete,
+    }
+    status = 200
+    if result.reason:
+        code, detail = _REFUSALS[result.reason]
+        body |= {"error": code, "detail": detail}
+        status = 409
+    headers = {"Range": f"bytes=0-{result.offset - 1}"} if result.offset else {}
+    return status, body, headers
 
 
 class OfferIn(Schema):
@@ -114,16 +146,13 @@ def put_chunk(request: HttpRequest, replica_id: Id, kind: str):
         span=span,
         body=request,
         digest=request.headers.get("Content-Digest", ""),
+        repr_digest=request.headers.get("Repr-Digest", ""),
+        prefix_digest=request.headers.get("Prefix-Digest", ""),
     )
-    body = {"offset": result.offset, "total": result.total, "complete": result.complete}
-    status = 200
-    if result.reason:
-        code, detail = _REFUSALS[result.reason]
-        body |= {"error": code, "detail": detail}
-        status = 409
+    status, body, headers = chunk_answer(result)
     response = JsonResponse(body, status=status)
-    if result.offset:
-        response["Range"] = f"bytes=0-{result.offset - 1}"
+    for name, value in headers.items():
+        response[name] = value
     return response
 
 

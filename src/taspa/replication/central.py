@@ -10,11 +10,16 @@ stored as good.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
+import json
 import os
 import re
 import shutil
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -268,23 +273,36 @@ class ChunkResult:
 
 
 def receive_chunk(
-    *, peer: Peer, replica_id: int, kind: str, span: ContentRange, body: BinaryIO, digest: str
+    *,
+    peer: Peer,
+    replica_id: int,
+    kind: str,
+    span: ContentRange,
+    body: BinaryIO,
+    digest: str,
+    repr_digest: str = "",
+    prefix_digest: str = "",
+    max_length: int | None = MAX_CHUNK_BYTES,
 ) -> ChunkResult:
-    """A ``Content-Range`` chunk of one file. It counts only if it starts at the verified
-    offset and its bytes match its ``Content-Digest``; otherwise the answer says where the
-    centre stands, so the court resumes from there (R23). The body is streamed to the file
-    while it is hashed (never held in memory); bytes that fail their digest are cut off."""
+    """A ``Content-Range`` upload of one file's bytes.
+
+    With a ``Repr-Digest`` (the SHA-256 of the whole file, which must be the offered one) it is
+    a *streamed* upload: the rest of the file from the centre's offset in one request, hashed
+    as it is written, the whole file's hash compared at its end (``_receive_stream``).
+
+    Without, it is a chunk with its own ``Content-Digest``: it counts only if it starts at the
+    verified offset and its bytes match; otherwise the answer says where the centre stands, so
+    the court resumes from there (R23). Either way the body is streamed to the file while it
+    is hashed (never held in memory)."""
     require_central()
-    if span.length > MAX_CHUNK_BYTES:
-        raise PayloadTooLarge("chunk_too_large", f"Send at most {MAX_CHUNK_BYTES} bytes per chunk.")
+    if max_length is not None and span.length > max_length:
+        raise PayloadTooLarge("chunk_too_large", f"Send at most {max_length} bytes per chunk.")
+    if repr_digest:
+        return _receive_stream(peer, replica_id, kind, span, body, repr_digest, prefix_digest)
     with transaction.atomic():
         replica = Replica.objects.select_for_update().get(pk=replica_of(peer, replica_id).pk)
-        if kind not in replica.files:
-            raise NotFound(f"The replica has no {kind} file.")
-        total = int(replica.files[kind]["bytes"])
+        total = _total(replica, kind, span)
         offset = int(replica.offsets.get(kind, 0))
-        if span.total != total:
-            raise InvalidInput("wrong_total", f"{kind} has {total} bytes, not {span.total}.")
         if replica.state != ReplicaState.RECEIVING or span.is_query:
             return ChunkResult(
                 total if replica.state == ReplicaState.ACKNOWLEDGED else offset, total, False
@@ -300,7 +318,13 @@ def receive_chunk(
     return ChunkResult(offset + span.length, total, True)
 
 
-READ_BYTES = 1 << 20  # hashlib releases the GIL; few syscalls
+def _total(replica: Replica, kind: str, span: ContentRange) -> int:
+    if kind not in replica.files:
+        raise NotFound(f"The replica has no {kind} file.")
+    total = int(replica.files[kind]["bytes"])
+    if span.total != total:
+        raise InvalidInput("wrong_total", f"{kind} has {total} bytes, not {span.total}.")
+    return total
 
 
 def _write_checked(path: Path, offset: int, body: BinaryIO, length: int, digest: str) -> str:
@@ -308,26 +332,215 @@ def _write_checked(path: Path, offset: int, body: BinaryIO, length: int, digest:
     Returns "" when they match ``digest``, else the refusal ("short", "digest"), the file cut
     back to ``offset`` (also whatever an unacknowledged earlier try left beyond it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    received_path(path).unlink(missing_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
-        hasher, position, end = hashlib.sha256(), offset, offset + length
-        while position < end:
-            data = body.read(min(READ_BYTES, end - position))
-            if not data:
-                break
-            hasher.update(data)
-            os.pwrite(fd, data, position)
-            position += len(data)
+        hasher = hashlib.sha256()
+        position = _write_hashed(fd, offset, body, length, hasher)
         refused = ""
-        if position != end:
+        if position != offset + length:
             refused = "short"
         elif not sha256_matches(digest, hasher.digest()):
             refused = "digest"
-        os.ftruncate(fd, offset if refused else end)
+        os.ftruncate(fd, offset if refused else offset + length)
         os.fsync(fd)
     finally:
         os.close(fd)
     return refused
+
+
+def _write_hashed(
+    fd: int, offset: int, body: BinaryIO, length: int, hasher: Any, flush: bool = False
+) -> int:
+    """Up to ``length`` bytes of ``body`` written at ``offset`` and hashed; the end position.
+    ``flush``: the kernel writes the bytes out as they come (a background ``fdatasync`` per
+    ``FLUSH_BYTES``), so the caller's one fsync at the end has little left to wait for."""
+    position, end = offset, offset + length
+    writeback = _Writeback(fd) if flush else None
+    flushed = offset
+    try:
+        while position < end:
+            data = body.read(min(STREAM_READ_BYTES, end - position))
+            if not data:
+                break
+            if len(data) > end - position:
+                data = memoryview(data)[: end - position]
+            hasher.update(data)
+            written = 0
+            while written < len(data):  # pwrite may write less than asked
+                written += os.pwrite(fd, memoryview(data)[written:], position + written)
+            position += len(data)
+            if writeback is not None and position - flushed >= FLUSH_BYTES:
+                flushed = position if writeback.kick() else flushed
+    finally:
+        if writeback is not None:
+            writeback.join()
+    return position
+
+
+FLUSH_BYTES = 32 << 20
+
+
+class _Writeback:
+    """One ``fdatasync`` at a time on a worker thread, while the writer goes on."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.thread = fd, None
+
+    def kick(self) -> bool:
+        if self.thread is not None and self.thread.is_alive():
+            return False
+        self.thread = threading.Thread(target=self._sync, name="replica-writeback", daemon=True)
+        self.thread.start()
+        return True
+
+    def _sync(self) -> None:
+        with contextlib.suppress(OSError):  # the caller's own fsync reports a failure
+            os.fdatasync(self.fd)
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+STREAM_READ_BYTES = 4 << 20  # per read of a body: hashlib releases the GIL; few syscalls
+# (replica id, kind) -> (offset, SHA-256 state of the file's bytes 0..offset): where a cut
+# streamed upload stopped in this process, so its resume need not re-read what it holds.
+_PREFIXES: dict[tuple[int, str], tuple[int, Any]] = {}
+_PREFIXES_LOCK = threading.Lock()
+_LOCK_WAIT_S = 30.0
+
+
+def _receive_stream(
+    peer: Peer,
+    replica_id: int,
+    kind: str,
+    span: ContentRange,
+    body: BinaryIO,
+    whole: str,
+    prefix: str,
+) -> ChunkResult:
+    """The rest of one file, streamed: ``span`` runs from the centre's offset to the file's
+    last byte; ``whole`` (``Repr-Digest``) names the whole file's SHA-256, the offered one.
+
+    From offset N > 0 (at most the centre's) the court first proves the N bytes it holds: ``prefix``
+    (``Prefix-Digest``) is the SHA-256 of the court's sealed bytes 0..N-1, compared with the
+    centre's own hash of what it holds; a mismatch discards them and answers offset 0. The
+    body is then written and hashed on from there, and fsync'd once. At its end the whole
+    file's hash must be the offered digest (else it is discarded, offset 0). A body cut short
+    keeps what arrived, fsync'd, as the offset to resume from: the next upload proves it
+    before it counts, and nothing is acknowledged before the whole file and its signatures
+    verify (``acknowledge.py``)."""
+    replica = replica_of(peer, replica_id)
+    total = _total(replica, kind, span)
+    declared = bytes.fromhex(replica.files[kind]["sha256"])
+    if not sha256_matches(whole, declared):
+        raise InvalidInput("wrong_repr_digest", f"Repr-Digest is not the offered {kind}'s sha256.")
+    if span.is_query or span.end != total - 1:
+        raise InvalidInput("bad_content_range", "A streamed upload runs to the file's last byte.")
+    path = incoming_dir(replica) / layout_names(replica.file_name)[kind]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _lock(fd)  # one writer per file: a resume waits for a cut upload's end
+        replica = Replica.objects.get(pk=replica.pk)
+        offset = int(replica.offsets.get(kind, 0))
+        if replica.state != ReplicaState.RECEIVING:
+            held = total if replica.state == ReplicaState.ACKNOWLEDGED else offset
+            return ChunkResult(held, total, False)
+        if span.start > offset:
+            return ChunkResult(offset, total, False, "offset")
+        # A court behind the centre (an offer answered while a cut upload was still being
+        # put away) starts where it stands: what the centre holds beyond is received again.
+        start = span.start
+        hasher = _hash_of_prefix(replica.pk, kind, fd, start)
+        if start and (hasher is None or not sha256_matches(prefix, hasher.digest())):
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+            _save_offset(replica, kind, offset, 0)
+            return ChunkResult(0, total, False, "prefix")
+        received = received_path(path)
+        received.unlink(missing_ok=True)
+        position = _write_hashed(fd, start, body, total - start, hasher, flush=True)
+        # Not the offered file: kept whole all the same, for the commit to refuse, quarantine
+        # and alarm (R23), exactly as a replica whose bytes fail verification.
+        refused = "whole" if position == total and hasher.digest() != declared else ""
+        os.ftruncate(fd, position)
+        os.fsync(fd)
+        if position == total and not refused:  # hashed as written: commit need not re-read
+            received.write_text(json.dumps({"sha256": declared.hex(), "bytes": total}))
+        _save_offset(replica, kind, offset, position)
+        with _PREFIXES_LOCK:
+            if 0 < position < total:
+                _PREFIXES[(replica.pk, kind)] = (position, hasher)
+            else:
+                _PREFIXES.pop((replica.pk, kind), None)
+    finally:
+        os.close(fd)
+    if refused:
+        return ChunkResult(total, total, False, refused)
+    if position < total:
+        return ChunkResult(position, total, False, "short")
+    return ChunkResult(position, total, True)
+
+
+def received_path(path: Path) -> Path:
+    """Beside a streamed file: its SHA-256 and size as the centre hashed them while writing
+    them (written after the fsync; removed before the file is written again)."""
+    return path.with_name(path.name + ".received")
+
+
+def received_digest(path: Path) -> dict[str, Any] | None:
+    """What ``received_path`` says of ``path``, if it still fits the file's size."""
+    try:
+        noted = json.loads(received_path(path).read_text())
+        if int(noted["bytes"]) == path.stat().st_size and _HEX64.match(str(noted["sha256"])):
+            return {"sha256": str(noted["sha256"]), "bytes": int(noted["bytes"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _lock(fd: int) -> None:
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise Conflict("upload_in_progress", "This file is being received.") from None
+            time.sleep(0.05)
+
+
+def _hash_of_prefix(replica_id: int, kind: str, fd: int, offset: int) -> Any:
+    """SHA-256 state of the file's bytes 0..offset: kept from a cut upload in this process, or
+    re-read from the file; None when the file holds fewer bytes."""
+    with _PREFIXES_LOCK:
+        kept = _PREFIXES.get((replica_id, kind))
+    if kept is not None and kept[0] == offset:
+        return kept[1].copy()
+    hasher, position = hashlib.sha256(), 0
+    while position < offset:
+        data = os.pread(fd, min(STREAM_READ_BYTES, offset - position), position)
+        if not data:
+            return None
+        hasher.update(data)
+        position += len(data)
+    return hasher
+
+
+def _save_offset(replica: Replica, kind: str, was: int, now: int) -> None:
+    """The file's new offset, if the replica is still being received from ``was``."""
+    with transaction.atomic():
+        current = Replica.objects.select_for_update().get(pk=replica.pk)
+        if (
+            current.state == ReplicaState.RECEIVING
+            and current.files == replica.files
+            and int(current.offsets.get(kind, 0)) == was
+        ):
+            current.offsets = current.offsets | {kind: now}
+            current.save(update_fields=["offsets", "updated_at"])
 
 
 def raise_silence_alarms() -> str:

@@ -11,13 +11,18 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import select
 import socket
 import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from taspa.replication.policy import content_digest, content_range
+from taspa.replication.policy import content_digest, content_range, repr_digest
+
+IDLE_REUSE_S = 2.0  # a kept-alive connection idle longer is not trusted with a stream
 
 
 class CentralError(Exception):
@@ -42,6 +47,7 @@ class Fault:
     after_bytes: int
     sent: int = 0
     fired: bool = False
+    cut_at: int | None = None  # where in its file a streamed upload was cut
 
 
 class Central(Protocol):
@@ -51,6 +57,16 @@ class Central(Protocol):
 
     def put_chunk(
         self, replica: int, kind: str, start: int, data: bytes, total: int
+    ) -> dict[str, Any]: ...
+
+    def put_stream(
+        self,
+        replica: int,
+        kind: str,
+        start: int,
+        total: int,
+        digests: tuple[str, str],
+        body: Iterable[bytes],
     ) -> dict[str, Any]: ...
 
     def commit(self, replica: int) -> dict[str, Any]: ...
@@ -128,7 +144,7 @@ class HttpCentral:
                 conn.request(method, self.prefix + path, body=body, headers=headers)
                 response = conn.getresponse()
                 raw = response.read()
-                self._local.used = True
+                self._local.used, self._local.at = True, time.monotonic()
                 break
             except (OSError, http.client.HTTPException) as error:
                 self.close()
@@ -205,6 +221,74 @@ class HttpCentral:
             self._maybe_break(self._connection(), self.prefix + path, data, signed)
         return self._request("PUT", path, data, headers)
 
+    def put_stream(
+        self,
+        replica: int,
+        kind: str,
+        start: int,
+        total: int,
+        digests: tuple[str, str],
+        body: Iterable[bytes],
+    ) -> dict[str, Any]:
+        """``PUT`` the file's bytes ``start..total-1`` from ``body`` in one request, with
+        ``Repr-Digest`` (``digests[0]``: the whole file's SHA-256) and, from ``start`` > 0,
+        ``Prefix-Digest`` (``digests[1]``: the SHA-256 of bytes 0..start-1). Returns the
+        centre's answer (``offset`` where it stands). A broken connection is
+        ``TransferBroken``; ``body`` raising stops the request unfinished (nothing counts as
+        complete at the centre), and the error goes on up."""
+        whole, prefix = digests
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"bytes {start}-{total - 1}/{total}",
+            "Content-Length": str(total - start),
+            "Repr-Digest": repr_digest(whole),
+            "Expect": "100-continue",  # a refusal comes before the body is sent
+        }
+        if start:
+            headers["Prefix-Digest"] = repr_digest(prefix)
+        if time.monotonic() - getattr(self._local, "at", 0.0) > IDLE_REUSE_S:
+            self.close()  # the server may have closed it meanwhile; a body cannot be re-sent
+        path, position = f"{self.prefix}/replication/replicas/{replica}/files/{kind}", start
+        try:
+            conn = self._connection()
+            conn.putrequest("PUT", path, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            if _go_on(conn):
+                for chunk in body:
+                    self._cut_here(conn, chunk, position)
+                    conn.send(chunk)
+                    position += len(chunk)
+            response = conn.getresponse()
+            raw = response.read()
+            self._local.used, self._local.at = True, time.monotonic()
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            raise TransferBroken(f"PUT {path}: {error}") from None
+        except BaseException:
+            self.close()  # the request is left unfinished: the centre never completes it
+            raise
+        return _answer(response.status, raw)
+
+    def _cut_here(self, conn: http.client.HTTPConnection, chunk: bytes, position: int) -> None:
+        """The test hook in a streamed body: send up to the fault's byte, then cut."""
+        fault = self.fault
+        if fault is None or fault.fired:
+            return
+        with self._fault_lock:
+            if fault.sent + len(chunk) <= fault.after_bytes:
+                fault.sent += len(chunk)
+                return
+            fault.fired, part = True, fault.after_bytes - fault.sent
+            fault.cut_at = position + part
+        conn.send(chunk[:part])
+        if conn.sock is not None:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        self.close()
+        raise TransferBroken(f"connection cut after {fault.after_bytes} bytes (test fault)")
+
     def _maybe_break(
         self, conn: http.client.HTTPConnection, target: str, data: bytes, headers: dict[str, str]
     ) -> None:
@@ -226,6 +310,32 @@ class HttpCentral:
             conn.sock.shutdown(socket.SHUT_RDWR)
         self.close()
         raise TransferBroken(f"connection cut after {fault.after_bytes} bytes (test fault)")
+
+
+CONTINUE_WAIT_S = 5.0  # a server that says nothing this long gets the body anyway (RFC 9110)
+
+
+def _go_on(conn: http.client.HTTPConnection) -> bool:
+    """After ``Expect: 100-continue`` headers: True once the server said ``100 Continue``
+    (consumed here) or said nothing in time; False when its final answer came instead."""
+    sock = conn.sock
+    if sock is None or not select.select([sock], [], [], CONTINUE_WAIT_S)[0]:
+        return True
+    head = sock.recv(64, socket.MSG_PEEK)
+    for _ in range(100):  # a status line split across segments: wait for its code
+        if len(head) >= 12 or not head:
+            break
+        time.sleep(0.01)
+        head = sock.recv(64, socket.MSG_PEEK)
+    if not re.match(rb"HTTP/1\.[01] 100\b", head):
+        return False  # the final answer: getresponse reads it
+    seen = b""
+    while not seen.endswith(b"\r\n\r\n"):  # the interim answer, to its blank line only
+        byte = sock.recv(1)
+        if not byte:
+            return True  # closed: sending fails and says so
+        seen += byte
+    return True
 
 
 def _answer(status: int, raw: bytes) -> dict[str, Any]:

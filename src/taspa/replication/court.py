@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -205,6 +207,11 @@ def _audit_head() -> dict[str, Any]:
     return {"seq": head.seq, "hash": head.hash} if head else {}
 
 
+STREAM_AHEAD = 8  # 1 MiB chunks read and hashed ahead of the socket
+STREAM_TRIES = 3  # a stream the centre answers with another offset is sent again from there
+_RESTART = {"offset_mismatch", "prefix_digest_mismatch"}
+
+
 def _upload(
     central: Central,
     recording: Recording,
@@ -214,48 +221,108 @@ def _upload(
     offset: int,
     progress: ProgressFn,
 ) -> int:
-    """Send one blob from the centre's verified ``offset``; returns the bytes sent. The blob is
-    read once, from the start, hashed as it goes (the part the centre holds is hashed, not
-    sent); each ``CHUNK_BYTES`` request travels on a worker thread (its ``Content-Digest``
-    hashed there) while the next one is read and hashed here. Wrong bytes raise
-    ``SealedBytesRefused`` before the last chunk goes out (R19, R20)."""
-    total, sent, position = int(spec["bytes"]), 0, 0
-    size = CHUNK_BYTES
-    name = _name(recording, kind)
-    progress(Progress(name, kind, offset, total, resumed_from=offset))
-    pending = bytearray()
-    start = offset
-    in_flight: tuple[Future[dict[str, Any]], int] | None = None
-
-    def settle() -> None:
-        nonlocal in_flight, sent, offset
-        if in_flight is None:
-            return
-        (future, length), in_flight = in_flight, None
-        answer = future.result()
-        if answer["offset"] != offset + length:  # the centre holds another length
+    """Send one blob from the centre's ``offset`` in one streamed request; returns the bytes
+    the centre took. The blob is read once, from the start, and hashed as it goes (the bytes
+    the centre holds are hashed, not sent: their digest proves them, ``Prefix-Digest``); the
+    centre hashes what arrives and compares the whole file with ``Repr-Digest``. Reading and
+    hashing here overlap sending on a worker thread. Wrong bytes raise ``SealedBytesRefused``
+    before the last chunk goes out, so the centre never completes the file (R19, R20)."""
+    total, sent, name = int(spec["bytes"]), 0, _name(recording, kind)
+    for _ in range(STREAM_TRIES):
+        progress(Progress(name, kind, offset, total, resumed_from=offset))
+        if offset >= total:
+            return sent
+        answer = _stream(central, recording, replica, kind, spec, offset, progress)
+        if answer["offset"] == total:  # whole at the centre (its commit gives the verdict)
+            progress(Progress(name, kind, total, total))
+            return sent + total - offset
+        if answer.get("error") not in _RESTART:
             raise CentralError(409, answer.get("error", "stalled"), answer.get("detail", ""))
-        sent, offset = sent + length, answer["offset"]
-        progress(Progress(name, kind, offset, total))
+        offset = int(answer["offset"])  # where the centre stands: from there again
+    raise CentralError(409, "stalled", f"{name} {kind}: the centre's offset kept moving")
 
+
+def _stream(
+    central: Central,
+    recording: Recording,
+    replica: int,
+    kind: str,
+    spec: dict[str, Any],
+    offset: int,
+    progress: ProgressFn,
+) -> dict[str, Any]:
+    total, name = int(spec["bytes"]), _name(recording, kind)
+    chunks = verified_chunks(recording, kind)
+    prefix, position, first = hashlib.sha256(), 0, b""
+    for chunk in chunks:  # what the centre holds: hashed, not sent
+        if position + len(chunk) <= offset:
+            prefix.update(chunk)
+            position += len(chunk)
+            continue
+        prefix.update(chunk[: offset - position])
+        first, position = chunk[offset - position :], position + len(chunk)
+        break
+    feed = _Feed(STREAM_AHEAD)
+    digests = (str(spec["sha256"]), prefix.hexdigest())
     with ThreadPoolExecutor(1, thread_name_prefix="replicate-send") as pool:
+        request = pool.submit(central.put_stream, replica, kind, offset, total, digests, feed)
         try:
-            for chunk in verified_chunks(recording, kind):
-                first, position = position, position + len(chunk)
-                if position > start:  # what the centre holds is hashed here, not sent again
-                    pending += chunk[max(start + len(pending) - first, 0) :]
-                while len(pending) >= size or (position >= total and pending):
-                    data = bytes(pending[:size])
-                    del pending[:size]
-                    settle()  # one request in flight: at most two chunks in memory
-                    request = pool.submit(central.put_chunk, replica, kind, start, data, total)
-                    in_flight, start = (request, len(data)), start + len(data)
-            settle()
-        finally:
-            if in_flight is not None:  # refused or broken: let the request in flight end
-                with contextlib.suppress(Exception):
-                    in_flight[0].result()
-    return sent
+            step = offset + CHUNK_BYTES
+            for chunk in itertools.chain([first], chunks):
+                if not feed.put(chunk, request):
+                    break  # the request ended (broken): its error is raised below
+                if position >= step:
+                    progress(Progress(name, kind, position, total))
+                    step = position + CHUNK_BYTES
+                position += len(chunk) if chunk is not first else 0
+            feed.end()
+        except BaseException:
+            feed.abort()
+            with contextlib.suppress(Exception):
+                request.result()
+            raise
+        return request.result()
+
+
+class _Feed:
+    """Chunks handed from the reading thread to the sending one (at most ``depth`` waiting)."""
+
+    _END, _ABORT = object(), object()
+
+    def __init__(self, depth: int) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(depth)
+
+    def put(self, chunk: bytes, request: Future[Any]) -> bool:
+        """Queue ``chunk``; False when ``request`` ended first (nobody takes it any more)."""
+        while not request.done():
+            try:
+                self._queue.put(chunk, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def end(self) -> None:
+        self._queue.put(self._END)
+
+    def abort(self) -> None:
+        with contextlib.suppress(queue.Empty):  # make room: the sender may wait for a chunk
+            self._queue.get_nowait()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(self._ABORT)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if item is self._ABORT:
+                raise _Aborted
+            yield item
+
+
+class _Aborted(Exception):
+    """The reading side stopped (wrong bytes): the request is left unfinished."""
 
 
 def _name(recording: Recording, kind: str) -> str:

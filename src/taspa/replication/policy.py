@@ -27,7 +27,9 @@ MiB = 1024 * 1024
 # What a court sends per Content-Range request: one request per 32 MiB on one kept-alive
 # connection, the next chunk read and hashed while this one travels; a cut costs at most this.
 CHUNK_BYTES = 32 * MiB
-# The largest chunk a centre takes (it streams the body to disk while hashing it).
+# The largest chunk a centre takes through Django (which holds the body in a temporary file
+# before the view runs). The streaming upload route in front of Django (``upload.py``) takes a
+# file's whole remainder in one request, straight to disk.
 MAX_CHUNK_BYTES = 256 * MiB
 PART_BYTES = 8 * MiB  # S3 multipart: at least 5 MiB (except the last part), at most 10,000
 MAX_PARTS = 10_000
@@ -111,6 +113,11 @@ def content_range(start: int, length: int, total: int) -> str:
 def content_digest(data: bytes) -> str:
     """RFC 9530 ``Content-Digest`` value for ``data``."""
     return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii") + ":"
+
+
+def repr_digest(sha256_hex: str) -> str:
+    """RFC 9530 ``Repr-Digest`` (or ``Prefix-Digest``) value for a digest known as hex."""
+    return "sha-256=:" + base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii") + ":"
 
 
 def digest_matches(header: str | None, data: bytes) -> bool:

@@ -24,6 +24,7 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
 from taspa.sealing.hashing import (
     CHAIN_GENESIS,
+    FileDigest,
     Piece,
     chain_link,
     sha256_file,
@@ -481,11 +482,15 @@ def verify_recording(
     manifest_signature_path: Path | str | None = None,
     journal_path: Path | str | None = None,
     trust_anchors: Path | str | Sequence[x509.Certificate] | None = None,
+    media_digest: FileDigest | None = None,
 ) -> list[Check]:
     """Every check of one sealed recording, in ``CHECK_NAMES`` order (R14, R19).
 
     Sibling files default to the layout of ``layout.py``; the journal is optional.
     ``trust_anchors`` is a PEM path or certificates; ``None`` means ``TASPA_TRUST_ANCHORS``.
+    ``media_digest``: the media's SHA-256 and size as the caller itself hashed those very bytes
+    while writing them (the centre, as a replica arrived), so they are not read a second time;
+    used only when no journal pieces are to be hashed, and only if the size is the file's.
     Raises ``UnreadableInput`` when the media file or the trust anchors cannot be read.
     """
     media = Path(media_path)
@@ -521,6 +526,8 @@ def verify_recording(
         if pieces is not None and journal_problem is None:
             pieced = sha256_file_with_pieces(media, pieces)
             digest, piece_hashes = pieced.file, pieced.piece_hashes
+        elif media_digest is not None and media_digest.bytes == media.stat().st_size:
+            digest, piece_hashes = media_digest, []
         else:
             digest, piece_hashes = sha256_file(media), []
     except OSError as error:

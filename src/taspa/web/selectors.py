@@ -7,7 +7,7 @@ marks as they stand are ``recorder.selectors.effective_marks``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -95,21 +95,30 @@ class AgentStatus:
         return min(100, int(100 * self.uploaded_bytes / self.total_bytes))
 
 
-AGENT_ONLINE_S = 10  # the agent calls every 0.2 s while it can reach the server
+# The agent asks the server for commands every 0.2 s while it can reach it, sends levels every
+# second while recording, and each uploaded chunk (1 MiB) lands in its upload folder: heard from
+# none of them for this long, the courtroom computer is "not connected". The console polls the
+# panel every second, so the panel says so at most 5 s after the agent's last sign of life.
+AGENT_ONLINE_S = 4
 
 
 def agent_status(hearing: Hearing) -> AgentStatus | None:
     """None for a courtroom this server records itself."""
     from taspa.recorder import remote
-    from taspa.recorder.journal import MEDIA_NAME
+    from taspa.recorder.journal import JOURNAL_NAME, MEDIA_NAME
 
     agent = remote.agent_of(hearing)
     if agent is None:
         return None
-    seen = agent.last_seen_at
-    online = seen is not None and (timezone.now() - seen).total_seconds() <= AGENT_ONLINE_S
-    media = remote.upload_dir(hearing.pk) / MEDIA_NAME
+    folder = remote.upload_dir(hearing.pk)
+    media = folder / MEDIA_NAME
     uploaded = media.stat().st_size if media.exists() else 0
+    seen = agent.last_seen_at
+    for upload in (media, folder / JOURNAL_NAME):  # a long upload is a sign of life too
+        if upload.exists():
+            written = datetime.fromtimestamp(upload.stat().st_mtime, tz=UTC)
+            seen = written if seen is None else max(seen, written)
+    online = seen is not None and (timezone.now() - seen).total_seconds() <= AGENT_ONLINE_S
     recording = recording_of(hearing)
     return AgentStatus(
         seen_at=seen,

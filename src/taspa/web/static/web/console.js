@@ -370,8 +370,20 @@
     badge.dataset.state = blocked ? "offline" : "online";
     badge.textContent = blocked ? badge.dataset.offline : badge.dataset.online;
     if (blocked) zeroMeters();
+    if (blocked) agentUnknown();
     disableControls(blocked);
     tickClock();
+  }
+
+  // The courtroom computer's panel says what the server last heard from it. Once this page has
+  // lost the server (or its session) nobody here knows: the panel says so with the banner, and
+  // the next answer of the server (its poll, every second) says again what it knows.
+  function agentUnknown() {
+    const panel = document.querySelector("#agent .agent");
+    if (!panel || panel.dataset.online === "unknown") return;
+    panel.dataset.online = "unknown";
+    const said = panel.querySelector(".agent-link");
+    if (said) { said.textContent = said.dataset.unknown; said.className = "agent-link bad unknown"; }
   }
 
   function refreshControls() {
@@ -495,6 +507,9 @@
     setUpConnection();
     connect();
     document.body.addEventListener("htmx:afterSwap", connect);
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      if (event.detail.target && event.detail.target.id === "agent" && (link.signedOut || !link.online)) agentUnknown();
+    });
     // R8: a refused reason to start without a check puts the cursor back in its field.
     document.body.addEventListener("htmx:afterSwap", () => {
       if (document.getElementById("override-error")) document.getElementById("override-reason").focus();

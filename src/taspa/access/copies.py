@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from taspa.access.models import Copy, Petition
-from taspa.access.package import Progress, build_copy_package
+from taspa.access.package import BuiltPackage, Progress, build_copy_package
 from taspa.access.policy import Delivery, Media, PetitionKind, acknowledgement_refusal
 from taspa.audit.actions import record
 from taspa.courts.actions import require
@@ -30,9 +30,9 @@ from taspa.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFoun
 from taspa.files import fsync_path
 from taspa.recorder.models import Recording
 from taspa.sealing.actions import SigningUnavailable, signer_for
-from taspa.sealing.layout import SealedRecording, safe_part
-from taspa.sealing.reading import checked_copy
-from taspa.storage.store import get_store
+from taspa.sealing.layout import SealedFiles, SealedRecording, safe_part
+from taspa.sealing.reading import StreamedMedia, checked_copy, streamed_media
+from taspa.storage.store import BlobStore, get_store
 
 log = logging.getLogger("taspa.access")
 SEALED_KINDS = ("media", "signature", "manifest", "manifest_signature")
@@ -100,14 +100,49 @@ def issue_copy(
     # else the caller excludes (recorder.selectors.closed_intervals, merged with ``excluded``).
     excluded = _with_closed_portions(recording, excluded)
     signer = _copy_signer(actor, recording)
-    # The original's bytes come from the store, each hashed as it is copied and compared with
-    # its sealed digest: a mismatch refuses the copy (409 fixity_failed, an incident) before
-    # anything is signed (R19, R20, R31).
-    with checked_copy(recording, SEALED_KINDS) as sealed:
-        built = _build(petition, actor, sealed, signer, progress, excluded)
+    built = package_sealed(
+        recording,
+        lambda sealed, streamed: _build(
+            petition, actor, sealed, signer, progress, excluded, streamed
+        ),
+        excluded=excluded,
+    )
     # hashed as it was written: the file store links it in, S3 checks the upload (#17 point 3)
     get_store().adopt(built.zip_path, sha256=built.sha256)
     return _record_copy(actor, petition, built, signer.certificate.subject.rfc4514_string())
+
+
+def package_sealed(
+    recording: Recording,
+    build: Callable[[SealedFiles, StreamedMedia | None], BuiltPackage],
+    *,
+    excluded: Sequence[tuple[float, float]] = (),
+    store: BlobStore | None = None,
+    streamed: bool | None = None,
+) -> BuiltPackage:
+    """``build(sealed, streamed)`` the copy from the sealed original's bytes in the store, each
+    hashed as it is read and compared with its sealed digest: a mismatch (a blob swapped or
+    truncated behind Taspa's back) refuses the copy (``SealedBytesRefused``: 409
+    fixity_failed, the recording marked failed, an incident) and leaves no package, nothing
+    signed (R19, R20, R31).
+
+    Without a cut the media is streamed (``reading.StreamedMedia``): read once from the store
+    into ffmpeg's stdin while it is hashed; its last chunk is held back until the digest
+    matched and ``build_copy_package`` raises before signing when it did not. A cut of closed
+    portions (``excluded``) needs ffprobe and ffmpeg to seek in the original, so the media is
+    first copied, checked, into a private temporary file (``checked_copy``), as every copy was
+    before (#17 point 3). The small signed files always come through ``checked_copy``.
+    ``streamed`` forces one way or the other (the benchmark measures both)."""
+    store = store or get_store()
+    if streamed is None:
+        streamed = not excluded
+    if not streamed:
+        with checked_copy(recording, SEALED_KINDS, store) as sealed:
+            return build(sealed, None)
+    source = streamed_media(recording, store)
+    small = tuple(kind for kind in SEALED_KINDS if kind != "media")
+    with checked_copy(recording, small, store) as sealed, source.refusing():
+        return build(sealed, source)
 
 
 def _with_closed_portions(
@@ -136,7 +171,7 @@ def _copy_signer(actor: User, recording: Recording):
         return signer_for(session_secretary(recording))
 
 
-def _build(petition: Petition, actor: User, sealed, signer, progress, excluded=()):
+def _build(petition: Petition, actor: User, sealed, signer, progress, excluded=(), streamed=None):
     court = petition.hearing.case.court
     return build_copy_package(
         sealed=sealed,
@@ -152,6 +187,7 @@ def _build(petition: Petition, actor: User, sealed, signer, progress, excluded=(
         out_dir=copies_dir(),
         progress=progress,
         excluded=excluded,
+        streamed=streamed,
     )
 
 

@@ -22,8 +22,10 @@ The media is a stream copy of the sealed original (``copymedia.py``): every pack
 the original's, so the copy manifest names the original's SHA-256 and the original's signature
 is in the bag: the chain back to the sealed original holds.
 
-One pass: ffmpeg's output goes into the zip as it is made (Ogg straight from ffmpeg's stdout;
-MP4 and Matroska, which ffmpeg must seek in, from its file once), hashed on the way; the
+One pass: the sealed original goes from the blob store into ffmpeg's stdin as it is hashed
+(``streamed``; a cut, for which ffprobe and ffmpeg seek in it, reads a checked temporary copy
+instead), and ffmpeg's output goes into the zip as it is made (Ogg straight from ffmpeg's
+stdout; MP4 and Matroska, which ffmpeg must seek in, from its file once), hashed on the way; the
 signatures, the BagIt manifests and the zip's own digest are made from digests already known,
 so no media is read twice (the media's SHA-256 and the zip's on threads of their own, beside
 zipfile's CRC-32). A cut lists no more than the packets around each excluded interval
@@ -55,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import bagit
 from asn1crypto import cms
@@ -101,18 +103,41 @@ class MediaCopyFailed(RuntimeError):
     """ffmpeg could not make the copy's media."""
 
 
+class MediaSource(Protocol):
+    """The original's media read once from the blob store (``reading.StreamedMedia``): fed
+    to ffmpeg's stdin instead of a path, hashed as it goes. ``chunks()`` raises (at its end,
+    before its last chunk) when the bytes do not match the sealed digest; ``head(n)``: the
+    first bytes, for ffprobe."""
+
+    name: str
+    bytes: int
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def head(self, size: int) -> bytes: ...
+
+
+PROBE_HEAD = 8 << 20  # bytes of a streamed original ffprobe reads for its streams
+
+
 # --- the original's streams and packets (ffprobe) ---------------------------------------------
 
 
-def probe_streams(media: Path) -> list[Stream]:
-    """The original's streams (index, kind, codec, time base)."""
-    done = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=index,codec_type,codec_name,time_base",
-         "-of", "json", str(media)],
-        timeout=120,
-    )  # fmt: skip
-    if not done.ok:
-        raise MediaCopyFailed(f"ffprobe could not read the recording: {done.stderr.strip()[:300]}")
+def probe_streams(media: Path, head: bytes | None = None) -> list[Stream]:
+    """The original's streams (index, kind, codec, time base); ``head``: the first bytes of a
+    streamed original, read by ffprobe from its stdin instead of ``media``."""
+    command = ["ffprobe", "-v", "error", "-show_entries",
+               "stream=index,codec_type,codec_name,time_base", "-of", "json",
+               str(media) if head is None else "pipe:0"]  # fmt: skip
+    if head is None:
+        done = run_tool(command, timeout=120)
+        ok, stdout, stderr = done.ok, done.stdout, done.stderr
+    else:
+        ran = subprocess.run(command, input=head, capture_output=True, timeout=120, check=False)
+        ok, stdout = ran.returncode == 0, ran.stdout.decode(errors="replace")
+        stderr = ran.stderr.decode(errors="replace")
+    if not ok:
+        raise MediaCopyFailed(f"ffprobe could not read the recording: {stderr.strip()[:300]}")
     return [
         Stream(
             index=int(s["index"]),
@@ -120,7 +145,7 @@ def probe_streams(media: Path) -> list[Stream]:
             codec=str(s.get("codec_name", "")),
             time_base=Fraction(str(s.get("time_base", "1/90000"))),
         )
-        for s in json.loads(done.stdout).get("streams", [])
+        for s in json.loads(stdout).get("streams", [])
     ]
 
 
@@ -383,15 +408,101 @@ def _manifest_lines(files: Mapping[str, tuple[str, int]]) -> bytes:
 
 
 def _provenance(command: list[str], source: Path, target_name: str) -> list[str]:
-    """The ffmpeg command as run, naming files, never where they lay on the server."""
-    named = [source.name if part == str(source) else part for part in command[:-1]]
+    """The ffmpeg command as run, naming files, never where they lay on the server (an
+    original fed through stdin is named as the file it is)."""
+    named = [source.name if part in (str(source), "pipe:0") else part for part in command[:-1]]
     return [*named, target_name]
 
 
-def _ffmpeg_stdout(command: list[str], progress: Progress) -> Iterator[bytes]:
-    """ffmpeg's stdout in chunks; raises ``MediaCopyFailed`` when it fails."""
+class _Feeder:
+    """Feeds a streamed original into ffmpeg's stdin on a thread of its own (the hashing is
+    done there, beside ffmpeg and the zip's threads). If ffmpeg stops reading first, the rest
+    is still read and hashed (unless ``abandon``ed), so a mismatch is found and reported as
+    the checked copy reports it, whatever ffmpeg made of the bytes."""
+
+    def __init__(self, stdin: IO[bytes], source: MediaSource) -> None:
+        self._stdin, self._source = stdin, source
+        self._abandoned = threading.Event()
+        self.error: BaseException | None = None
+        self.complete = False  # every byte was fed and hashed to the sealed digest
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(stdin.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
+        self._thread = threading.Thread(target=self._run, name="copy-feed", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        chunks = self._source.chunks()
+        fed = True
+        try:
+            for chunk in chunks:
+                if self._abandoned.is_set():
+                    return
+                if fed:
+                    try:
+                        self._stdin.write(chunk)
+                    except (BrokenPipeError, ValueError):  # ffmpeg is gone: hash the rest
+                        fed = False
+            self.complete = fed
+        except BaseException as error:  # BytesChanged, BlobNotFound, a store error
+            self.error = error
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            with contextlib.suppress(OSError, ValueError):
+                self._stdin.close()
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def check(self) -> None:
+        """Raise what the read found wrong with the bytes (before ffmpeg's own failure)."""
+        if self.error is not None:
+            raise self.error
+
+
+def _popen(command: list[str], source: MediaSource | None, **kwargs: Any):
+    stdin = subprocess.PIPE if source is not None else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdin=stdin, **kwargs)
+    feeder = _Feeder(process.stdin, source) if source is not None else None  # type: ignore[arg-type]
+    return process, feeder
+
+
+def _finish(process: subprocess.Popen, feeder: _Feeder | None, errors: IO[bytes]) -> None:
+    """After ffmpeg ended: a mismatch of the fed bytes first, then ffmpeg's failure, then an
+    original that ffmpeg did not read to its end."""
+    if feeder is not None:
+        feeder.join()
+        feeder.check()
+    if process.returncode:
+        errors.seek(0)
+        text = errors.read().decode(errors="replace").strip()[:300]
+        raise MediaCopyFailed(f"ffmpeg could not copy the recording: {text}")
+    if feeder is not None and not feeder.complete:
+        raise MediaCopyFailed("ffmpeg stopped reading the recording before its end")
+
+
+def _stop(process: subprocess.Popen, feeder: _Feeder | None) -> None:
+    if process.poll() is None:
+        if feeder is not None:
+            feeder.abandon()  # stopped here, not by ffmpeg: no need to hash the rest
+        process.kill()
+        process.wait()
+    if feeder is not None:
+        feeder.join()
+
+
+def _ffmpeg_stdout(
+    command: list[str], progress: Progress, source: MediaSource | None = None
+) -> Iterator[bytes]:
+    """ffmpeg's stdout in chunks; raises ``MediaCopyFailed`` when it fails, and what
+    ``source.chunks()`` raised (after ffmpeg's last byte) when it is fed a streamed original
+    that does not match its digest."""
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        process, feeder = _popen(command, source, stdout=subprocess.PIPE, stderr=errors)
         timer = threading.Timer(FFMPEG_TIMEOUT_S, process.kill)
         timer.start()
         try:
@@ -401,16 +512,25 @@ def _ffmpeg_stdout(command: list[str], progress: Progress) -> Iterator[bytes]:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHUNK)
             while chunk := process.stdout.read(CHUNK):  # whole MiBs: few calls per byte
                 yield chunk
-            code = process.wait()
+            process.wait()
         finally:
             timer.cancel()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        if code:
-            errors.seek(0)
-            text = errors.read().decode(errors="replace").strip()[:300]
-            raise MediaCopyFailed(f"ffmpeg could not copy the recording: {text}")
+            _stop(process, feeder)
+        _finish(process, feeder, errors)
+        progress("stream copy done")
+
+
+def _ffmpeg_file(command: list[str], progress: Progress, source: MediaSource | None) -> None:
+    """ffmpeg writing a file (a container it seeks back in), its input fed from ``source``."""
+    with tempfile.TemporaryFile() as errors:
+        process, feeder = _popen(command, source, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            process.wait(timeout=FFMPEG_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            _stop(process, feeder)
+        _finish(process, feeder, errors)
         progress("stream copy done")
 
 
@@ -435,12 +555,20 @@ def _name(source: Path, media: Media, container: Container) -> str:
     return f"{source.with_suffix('').name}{kind}{container.suffix}"
 
 
-def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -> _MediaPlan:
-    streams = copymedia.kept_streams(probe_streams(source), media == Media.AUDIO_VIDEO)
+def _plan(
+    source: Path,
+    media: Media,
+    excluded: Sequence[tuple[float, float]],
+    streamed: MediaSource | None = None,
+) -> _MediaPlan:
+    head = None if streamed is None else streamed.head(PROBE_HEAD)
+    streams = copymedia.kept_streams(probe_streams(source, head), media == Media.AUDIO_VIDEO)
     if not any(s.kind == copymedia.AUDIO for s in streams):
         raise MediaCopyFailed("the recording has no audio stream to copy")
     cuts, drops, on = [], {}, "n"
     if excluded:
+        if streamed is not None:
+            raise ValueError("a cut seeks in the original: it needs the checked file")
         around = _plan_around(source, streams, sorted(excluded))
         if around is not None:  # the packets around each cut settle it: by byte position
             (cuts, drops), on = around, "pos"
@@ -451,43 +579,53 @@ def _plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]) -
     return _MediaPlan(streams, container, cuts, drops, _name(source, media, container), on)
 
 
-def _quick_plan(source: Path, media: Media, excluded: Sequence[tuple[float, float]]):
+def _quick_plan(
+    source: Path,
+    media: Media,
+    excluded: Sequence[tuple[float, float]],
+    streamed: MediaSource | None = None,
+):
     """The recorder's audio is Opus: an audio-only copy without a cut goes into Ogg at once,
     without a probe first (``streams`` None: every audio stream); ``_write_media`` falls
     back to ``_plan`` when ffmpeg refuses that (another codec) before writing a byte."""
     if media == Media.AUDIO and not excluded:
         return _MediaPlan(None, copymedia.OGG, [], {}, _name(source, media, copymedia.OGG))
-    return _plan(source, media, excluded)
+    return _plan(source, media, excluded, streamed)
 
 
 def _write_media(
-    bag: _ZipBag, sealed: SealedFiles, plan: _MediaPlan, work: Path, progress: Progress
+    bag: _ZipBag,
+    sealed: SealedFiles,
+    plan: _MediaPlan,
+    work: Path,
+    progress: Progress,
+    streamed: MediaSource | None = None,
 ) -> tuple[str, int, list[str], _MediaPlan]:
     """Stream-copy the media into the bag; its SHA-256, size, how it was made, and the plan
-    as it was carried out."""
-    large = sealed.media.stat().st_size >= ZIP64_FROM
+    as it was carried out. ``streamed``: the original fed to ffmpeg's stdin from the blob
+    store (``sealed.media`` is then only its name), else ffmpeg reads ``sealed.media``."""
+    large = (streamed.bytes if streamed else sealed.media.stat().st_size) >= ZIP64_FROM
+    source = "pipe:0" if streamed is not None else str(sealed.media)
     if plan.container.streamable:
         command = copymedia.copy_command(
-            str(sealed.media), "pipe:1", plan.streams, plan.container, plan.drops, plan.on
+            source, "pipe:1", plan.streams, plan.container, plan.drops, plan.on
         )
-        chunks = _ffmpeg_stdout(command, progress)
+        chunks = _ffmpeg_stdout(command, progress, streamed)
         try:
             first = next(chunks, b"")
         except MediaCopyFailed:
             if plan.streams is not None:
                 raise
-            return _write_media(bag, sealed, _plan(sealed.media, Media.AUDIO, ()), work, progress)
+            again = _plan(sealed.media, Media.AUDIO, (), streamed)
+            return _write_media(bag, sealed, again, work, progress, streamed)
         rel = f"data/copy/{plan.name}"
         sha, size = bag.add_stream(rel, itertools.chain([first], chunks), large=large)
         return sha, size, _provenance(command, sealed.media, plan.name), plan
     target = work / plan.name
     command = copymedia.copy_command(
-        str(sealed.media), str(target), plan.streams, plan.container, plan.drops, plan.on
+        source, str(target), plan.streams, plan.container, plan.drops, plan.on
     )
-    done = run_tool(command, timeout=FFMPEG_TIMEOUT_S)
-    if not done.ok:
-        raise MediaCopyFailed(f"ffmpeg could not copy the recording: {done.stderr.strip()[:300]}")
-    progress("stream copy done")
+    _ffmpeg_file(command, progress, streamed)
     sha, size = bag.add_stream(f"data/copy/{plan.name}", _file_chunks(target), large=large)
     target.unlink()
     return sha, size, _provenance(command, sealed.media, plan.name), plan
@@ -638,14 +776,19 @@ def build_copy_package(
     out_dir: Path,
     progress: Progress = log.info,
     excluded: Sequence[tuple[float, float]] = (),
+    streamed: MediaSource | None = None,
 ) -> BuiltPackage:
     """Build the zipped bag ``out_dir/name.zip`` for one petition (R31); see the module doc.
+
+    ``streamed``: the original's media fed to ffmpeg from the blob store as it is hashed
+    (``sealed.media`` need not exist then; never with ``excluded``): whatever ``streamed``
+    raises about its bytes leaves no package and nothing signed.
 
     ``excluded``: intervals of the recording's timeline (seconds, as marks' ``offset_s``) the
     copy leaves out (R32 for closed portions), each cut whole at packet boundaries and listed,
     as cut, in the copy's signed manifest. Raises ``MediaCopyFailed`` when ffmpeg fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = _quick_plan(sealed.media, media, excluded)
+    plan = _quick_plan(sealed.media, media, excluded, streamed)
     original_bytes = sealed.manifest.read_bytes()
     original = json.loads(original_bytes)
     partial = out_dir / f".{name}.zip.part"
@@ -660,7 +803,7 @@ def build_copy_package(
             with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
                 bag = _ZipBag(archive, name)
                 media_sha, size, method, plan = _write_media(
-                    bag, sealed, plan, Path(temp), progress
+                    bag, sealed, plan, Path(temp), progress, streamed
                 )
                 made = (media_sha, size, method)
                 _write_rest(bag, sealed, plan, signer, issue, original, original_bytes, made, media)

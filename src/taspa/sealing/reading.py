@@ -311,3 +311,58 @@ def verified_chunks(recording: Any, kind: str, store: BlobStore | None = None) -
         raise _refuse(recording, kind, "missing", "no blob in the store") from None
     except BytesChanged as error:
         raise _refuse(recording, kind, "corrupt", str(error)) from None
+
+
+@dataclass(frozen=True)
+class StreamedMedia:
+    """A sealed recording's media read once, straight from the blob store, for a tool that
+    reads it from a pipe (a copy's ffmpeg, #17 point 3): no checked temporary file first.
+
+    ``chunks()`` is the whole blob, hashed as it is read, its last chunk held back until the
+    hash matched the sealed digest (``BytesChanged`` if not, ``BlobNotFound`` if it is gone):
+    a tool fed from it never sees the end of a file that no longer matches, and whoever feeds
+    it learns of the mismatch before anything made from those bytes is kept, signed or served.
+    It touches no database, so it may run on a feeding thread; ``refusing()`` turns its
+    errors, on the caller's thread, into what ``write_sealed`` raises (``SealedBytesRefused``,
+    the recording marked failed, one incident). ``head(n)``: the first ``n`` bytes, unchecked,
+    for a probe that only decides how to copy (which streams, which container); the copy made
+    is then checked whole.
+
+    Why not "verify, then let ffmpeg read the blob's file in place" on the file store: the
+    check and the read are two opens of a path, and a file swapped or truncated between them
+    (a replica restored over it, an operator's mistake, an attacker with the disk) would be
+    copied, signed and served unseen; ffmpeg cannot be made to read the very bytes that were
+    hashed. Hashing the bytes as they are fed is the only way the hashed bytes are the copied
+    bytes, and it costs the same single read on every backend (file or S3). Only a cut of
+    closed portions, for which ffprobe and ffmpeg seek in the original, still takes the
+    checked temporary file (``checked_copy``)."""
+
+    recording: Any
+    store: BlobStore
+    digest: str
+    name: str
+    bytes: int
+
+    def chunks(self) -> Iterator[bytes]:
+        return _checked_chunks(self.store, self.digest)
+
+    def head(self, size: int) -> bytes:
+        with contextlib.closing(self.store.open_range(self.digest, 0, size)) as stream:
+            return read_full(stream, min(size, self.bytes))
+
+    @contextlib.contextmanager
+    def refusing(self) -> Iterator[None]:
+        try:
+            yield
+        except BytesChanged as error:
+            raise _refuse(self.recording, "media", "corrupt", str(error)) from None
+        except BlobNotFound:
+            raise _refuse(self.recording, "media", "missing", "gone while streaming") from None
+
+
+def streamed_media(recording: Any, store: BlobStore | None = None) -> StreamedMedia:
+    """The recording's media to stream (see ``StreamedMedia``), after ``require_servable``'s
+    checks (fixity not failed, the blob there with its sealed size)."""
+    store = store or get_store()
+    sealed = require_servable(recording, store)
+    return StreamedMedia(recording, store, sealed.media, sealed.file_name, sealed.bytes)

@@ -171,6 +171,19 @@ def _portion_correction(s: Scene) -> dict:
     }
 
 
+def _spare_role_path(s: Scene) -> str:
+    """A role that may be taken away, of a person of court A who is none of the actors (made
+    afresh whenever one took it)."""
+    from taspa.courts.models import RoleAssignment, User
+
+    person, _ = User.objects.get_or_create(username="matrix-spare", full_name="Spare")
+    RoleAssignment.objects.get_or_create(user=person, role=Role.SECRETARY.value, court=s.court)
+    spare, _ = RoleAssignment.objects.get_or_create(
+        user=person, role=Role.REPRESENTATIVE.value, court=s.court
+    )
+    return f"/users/{person.pk}/roles/{spare.pk}"
+
+
 H = "/hearings/{s.hearing.pk}"
 R = "/recordings/{s.recording.pk}"
 AG = "/agent/courtrooms/{s.room.pk}"
@@ -216,6 +229,31 @@ EXPECTED: dict[tuple[str, str], Cell] = {
     ("POST", "/users/{user_id}/token"): Cell(
         staff(Action.MANAGE_USERS) | {"archivist@own"},  # archivist-a asks for their own token
         c("/users/{s.users[archivist@own].pk}/token"),
+    ),
+    # --- editing courts, rooms and people (R20: system admin; court admin in their court) ---
+    ("PUT", "/courts/{court_id}"): Cell(
+        staff(Action.MANAGE_COURTS),
+        lambda s: Call(f"/courts/{s.court.pk}", {"name": s.court.name, "region": s.court.region}),
+    ),
+    ("PUT", "/courtrooms/{courtroom_id}"): Cell(
+        staff(Action.MANAGE_COURTROOMS),
+        lambda s: Call(
+            f"/courtrooms/{s.room.pk}", {"name": s.room.name, "sources": s.room.sources}
+        ),
+    ),
+    ("POST", "/users/{user_id}/roles"): Cell(
+        staff(Action.MANAGE_USERS),
+        c("/users/{s.users[archivist@own].pk}/roles", {"role": "participant", "court": "court-a"}),
+    ),
+    ("DELETE", "/users/{user_id}/roles/{role_id}"): Cell(
+        staff(Action.MANAGE_USERS), lambda s: Call(_spare_role_path(s))
+    ),
+    ("PUT", "/users/{user_id}/active"): Cell(
+        staff(Action.MANAGE_USERS), c("/users/{s.users[archivist@own].pk}/active", {"active": True})
+    ),
+    ("PUT", "/users/{user_id}/password"): Cell(
+        staff(Action.MANAGE_USERS),
+        c("/users/{s.users[archivist@own].pk}/password", {"password": "matrix-password"}),
     ),
     # --- the recorder (R7: the hearing's secretary; VIEW for reading) ---
     ("POST", "/hearings/{hearing_id}/preflight"): Cell(OPERATOR, c(H + "/preflight")),

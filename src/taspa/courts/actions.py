@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +38,17 @@ from taspa.courts.policy import (
     unknown_circumstances,
 )
 from taspa.errors import Conflict, Forbidden, InvalidInput
-from taspa.limits import PARTICIPANTS, PERSON_NAME, PROCEDURAL_ROLE, require_moment, require_text
+from taspa.limits import (
+    EMAIL,
+    FULL_NAME,
+    PARTICIPANTS,
+    PASSWORD,
+    PERSON_NAME,
+    PROCEDURAL_ROLE,
+    USERNAME,
+    require_moment,
+    require_text,
+)
 
 # What each permission lets one do, as the refusal names it to the person refused.
 ACTION_WORDS = {
@@ -88,6 +101,46 @@ def create_court(*, actor: User, code: str, name: str, level: str, region: str) 
     return court
 
 
+# --- a person's account: one rule for the API, the web form and the command line ------------
+
+# Letters, digits and @ . + - _ (Django's rule for user names; Kazakh and Russian letters too).
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")
+# A password a person chooses has at least this many characters.
+MIN_PASSWORD_LENGTH = 8
+
+
+def require_username(username: str) -> str:
+    """``username`` unchanged, or ``InvalidInput`` (``invalid_username``)."""
+    require_text(username, field="username", max_length=USERNAME)
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput("invalid_username", _("Letters, digits and @ . + - _ only."))
+    return username
+
+
+def require_email(email: str) -> str:
+    """``email`` unchanged (empty: no address), or ``InvalidInput`` (``invalid_email``)."""
+    require_text(email, field="email", max_length=EMAIL)
+    if email:
+        try:
+            EmailValidator()(email)
+        except ValidationError:
+            raise InvalidInput("invalid_email", _("This is not an e-mail address.")) from None
+    return email
+
+
+def require_password(password: str) -> str:
+    """A password a person chose (the API, the web, the command line): at least
+    ``MIN_PASSWORD_LENGTH`` characters, or ``InvalidInput`` (``password_too_short``)."""
+    require_text(password, field="password", max_length=PASSWORD)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password_too_short",
+            _("At least %(limit_value)d characters."),
+            params={"limit_value": MIN_PASSWORD_LENGTH},
+        )
+    return password
+
+
 @dataclass(frozen=True)
 class RoleGrant:
     role: str
@@ -102,10 +155,22 @@ def create_user(
     email: str = "",
     roles: Iterable[RoleGrant] = (),
     password: str | None = None,
+    password_chosen: bool = False,
 ) -> User:
     """Create a person with court-scoped roles. A court administrator may create staff and
-    parties of their own court only; other roles need a system administrator."""
+    parties of their own court only; other roles need a system administrator.
+
+    The user name, the e-mail address and the password follow ``require_username``,
+    ``require_email``; ``password_chosen`` says a person chose the password (the API, the web
+    form, the command line pass it), which must then pass ``require_password``. Code that seeds
+    a known password nobody chose (the demo's printed ``demo``, the test scenes') leaves it
+    False."""
     grants = list(roles)
+    require_username(username)
+    require_text(full_name, field="full_name", max_length=FULL_NAME)
+    require_email(email)
+    if password and password_chosen:
+        require_password(password)
     for grant in grants:
         _check_grant(actor, grant)
     if not grants:
@@ -645,6 +710,7 @@ def set_user_active(*, actor: User, user: User, active: bool) -> User:
 def set_user_password(*, actor: User, user: User, password: str) -> User:
     """A new password an administrator sets for a person (who signs in with it)."""
     require_manager_of(actor, user)
+    require_password(password)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         user.set_password(password)

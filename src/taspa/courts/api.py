@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from taspa import limits
 from taspa.api.types import Id, Moment
 from taspa.courts import actions, selectors
-from taspa.courts.models import Case, Courtroom, Hearing
+from taspa.courts.models import Case, Court, Courtroom, Hearing
 from taspa.courts.policy import CaseKind, CourtLevel, Instance
 from taspa.errors import InvalidInput, NotFound
 
@@ -24,10 +24,15 @@ class IdOut(Schema):
 
 
 class CourtIn(Schema):
-    code: str = Field(min_length=2, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str = Field(min_length=1, max_length=255)
+    code: str = Field(min_length=2, max_length=limits.COURT_CODE, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=limits.COURT_NAME)
     level: CourtLevel
-    region: str = Field(min_length=1, max_length=128)
+    region: str = Field(min_length=1, max_length=limits.REGION)
+
+
+class CourtEditIn(Schema):
+    name: str = Field(min_length=1, max_length=limits.COURT_NAME)
+    region: str = Field(min_length=1, max_length=limits.REGION)
 
 
 class SourceIn(Schema):
@@ -39,6 +44,11 @@ class SourceIn(Schema):
 
 class CourtroomIn(Schema):
     court: Id | str
+    name: str = Field(min_length=1, max_length=limits.COURTROOM_NAME)
+    sources: list[SourceIn] = Field(default=[], max_length=limits.SOURCES)
+
+
+class CourtroomEditIn(Schema):
     name: str = Field(min_length=1, max_length=limits.COURTROOM_NAME)
     sources: list[SourceIn] = Field(default=[], max_length=limits.SOURCES)
 
@@ -129,6 +139,31 @@ def create_courtroom(request: HttpRequest, payload: CourtroomIn):
         actor=request.user, court=_court(payload.court), name=payload.name, sources=sources
     )
     return Status(201, {"id": room.pk})
+
+
+@router.put("/courts/{court_id}", response=IdOut)
+def edit_court(request: HttpRequest, court_id: Id, payload: CourtEditIn):
+    """A court's name and region (its code and level do not change)."""
+    court = Court.objects.filter(pk=court_id).first()
+    if court is None:
+        raise NotFound(_("No court %(ref)s."), params={"ref": court_id})
+    court = actions.edit_court(
+        actor=request.user, court=court, name=payload.name, region=payload.region
+    )
+    return {"id": court.pk}
+
+
+@router.put("/courtrooms/{courtroom_id}", response=IdOut)
+def edit_courtroom(request: HttpRequest, courtroom_id: Id, payload: CourtroomEditIn):
+    """A room's name and its capture sources, replaced as a whole (R20: administrators)."""
+    room = Courtroom.objects.select_related("court").filter(pk=courtroom_id).first()
+    if room is None:
+        raise NotFound(_("No courtroom %(courtroom)s."), params={"courtroom": courtroom_id})
+    sources = [source.dict(exclude_none=True) for source in payload.sources]
+    room = actions.edit_courtroom(
+        actor=request.user, courtroom=room, name=payload.name, sources=sources
+    )
+    return {"id": room.pk}
 
 
 @router.post("/cases", response={201: IdOut})

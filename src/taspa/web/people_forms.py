@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.validators import EmailValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from taspa import limits
@@ -184,11 +183,9 @@ class RoleForm(forms.Form):
 class PasswordField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("strip", False)
-        kwargs.setdefault("min_length", 8)
         kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "new-password"}))
         super().__init__(max_length=limits.PASSWORD, **kwargs)
         self.validators = [v for v in self.validators if "Null" not in type(v).__name__]
-        self.error_messages["min_length"] = _("At least %(limit_value)d characters.")
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
@@ -202,14 +199,12 @@ class PersonForm(RoleForm):
     username = LimitedText(
         label=_("User name (for signing in)"),
         max_length=limits.USERNAME,
-        validators=[UnicodeUsernameValidator(message=_("Letters, digits and @ . + - _ only."))],
     )
     full_name = LimitedText(label=_("Full name"), max_length=limits.FULL_NAME)
     email = LimitedText(
         label=_("E-mail"),
         max_length=limits.EMAIL,
         required=False,
-        validators=[EmailValidator(message=_("This is not an e-mail address."))],
     )
     password = PasswordField(label=_("Password"))
 

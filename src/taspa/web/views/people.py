@@ -68,8 +68,15 @@ REFUSALS = {
     "forbidden": gettext_lazy("Your roles do not allow this here."),
 }
 
+# The account rules' refusals (``courts.actions.require_username`` and the rest) are shown as
+# the action words them, next to their field.
+OWN_WORDS = {"invalid_username", "invalid_email", "password_too_short", "text_too_long"}
+
 FIELD_OF_CODE = {
     "user_exists": "username",
+    "invalid_username": "username",
+    "invalid_email": "email",
+    "password_too_short": "password",
     "role_exists": "role",
     "court_required": "court",
     "invalid_role": "court",
@@ -83,6 +90,8 @@ FIELD_OF_CODE = {
 
 
 def refusal_text(refusal: DomainError) -> str:
+    if refusal.code in OWN_WORDS:
+        return refusal.detail
     text = REFUSALS.get(refusal.code) or REFUSALS["forbidden"]
     return str(text)
 
@@ -162,6 +171,7 @@ def people(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 roles=[RoleGrant(role=data["role"], court=data["court"])],
                 password=data["password"],
+                password_chosen=True,
             )
         except DomainError as refusal:
             form.add_error(FIELD_OF_CODE.get(refusal.code), refusal_text(refusal))

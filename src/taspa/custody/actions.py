@@ -380,13 +380,19 @@ def accept_case(*, actor: User, case: Case) -> CaseAcceptance:
     court = case.court
     if not has_role(actor, Role.ARCHIVIST, court):
         raise Forbidden(_("The court's archivist accepts cases into the archive (R21, R22)."))
-    rows = []
-    for recording in Recording.objects.filter(
-        hearing__case=case, state=Recording.State.SEALED
-    ).order_by("started_at", "id"):
+    rows, keeper = [], {}
+    for recording in (
+        Recording.objects.filter(hearing__case=case, state=Recording.State.SEALED)
+        .select_related("hearing__secretary")
+        .order_by("started_at", "id")
+    ):
         media = list(Medium.objects.filter(recording=recording).order_by("-id"))
         best = next((m for m in media if m.state in HELD_STATES), media[0] if media else None)
         rows.append((recording.pk, recording.file_name, best.state if best else None))
+        # R21: who had it: the medium's last holder, its writer, else the hearing's secretary
+        keeper[recording.pk] = (
+            (best.holder or best.written_by) if best else recording.hearing.secretary
+        )
     missing = missing_media(rows)
     present = [
         {"recording": pk, "file": name, "state": state}
@@ -408,7 +414,15 @@ def accept_case(*, actor: User, case: Case) -> CaseAcceptance:
             payload={"missing": missing, "present": present},
         )
         if missing:
+            from taspa.incidents.actions import notify_media_missing
+
             log.warning("case %s came to the archive without %d media", case.number, len(missing))
+            notify_media_missing(
+                case=case,
+                files=[str(m["file"]) for m in missing],
+                secretaries=[keeper[m["recording"]] for m in missing if keeper[m["recording"]]],
+                archivist=actor,
+            )
     return acceptance
 
 

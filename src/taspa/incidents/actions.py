@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from taspa.audit.actions import record
-from taspa.courts.models import Hearing, User
+from taspa.courts.models import Case, Hearing, User
 from taspa.errors import Conflict, Forbidden, InvalidInput
 from taspa.incidents import texts
 from taspa.incidents.models import Act, Incident, MinutesDecision, Notification
@@ -188,6 +188,42 @@ def _notify(recipient: User, kind: str, incident: Incident, **extra: str) -> Not
     )
     send_notification_email.enqueue(notification.pk)
     return notification
+
+
+def notify_media_missing(
+    *, case: Case, files: list[str], secretaries: list[User], archivist: User
+) -> list[Notification]:
+    """R22: the archivist accepted ``case`` and flagged the media of ``files`` as missing from
+    it. The court's administrators and the secretaries who had those media (R21) get a notice
+    in their inbox, and by e-mail, in their own language. Call inside the acceptance's
+    transaction: no acceptance, no notice."""
+    from taspa.courts.policy import Role
+    from taspa.incidents.tasks import send_notification_email
+
+    admins = User.objects.filter(
+        is_active=True, role_assignments__role=Role.COURT_ADMIN, role_assignments__court=case.court
+    ).distinct()
+    recipients = {user.pk: user for user in [*admins, *secretaries] if user.is_active}
+    facts = {
+        "court": case.court.name,
+        "case": case.number,
+        "files": "\n".join(f"- {name}" for name in files),
+        "archivist": archivist.full_name or archivist.username,
+        "at": _local(timezone.now()),
+    }
+    sent = []
+    for recipient in recipients.values():
+        subject, body = texts.notice("media_missing", language_of(recipient), facts)
+        notification = Notification.objects.create(
+            recipient=recipient,
+            kind="media_missing",
+            subject=subject[:255],
+            body=body,
+            created_at=timezone.now(),
+        )
+        send_notification_email.enqueue(notification.pk)
+        sent.append(notification)
+    return sent
 
 
 def court_admins(hearing: Hearing) -> list[User]:

@@ -239,6 +239,30 @@ _NOTICES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
             "Act No. {act} was drawn up and awaits your EDS signature (clauses 17, 18).",
         },
     },
+    # R22, R21: the archivist accepted a case without the medium of some of its recordings.
+    "media_missing": {
+        "kk": {
+            "subject": "Іс {case} архивке жазба жеткізгішінсіз қабылданды",
+            "body": "{court} соты, іс {case}.\n"
+            "Архивариус {archivist} істі {at} архивке қабылдады; мына жазбалардың "
+            "жеткізгіші іс материалдарында жоқ:\n{files}\n\n"
+            "Жеткізгішті тауып, архивке тапсырыңыз (Қағидалардың 21, 22-тармақтары).",
+        },
+        "ru": {
+            "subject": "Дело {case} принято в архив без носителя записи",
+            "body": "Суд: {court}, дело {case}.\n"
+            "Архивариус {archivist} принял дело в архив {at}; носителя этих записей "
+            "в материалах дела нет:\n{files}\n\n"
+            "Найдите носитель и передайте его в архив (пункты 21, 22 Правил).",
+        },
+        "en": {
+            "subject": "Case {case} accepted into the archive without a recording's medium",
+            "body": "Court: {court}, case {case}.\n"
+            "The archivist {archivist} accepted the case into the archive at {at}; the medium "
+            "of these recordings is not in the case file:\n{files}\n\n"
+            "Find the medium and hand it over to the archive (clauses 21, 22 of the Rules).",
+        },
+    },
 }
 
 NOTICE_KINDS = tuple(_NOTICES)

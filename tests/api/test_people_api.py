@@ -4,6 +4,9 @@ administrators' web pages."""
 
 from __future__ import annotations
 
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from taspa.audit.models import AuditEvent
@@ -176,3 +179,15 @@ def test_r20_unknown_people_and_rooms_are_not_found(world, api_as):
     )
     assert _put(admin, "/courtrooms/999999", {"name": "x", "sources": []}).status_code == 404
     assert Court.objects.count() == len(world.courts)
+
+
+def test_r20_the_first_administrator_from_the_console_follows_the_same_rules(db, monkeypatch):
+    command = ("createsuperuser", "--noinput", "--username", "it", "--email", "it@c.kz")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "short")
+    with pytest.raises(CommandError, match="8"):
+        call_command(*command, verbosity=0)
+    assert not User.objects.filter(username="it").exists()
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "first-admin-Passw0rd")
+    call_command(*command, verbosity=0)
+    made = User.objects.get(username="it")
+    assert made.is_superuser and RoleAssignment.objects.filter(user=made, role="system_admin")

@@ -5,9 +5,8 @@ skip keys), has its signature verified again, and schedules a hearing of their o
 judge may schedule; R3's answer is shown before saving). Screenshots at 1366×768 and 390 px;
 at 390 px nothing scrolls sideways.
 
-API-only for the judge today (no web page): the decision on the minutes after an incident
-(POST /hearings/{id}/minutes-decision) and a closed portion declared or corrected by decision
-after sealing (POST /hearings/{id}/closed-portions, …/correct)."""
+The judge's decisions — on the minutes (R3.4, R9) and on closing part of a sealed recording
+(R32) — are walked in test_role_judge_decisions.py."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def _decided_portion(s: Scene, start: float, length: float | None = 10.0) -> Clo
         start_s=start,
         end_s=None if length is None else start + length,
         source="judge_decision",
-        reason="Шешім",
+        reason="matrix",  # (the walk's forms allow the matrix's own word in either language)
         created_by=s.sealed_hearing.judge,
     )
 

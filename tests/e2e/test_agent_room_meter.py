@@ -59,6 +59,20 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait(timeout=20)
 
 
+def secretarys_console(browser, court: Court, locale: str):
+    """A browser signed in as the demo secretary, on the console of the agent room's hearing."""
+    context = browser.new_context(viewport=SCREEN, base_url=court.url, locale=locale)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto("/login/")
+    page.fill("#id_username", "secretary")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto(f"/hearings/{court.hearing}/console")
+    return context, page
+
+
 def meter(page) -> dict:
     """What the secretary sees on the judge's meter: its bar, its number, how often it moved."""
     return page.evaluate(
@@ -74,18 +88,10 @@ def meter(page) -> dict:
 def test_r11_agent_room_console_meter_moves_and_says_when_the_courtroom_pc_is_gone(
     browser, court: Court, tmp_path: Path, screenshots: Path
 ):
+    context, page = secretarys_console(browser, court, "kk-KZ")
     agent = start_agent(court, tmp_path / "courtroom-pc")
-    context = browser.new_context(viewport=SCREEN, base_url=court.url, locale="kk-KZ")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
     log = lambda: (tmp_path / "courtroom-pc" / "agent.log").read_text(errors="replace")  # noqa: E731
     try:
-        page.goto("/login/")
-        page.fill("#id_username", "secretary")
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("form.login button[type=submit]")
-        page.wait_for_url("**/")
-        page.goto(f"/hearings/{court.hearing}/console")
         page.wait_for_selector("#agent .agent[data-online='1']", timeout=15_000)
         page.click("#btn-start")
         page.wait_for_selector("#controls .controls[data-state='recording']")
@@ -153,17 +159,9 @@ def test_r11_the_page_lost_the_server_the_courtroom_panel_says_unknown_with_the_
     """The agent goes on, but the secretary's page has lost the server: the courtroom
     computer's panel no longer says "connected" (what this page last heard) but that it does
     not know, together with the banner and never after it."""
+    context, page = secretarys_console(browser, court, "ru-RU")
     agent = start_agent(court, tmp_path / "courtroom-pc")
-    context = browser.new_context(viewport=SCREEN, base_url=court.url, locale="ru-RU")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
     try:
-        page.goto("/login/")
-        page.fill("#id_username", "secretary")
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("form.login button[type=submit]")
-        page.wait_for_url("**/")
-        page.goto(f"/hearings/{court.hearing}/console")
         page.wait_for_selector("#agent .agent[data-online='1']", timeout=15_000)
         assert page.inner_text("#agent .agent-link") == "на связи"
 

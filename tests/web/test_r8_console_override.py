@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from taspa.audit.models import AuditEvent
 from taspa.courts.models import Hearing
-from taspa.recorder import runtime
 from taspa.recorder.models import Preflight, Recording
 
 pytestmark = [
@@ -25,16 +24,6 @@ pytestmark = [
 def guard_on():
     with override_settings(TASPA_PREFLIGHT_MAX_AGE_MIN=120):
         yield
-
-
-@pytest.fixture
-def hearing(world):
-    hearing = world.hearing(court="a")
-    yield hearing
-    engine = runtime.engine_for(hearing.pk)
-    if engine is not None and engine.running:
-        engine.stop()
-    runtime.forget(hearing.pk)
 
 
 @pytest.fixture

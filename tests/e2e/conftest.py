@@ -39,7 +39,7 @@ def taspa(home: Path, *args: str) -> str:
         env=operator_env(home),
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return done.stdout

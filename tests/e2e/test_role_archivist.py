@@ -9,10 +9,6 @@ write form needs a removable medium mounted under /media, which a test machine d
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -36,20 +32,6 @@ print('MEDIUM', medium.pk)
 """
 
 
-def shell(home, script: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "taspa", "shell", "-c", script],
-        env=env | {"TASPA_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 def fits_phone(page, path: str, name: str, screenshots) -> None:
     page.set_viewport_size(PHONE)
     page.goto(path)
@@ -60,12 +42,12 @@ def fits_phone(page, path: str, name: str, screenshots) -> None:
 
 
 def test_archivist_receives_checks_and_keeps_the_medium(
-    page, server, sign_in, screenshots, tmp_path
+    page, server, sign_in, screenshots, tmp_path, taspa_cli
 ):
     stick = tmp_path / "media" / "usb0"
     stick.mkdir(parents=True)
     script = WRITE.replace("__ROOT__", str(tmp_path / "media")).replace("__STICK__", str(stick))
-    medium_id = int(shell(server.home, script).split("MEDIUM")[-1].split()[0])
+    medium_id = int(taspa_cli(server.home, "shell", "-c", script).split("MEDIUM")[-1].split()[0])
 
     # The secretary holds the written medium (R21) and hands it over with the case.
     sign_in("secretary")

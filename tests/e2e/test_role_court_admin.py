@@ -5,10 +5,7 @@ the secretary signs too. Screenshots at 1366×768 and 390 px; at 390 px nothing 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -16,20 +13,6 @@ pytestmark = pytest.mark.slow
 
 PHONE = {"width": 390, "height": 844}
 CASE = "7599-26-00-2/101"  # the demo court's case
-
-
-def shell(home, script: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TASPA_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "taspa", "shell", "-c", script],
-        env=env | {"TASPA_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 # The court administrator's EDS key from the demo CA (as an administrator registers one), and
@@ -69,7 +52,9 @@ def fits_phone(page, path: str, name: str, screenshots) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
 
 
-def test_court_admin_schedules_forwards_draws_up_and_signs(page, server, sign_in, screenshots):
+def test_court_admin_schedules_forwards_draws_up_and_signs(
+    page, server, sign_in, screenshots, taspa_cli
+):
     sign_in("court_admin")
     page.goto("/hearings/new")
     page.select_option("#id_case", label=CASE)
@@ -97,7 +82,7 @@ def test_court_admin_schedules_forwards_draws_up_and_signs(page, server, sign_in
     assert "Отырыс тағайындалды." in page.inner_text("main")
     fits_phone(page, f"/hearings/{hearing_id}/edit", "schedule-hearing", screenshots)
 
-    shell(server.home, SETUP.replace("HEARING", str(hearing_id)))
+    taspa_cli(server.home, "shell", "-c", SETUP.replace("HEARING", str(hearing_id)))
     page.goto("/incidents/")
     assert "Дыбыс (бейне) көзі жоғалды" in page.inner_text("#incidents")
     assert page.locator("#inbox details").count() >= 1

@@ -1,15 +1,21 @@
 """Time to produce an audio-only copy package (R31) of a long A/V recording, next to the bare
 ``ffmpeg -vn -c:a copy`` of the same file, in the same run.
 
-Run: ``.venv/bin/python -m bench.copy [--minutes 120] [--runs 3]``. Builds a synthetic MPEG-TS
+Run: ``.venv/bin/python -m bench.copy [--minutes 120] [--runs 5]``. Builds a synthetic MPEG-TS
 hearing as the recorder writes it (H.264 320x240 10 fps + two mono Opus microphones at 48 kb/s:
-a one-minute clip looped by stream copy to the length asked), seals it with a demo key, then
-times, interleaved run by run: (a) bare ffmpeg writing every audio stream into Ogg, the copy's
-container, and into MPEG-TS, the old copy's (and plain ``-vn -c:a copy``, which takes one);
-(b) ``build_copy_package`` (stream copy into the zip, hashed on the way, CMS signatures, BagIt
-manifests, page); (c) the same with two closed portions cut out (the packets around each
-portion listed by ffprobe, its interior counted; Matroska, which stamps every packet, into a
-file and then into the zip). Medians of the runs; each measured in a process of its own, whose
+a one-minute clip looped by stream copy to the length asked), seals it with a demo key, puts
+the sealed files into a file blob store, then times, interleaved run by run: (a) bare ffmpeg
+reading the blob's own file, writing every audio stream into Ogg, the copy's container, and
+into Matroska, the cut copy's (and plain ``-vn -c:a copy``, which takes one); (b) the real
+path, ``copies.package_sealed`` (what ``issue_copy`` calls) from the blob store: the media
+streamed into ffmpeg's stdin as it is hashed, then the stream copy into the zip, hashed on
+the way, CMS signatures, BagIt manifests, page; (c) the same real path as it was before (the
+media first copied, hashed and fsync'd into a checked temporary file, ``streamed=False``);
+(d) ``build_copy_package`` alone from the sealed file (no blob store read, no digest check of
+the original); (e) the real path with two closed portions cut out (checked temporary file,
+then the packets around each portion listed by ffprobe, its interior counted; Matroska, which
+stamps every packet, into a file and then into the zip). Medians of the runs; each measured in
+a process of its own, whose
 peak RSS (the largest process: Python or its ffmpeg; GNU time's for bare ffmpeg) is printed
 beside it, and its CPU seconds (user + system, the tools it runs included), as bare ffmpeg's.
 """
@@ -32,6 +38,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taspa.settings")
 django.setup()  # before Taspa's modules: some read settings as they are imported
 
+from types import SimpleNamespace  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+
+from taspa.access.copies import package_sealed  # noqa: E402
 from taspa.access.package import build_copy_package  # noqa: E402
 from taspa.access.policy import Media  # noqa: E402
 from taspa.sealing import democa  # noqa: E402
@@ -39,6 +50,7 @@ from taspa.sealing.hashing import sha256_file  # noqa: E402
 from taspa.sealing.manifest import build_manifest, certificate_summary  # noqa: E402
 from taspa.sealing.seal import seal_recording  # noqa: E402
 from taspa.sealing.signing import Pkcs12Signer  # noqa: E402
+from taspa.storage.filestore import FileBlobStore  # noqa: E402
 
 
 def _ffmpeg(*args: str) -> list[str]:
@@ -77,6 +89,23 @@ def seal(media: Path, out: Path, signer: Pkcs12Signer):
         secretary={"name": "bench", "certificate": certificate_summary(signer.certificate)},
     )
     return seal_recording(result_like=result, manifest=manifest, signer=signer, out_dir=out)
+
+
+def stored(sealed, root: Path) -> tuple[FileBlobStore, SimpleNamespace]:
+    """The sealed files in a file blob store, and a recording row (duck-typed) naming them."""
+    store = FileBlobStore(root)
+    digests = {
+        kind: store.put_file(getattr(sealed, kind)).digest
+        for kind in ("media", "signature", "manifest", "manifest_signature")
+    }
+    recording = SimpleNamespace(
+        pk=1, file_name=sealed.media.name, sha256=digests["media"],
+        bytes=sealed.media.stat().st_size, signature_digest=digests["signature"],
+        manifest_digest=digests["manifest"],
+        manifest_signature_digest=digests["manifest_signature"], journal_digest="",
+        signer_subject="bench", fixity_ok=True,
+    )  # fmt: skip
+    return store, recording
 
 
 def measured(work: Callable[[], object] | list[str]) -> tuple[float, float, float]:
@@ -120,29 +149,39 @@ def main(argv: list[str]) -> None:
         root = Path(temp)
         sealed = seal(make_recording(root, args.minutes), root / "sealed", signer)
         size = sealed.media.stat().st_size
+        store, recording = stored(sealed, root / "blobs")
+        settings.TASPA_HOME = root / "home"  # the checked temporary files go under it
+        blob = store.path(recording.sha256)
+        sealed.media.unlink()  # read from the store only
         half = args.minutes * 30.0  # two closed portions: 10 min and 5 min, mid-hearing
         closed = [(half - 900.0, half - 300.0), (half + 600.0, half + 900.0)]
 
         def bare(*options: str) -> list[str]:
-            return _ffmpeg("-i", str(sealed.media), *options, str(root / "bare.out"))
+            return _ffmpeg("-i", str(blob), *options, str(root / "bare.out"))
 
-        def package(excluded) -> Callable[[], object]:
-            return lambda: build_copy_package(
-                sealed=sealed, media=Media.AUDIO, signer=signer, name="bench-copy",
+        def build(excluded) -> Callable[..., object]:
+            return lambda sealed_files, streamed=None: build_copy_package(
+                sealed=sealed_files, media=Media.AUDIO, signer=signer, name="bench-copy",
                 issue={"petition": 0}, bag_info={}, out_dir=root / "copies",
-                progress=lambda _: None, excluded=excluded,
+                progress=lambda _: None, excluded=excluded, streamed=streamed,
             )  # fmt: skip
+
+        def real(excluded, streamed: bool) -> Callable[[], object]:
+            return lambda: package_sealed(
+                recording, build(excluded), excluded=excluded, store=store, streamed=streamed
+            )
 
         methods = {
             "all": bare("-map", "0:a", "-c:a", "copy", "-f", "ogg"),
             "vn": bare("-vn", "-c:a", "copy", "-f", "ogg"),
-            "mpegts": bare("-map", "0:a", "-c:a", "copy", "-f", "mpegts"),
             "mka": bare("-map", "0:a", "-c:a", "copy", "-f", "matroska"),
-            "package": package(()),
-            "cut": package(closed),
+            "real": real((), True),
+            "before": real((), False),
+            "package": _alone(build(()), sealed, blob, root / "alone"),
+            "cut": real(closed, False),
         }
         runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in methods}
-        subprocess.run(["cat", str(sealed.media)], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(["cat", str(blob)], stdout=subprocess.DEVNULL, check=True)
         for _ in range(args.runs):  # interleaved: the machine's load falls on all alike
             for name, work in methods.items():
                 runs[name].append(measured(work))
@@ -157,11 +196,13 @@ def main(argv: list[str]) -> None:
         )
 
     print(f"Recording: {args.minutes} min A/V MPEG-TS (H.264 + 2 Opus microphones), "
-          f"{size / 2**20:.0f} MiB; medians of {args.runs} interleaved runs. The ratio is to "
-          "bare ffmpeg copying every microphone into the same container (Ogg): plain "
-          "`-vn -c:a copy` picks one audio stream only, so it does half the work. Median of "
-          f"the per-run ratios (package / bare, same round): {paired('package'):.2f}, with the "
-          f"cut {paired('cut'):.2f}; load average at the "
+          f"{size / 2**20:.0f} MiB, in a file blob store; medians of {args.runs} interleaved "
+          "runs. The ratio is to bare ffmpeg reading the blob's file and copying every "
+          "microphone into the same container (Ogg): plain `-vn -c:a copy` picks one audio "
+          "stream only, so it does half the work. Median of the per-run ratios (Taspa / bare, "
+          f"same round): real path {paired('real'):.2f} (before, with the checked temporary "
+          f"file: {paired('before'):.2f}), package alone {paired('package'):.2f}, real path "
+          f"with the cut {paired('cut'):.2f}; load average at the "
           f"start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} (2-core machine shared "
           "with other work: wall times vary; CPU seconds less).\n")  # fmt: skip
     print("| method | wall s (median) | runs | ratio | CPU s (median) | CPU ratio | peak RSS MiB |")
@@ -170,17 +211,32 @@ def main(argv: list[str]) -> None:
         ("all", "`ffmpeg -map 0:a -c:a copy -f ogg` (bare: every microphone, the copy's "
                 "container)"),
         ("vn", "`ffmpeg -vn -c:a copy -f ogg` (bare: one microphone only)"),
-        ("mpegts", "`ffmpeg -map 0:a -c:a copy -f mpegts` (bare, the old copy's container)"),
         ("mka", "`ffmpeg -map 0:a -c:a copy -f matroska` (bare, the cut copy's container)"),
-        ("package", "Taspa audio copy package (one pass: stream copy into the zip, hashed "
-                    "on the way; signatures, BagIt, page)"),
-        ("cut", "Taspa audio copy package with two closed portions cut out (Matroska; "
-                "packets listed around each portion, its interior counted)"),
+        ("real", "Taspa copy, real path (`package_sealed`, as `issue_copy`): the sealed media "
+                 "streamed from the blob store into ffmpeg while hashed, stream copy into the "
+                 "zip, signatures, BagIt, page"),
+        ("before", "the same real path as before: the media first copied, hashed and "
+                   "fsync'd into a checked temporary file, then ffmpeg from it"),
+        ("package", "`build_copy_package` alone, ffmpeg reading the blob's file (no check of "
+                    "the original: not a path Taspa takes)"),
+        ("cut", "Taspa copy, real path, two closed portions cut out (checked temporary file; "
+                "Matroska; packets listed around each portion, its interior counted)"),
     ]  # fmt: skip
     for name, label in rows:
         each = " / ".join(f"{s:.2f}" for s, _, _ in runs[name])
         print(f"| {label} | {med[name]:.2f} | {each} | {med[name] / base:.2f} | {cpu[name]:.2f} | "
               f"{cpu[name] / cpu['all']:.2f} | {rss[name]:.0f} |")  # fmt: skip
+
+
+def _alone(build: Callable[..., object], sealed, blob: Path, into: Path) -> Callable[[], object]:
+    """``build_copy_package`` from files: a link to the blob's own file beside copies of the
+    sealed small files."""
+    into.mkdir()
+    files = type(sealed).beside(into / sealed.media.name)
+    files.media.symlink_to(blob)
+    for kind in ("signature", "manifest", "manifest_signature"):
+        getattr(files, kind).write_bytes(getattr(sealed, kind).read_bytes())
+    return lambda: build(files)
 
 
 if __name__ == "__main__":

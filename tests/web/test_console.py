@@ -43,7 +43,7 @@ def test_console_records_marks_pauses_and_seals(hearing, client_for):
         secretary, hearing, "mark", speaker="Әсел Үмбетова", role="plaintiff"
     )
     refused = operate(secretary, hearing, "pause", reason="lunch")  # R6: not a lawful reason
-    assert "R6/R19" in refused and 'data-state="recording"' in refused
+    assert "(R6, R19)" in refused and 'data-state="recording"' in refused
     assert 'data-state="paused"' in operate(secretary, hearing, "pause", reason="recess")
     assert 'data-state="recording"' in operate(secretary, hearing, "resume")
     time.sleep(0.5)

@@ -76,7 +76,7 @@ def test_every_form_refuses_bad_input_in_the_users_language(scene: Scene, lang: 
                 assert answer.status_code < 500, f"{role} {name}: {answer.status_code}"
                 if not answer["Content-Type"].startswith("text/html"):
                     continue
-                allowed = _scene_words(scene)
+                allowed = _scene_words(scene) | {"matrix"}  # (the reasons the matrix typed in)
                 found = leaks(visible_text(answer.content.decode()), allowed, lang)
                 if found:
                     report.setdefault(name, []).append(f"{role}: {' '.join(found)}")

@@ -81,7 +81,13 @@ def test_r14_a_verdict_kept_before_the_codes_shows_its_verdict_words():
     old = {"checks": [{"name": "media_hash", "ok": True, "detail": "sha256 ab"}]}
     with translation.override("kk"):
         assert report_rows(old) == [
-            {"ok": True, "label": "Медиафайлдың хэші", "verdict": "тексеруден өтті", "detail": ""}
+            {
+                "ok": True,
+                "label": "Медиафайлдың хэші",
+                "verdict": "тексеруден өтті",
+                "detail": "",
+                "technical": "",
+            }
         ]
 
 

@@ -14,7 +14,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from taspa.api.actions import user_for_token
-from taspa.errors import DomainError, InvalidInput
+from taspa.errors import DomainError, InvalidInput, translated
 
 
 class BearerToken(HttpBearer):
@@ -74,26 +74,38 @@ def error_response(request: HttpRequest, status: int, code: str, detail: str, **
     return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
 
 
+def _send_json(sent: str) -> str:
+    return translated(_("Send the body as application/json, not %(type)s."), {"type": sent})
+
+
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return error_response(request, exc.status, exc.code, exc.detail)
 
 
-def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload"))
-    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+def _where(error: dict[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload"))
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    detail = "; ".join(_describe(error) for error in exc.errors) or "Invalid input."
+    # The validator's own words (pydantic's, English) stay in ``errors``, for the programmer;
+    # the detail names the fields in the caller's language.
+    fields = ", ".join(dict.fromkeys(w for w in (_where(e) for e in exc.errors) if w))
+    detail = (
+        translated(_("These fields do not fit: %(fields)s."), {"fields": fields})
+        if fields
+        else translated(_("Invalid input."))
+    )
     return error_response(request, 422, "invalid_input", detail, errors=exc.errors)
 
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    detail = f"The request body is larger than the server takes ({limit} bytes)."
+    detail = translated(
+        _("The request body is larger than the server takes (%(limit)s bytes)."), {"limit": limit}
+    )
     return error_response(request, 413, "request_too_large", detail)
 
 
@@ -101,13 +113,14 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def on_form_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
     # A form body (multipart) that the web session's CSRF check has already read as a form:
     # the API takes JSON only, so this is the same refusal as any other non-JSON body.
-    detail = f"Send the body as application/json, not {request.content_type or 'a form'}."
+    detail = _send_json(request.content_type or "multipart/form-data")
     return error_response(request, 415, "unsupported_media_type", detail)
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthorized", "A valid bearer token is required.")
+    detail = translated(_("A valid bearer token is required."))
+    return error_response(request, 401, "unauthorized", detail)
 
 
 @api.exception_handler(HttpError)
@@ -116,10 +129,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, DomainError):
         return on_domain_error(request, exc.__cause__)
     if isinstance(exc.__cause__, NotJson):
-        detail = f"Send the body as application/json, not {exc.__cause__}."
+        detail = _send_json(str(exc.__cause__))
         return error_response(request, 415, "unsupported_media_type", detail)
     if isinstance(exc.__cause__, ValueError):
-        detail = f"The body is not valid JSON: {exc.__cause__}"
+        detail = translated(_("The body is not valid JSON."))
         return error_response(request, 400, "invalid_json", detail)
     code = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
     return error_response(request, exc.status_code, code, str(exc))

@@ -172,8 +172,8 @@ def complete_upload(hearing: Hearing) -> Recording:
                 _path(hearing, which).unlink(missing_ok=True)
         raise Conflict(
             "upload_unverified",
-            _("The upload does not verify."),
-            technical=verdict.detail,
+            _("The upload does not verify: %(detail)s"),  # (to the courtroom PC's log)
+            {"detail": verdict.detail},
         )
     return actions.upload_verified(
         hearing=hearing,

@@ -296,12 +296,14 @@ def sample_clock(track: int) -> str:
     return f"asetpts='N/SR/TB+0*if({test},{report},0)'"
 
 
-# The meter's branch takes its track in frames of 0.1 s at 48 kHz (the meter's block, R11)
-# before resampling: the sources' own ~21 ms frames cost a resampler call, a merge and a pipe
-# write each, which made the branch ~10 % of the engine's ffmpeg CPU; in 0.1 s frames it costs
-# less than nothing measurable (bench/recorder.py). A block still reaches the meter when its
-# last sample is captured (at 44.1 kHz a frame is 0.109 s), and the engine reads every 0.2 s.
-METER_FRAME_SAMPLES = 4800
+# The meter's branch takes its track in frames of 0.05 s at 48 kHz before resampling: the
+# sources' own ~21 ms frames cost a resampler call, a merge and a pipe write each, which made the
+# branch ~10 % of the engine's ffmpeg CPU (bench/recorder.py: 0.1 s frames ~0.93 of bare ffmpeg,
+# 0.05 s ~1.04, 21 ms 1.10). Not 0.1 s: the timeline (a run's anchor and end, so the marks'
+# offsets and the recording's duration) is counted from the meter's samples, and a run shorter
+# than one frame would not be counted at all — a restart paused at once after a crash lost its
+# 0.2 s from the duration (tests/recorder/test_lifecycle.py). At 44.1 kHz a frame is 0.054 s.
+METER_FRAME_SAMPLES = 2400
 
 
 def audio_filter(

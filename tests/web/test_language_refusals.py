@@ -26,11 +26,11 @@ from security.scene import Scene
 from security.test_web_matrix import PAGES
 from taspa.errors import InvalidInput, NotFound
 from taspa.incidents.actions import notify_court_admins
+from taspa.incidents.detail_text import incident_text
 from taspa.incidents.models import Notification
+from taspa.incidents.preflight_text import check_rows
 from taspa.recorder.models import Preflight
 from taspa.sealing.verify_reasons import reason_of
-from taspa.web.incident_text import incident_text
-from taspa.web.preflight_text import check_rows
 from taspa.web.verify_report import report_rows
 
 LANGS = ("kk", "ru")

@@ -240,7 +240,11 @@ def create_courtroom(
     require(actor, Action.MANAGE_COURTROOMS, court)
     problems = source_problems(sources)
     if problems:
-        raise InvalidInput("invalid_sources", "; ".join(problems))
+        raise InvalidInput(
+            "invalid_sources",
+            _("The capture sources cannot be used: %(problems)s."),
+            params={"problems": problems},
+        )
     with transaction.atomic():
         if Courtroom.objects.filter(court=court, name=name).exists():
             raise Conflict(
@@ -260,7 +264,11 @@ def change_courtroom_sources(
     require(actor, Action.MANAGE_COURTROOMS, courtroom.court)
     problems = source_problems(sources)
     if problems:
-        raise InvalidInput("invalid_sources", "; ".join(problems))
+        raise InvalidInput(
+            "invalid_sources",
+            _("The capture sources cannot be used: %(problems)s."),
+            params={"problems": problems},
+        )
     with transaction.atomic():
         before = courtroom.sources
         courtroom.sources = sources
@@ -591,7 +599,11 @@ def edit_courtroom(
     require(actor, Action.MANAGE_COURTROOMS, courtroom.court)
     problems = source_problems(sources)
     if problems:
-        raise InvalidInput("invalid_sources", "; ".join(problems))
+        raise InvalidInput(
+            "invalid_sources",
+            _("The capture sources cannot be used: %(problems)s."),
+            params={"problems": problems},
+        )
     with transaction.atomic():
         room = Courtroom.objects.select_for_update().get(pk=courtroom.pk)
         taken = Courtroom.objects.filter(court=room.court, name=name).exclude(pk=room.pk)

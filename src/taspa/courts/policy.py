@@ -376,21 +376,59 @@ SOURCE_KINDS = ("audio", "video")
 SOURCE_FORMATS = ("alsa", "pulse", "rtsp", "lavfi", "file", "v4l2")
 
 
-def source_problems(sources: object) -> list[str]:
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the catalogues (``makemessages``); it is translated when shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """One thing wrong with a capture source: an English msgid and its named values, read in
+    the language active where it is shown (like a refusal's ``detail``, see ``taspa.errors``)."""
+
+    message: str
+    params: Mapping[str, object]
+
+    def __str__(self) -> str:
+        from taspa.errors import translated
+
+        return translated(self.message, self.params)
+
+
+class SourceProblems(list[SourceProblem]):
+    """The problems of a source list; ``str()`` is all of them in the active language."""
+
+    def __str__(self) -> str:
+        return "; ".join(str(problem) for problem in self)
+
+
+def source_problems(sources: object) -> SourceProblems:
     """What is wrong with a courtroom's capture-source list; empty when it is usable."""
     if not isinstance(sources, list):
-        return ["sources must be a list"]
-    problems = []
+        return SourceProblems([SourceProblem(gettext_noop("The sources must be a list."), {})])
+    problems = SourceProblems()
     for index, source in enumerate(sources):
-        where = f"sources[{index}]"
+        number = {"number": index + 1}
         if not isinstance(source, dict):
-            problems.append(f"{where} must be an object")
+            problems.append(
+                SourceProblem(gettext_noop("Source %(number)s is not described correctly."), number)
+            )
             continue
         if source.get("kind") not in SOURCE_KINDS:
-            problems.append(f"{where}.kind must be one of {', '.join(SOURCE_KINDS)}")
+            problems.append(
+                SourceProblem(
+                    gettext_noop("Source %(number)s: its kind must be sound or video."), number
+                )
+            )
         if not isinstance(source.get("input"), str) or not source["input"].strip():
-            problems.append(f"{where}.input must be a non-empty ffmpeg input")
+            problems.append(
+                SourceProblem(gettext_noop("Source %(number)s: its input is empty."), number)
+            )
         fmt = source.get("format")
         if fmt is not None and fmt not in SOURCE_FORMATS:
-            problems.append(f"{where}.format must be one of {', '.join(SOURCE_FORMATS)}")
+            problems.append(
+                SourceProblem(
+                    gettext_noop("Source %(number)s: it cannot be read in the way given."), number
+                )
+            )
     return problems

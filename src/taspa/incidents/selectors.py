@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from taspa.courts.models import Hearing, User
 from taspa.incidents import texts
+from taspa.incidents.detail_text import detail_in
 from taspa.incidents.models import Act, Incident, MinutesDecision, Notification
 from taspa.incidents.policy import ACT_KINDS, IncidentKind, announcement_text
 
@@ -133,7 +134,7 @@ def act_context(act: Act, incidents: Sequence[Incident]) -> dict[str, Any]:
             {
                 "at": _local(i.at),
                 "kind": {lang: texts.kind_title(i.kind, lang) for lang in langs},
-                "detail": i.detail,
+                "detail": {lang: detail_in(i.detail, lang) for lang in langs},
                 "judge_told_at": _local(i.judge_told_at),
                 "announced_at": _local(i.announced_at),
                 "gap_start": _local(i.gap_start),

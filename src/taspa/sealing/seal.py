@@ -94,7 +94,11 @@ def _field(result_like: Any, name: str) -> Any:
 def _check(manifest: dict[str, Any], result_like: Any, media: Path | None) -> None:
     problems = manifest_problems(manifest)
     if problems:
-        raise InvalidInput("manifest_incomplete", "; ".join(problems))
+        raise InvalidInput(
+            "manifest_incomplete",
+            _("The recording's description is incomplete, so it cannot be sealed."),
+            technical="; ".join(problems),  # the manifest's own field names, for the staff
+        )
     file = manifest["file"]
     if file["sha256"] != _field(result_like, "sha256"):
         raise InvalidInput("seal_mismatch", _("The manifest's SHA-256 is not the capture's."))

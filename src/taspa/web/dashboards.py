@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from taspa.courts.models import Court, Hearing, HearingParticipant, User
 from taspa.courts.policy import COURT_STAFF_ROLES, PARTY_ROLES, REGIONAL_ROLES, Action, Role
 from taspa.courts.selectors import assignments_of, court_scope, visible_hearings
+from taspa.incidents.detail_text import incident_text
 from taspa.incidents.models import Incident
 from taspa.web.labels import rule_clause
 
@@ -143,7 +144,7 @@ def incidents_panel(user: User) -> Panel:
                 Cell(i.hearing.case.court.code),
                 _hearing_cell(i.hearing),
                 Cell(incident_kind(i.kind), tone="bad"),
-                Cell(i.detail),
+                Cell(incident_text(i.detail)),
             ]
             for i in rows
         ],

@@ -6,6 +6,7 @@ marks as they stand are ``recorder.selectors.effective_marks``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from taspa.courts.models import Hearing, User
 from taspa.courts.permissions import allowed
 from taspa.courts.policy import COURT_STAFF_ROLES, REGIONAL_ROLES, Action, Role
 from taspa.courts.selectors import assignments_of, visible_hearings
+from taspa.incidents.detail_text import incident_text
 from taspa.recorder.models import Recording
 from taspa.recorder.policy import PAUSE_REASONS
 
@@ -160,12 +162,17 @@ def recording_of(hearing: Hearing) -> Recording | None:
     return Recording.objects.filter(hearing=hearing).first()
 
 
-def timeline(hearing: Hearing) -> list[TimelineEntry]:
-    """Marks, pauses, resumptions and incidents in the order they happened."""
+def timeline(
+    hearing: Hearing, kind_label: Callable[[str], str] | None = None
+) -> list[TimelineEntry]:
+    """Marks, pauses, resumptions and incidents in the order they happened; an incident as its
+    kind (``kind_label``, by default its title) and its detail in the reader's language."""
     from taspa.recorder.selectors import effective_marks
+    from taspa.web.labels import incident_kind
 
+    label = kind_label or incident_kind
     entries = [
-        TimelineEntry(at=i.at, kind="incident", text=f"{i.kind}: {i.detail}")
+        TimelineEntry(at=i.at, kind="incident", text=f"{label(i.kind)}: {incident_text(i.detail)}")
         for i in hearing.incidents.all()
     ]
     recording = recording_of(hearing)

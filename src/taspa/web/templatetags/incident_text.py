@@ -1,10 +1,10 @@
-"""``{{ incident.detail|incident_text }}``: see ``taspa.web.incident_text``."""
+"""``{{ incident.detail|incident_text }}``: see ``taspa.incidents.detail_text``."""
 
 from __future__ import annotations
 
 from django import template
 
-from taspa.web.incident_text import incident_text as _incident_text
+from taspa.incidents.detail_text import incident_text as _incident_text
 
 register = template.Library()
 

@@ -15,7 +15,6 @@ The console is court staff's: a party to the hearing gets a 404 here, as for any
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 
@@ -37,12 +36,13 @@ from taspa.errors import DomainError, InvalidInput
 from taspa.incidents.actions import record_announced, record_judge_told, report_incident
 from taspa.incidents.models import Incident
 from taspa.incidents.policy import REPORTABLE_KINDS, announcement_text
+from taspa.incidents.preflight_text import check_rows
 from taspa.recorder import actions, monitor, portions
 from taspa.recorder.clock import recorded_seconds
 from taspa.recorder.models import Mark, Preflight, Recording
 from taspa.recorder.selectors import running_portion
 from taspa.web import selectors
-from taspa.web.preflight_text import check_rows
+from taspa.web.labels import incident_kind
 from taspa.web.templatetags.clock import hms
 
 NOTE_MAX = 255  # a note is a mark whose text stands where the speaker's name does
@@ -140,13 +140,9 @@ def console(request: HttpRequest, hearing_id: int) -> HttpResponse:
 def timeline(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing = _hearing(request, hearing_id)
     labels = incident_labels()
-    kinds = {f"{i.kind}: {i.detail}": labels.get(i.kind) for i in hearing.incidents.all()}
-    entries = [
-        dataclasses.replace(e, text=f"{kinds[e.text]}: {e.text.split(': ', 1)[1]}")
-        if e.kind == "incident" and kinds.get(e.text)
-        else e
-        for e in selectors.timeline(hearing)
-    ]
+    entries = selectors.timeline(
+        hearing, kind_label=lambda kind: labels.get(kind) or incident_kind(kind)
+    )
     context = {
         "entries": entries,
         "hearing": hearing,

@@ -42,9 +42,6 @@ ROWS = 100
 REFUSALS = {
     "court_exists": gettext_lazy("A court with this code already exists."),
     "courtroom_exists": gettext_lazy("The court already has a room with this name."),
-    "invalid_sources": gettext_lazy(
-        "A capture source cannot be used: check its kind, how it is read and its input."
-    ),
     "user_exists": gettext_lazy("This user name is taken."),
     "role_exists": gettext_lazy("The person already holds this role there."),
     "role_already_revoked": gettext_lazy("This role has already been taken away."),
@@ -70,7 +67,14 @@ REFUSALS = {
 
 # The account rules' refusals (``courts.actions.require_username`` and the rest) are shown as
 # the action words them, next to their field.
-OWN_WORDS = {"invalid_username", "invalid_email", "password_too_short", "text_too_long"}
+# Refusals whose own text is a sentence of the catalogue with its values (which source is wrong).
+OWN_WORDS = {
+    "invalid_username",
+    "invalid_email",
+    "password_too_short",
+    "text_too_long",
+    "invalid_sources",
+}
 
 FIELD_OF_CODE = {
     "user_exists": "username",

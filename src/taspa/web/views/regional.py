@@ -30,6 +30,7 @@ from taspa.courts.policy import REGIONAL_ROLES, Role
 from taspa.courts.selectors import assignments_of, visible_hearings
 from taspa.errors import Forbidden
 from taspa.incidents import actions
+from taspa.incidents.detail_text import incident_text
 from taspa.incidents.models import Act, Notification
 from taspa.incidents.policy import ACT_SIGNERS
 from taspa.recorder.models import Recording
@@ -110,7 +111,8 @@ def _acts(user: User) -> list[dict[str, Any]]:
         row = _act_row(user, act)
         row["court"] = act.hearing.case.court.name
         row["reasons"] = [
-            f"{labels.incident_kind(i.kind)}: {i.detail}" for i in act.incidents.all()
+            f"{labels.incident_kind(i.kind)}: {incident_text(i.detail)}"
+            for i in act.incidents.all()
         ]
         rows.append(row)
     return rows

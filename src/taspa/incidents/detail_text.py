@@ -1,4 +1,4 @@
-"""An incident's detail as a reader sees it (R9, R16, R17), in their language.
+"""An incident's detail as a reader sees it (R9, R16, R17), in their language or a document's.
 
 A person's reason (typed into the console or the API) is shown as they wrote it. The texts the
 system writes itself when it opens an incident (a capture that could not start, a failed
@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from taspa.web.preflight_text import check_detail, check_label, failure_reason
+from taspa.incidents.preflight_text import check_detail, check_label, failure_reason
 
 _CAPTURE = re.compile(r"^Capture could not start: (?P<why>.*)$", re.DOTALL)
 _PREFLIGHT = re.compile(r"^Equipment check failed \(R8\): (?P<checks>.*)$", re.DOTALL)
@@ -49,3 +50,9 @@ def incident_text(detail: str) -> str:
     if _REVOKED.match(text):
         return _("The signer's certificate was revoked before it signed the recording.")
     return text
+
+
+def detail_in(detail: str, language: str) -> str:
+    """``incident_text`` in ``language`` (an act's kk or ru version), whatever the reader's is."""
+    with override(language):
+        return incident_text(detail)

@@ -42,3 +42,17 @@ def test_r17_act_states_a_system_opened_capture_failure_in_each_documents_langua
     assert "Запись не началась" not in kk and "Жазу басталмады" not in ru  # never mixed
     for text in (kk, ru):
         assert "Capture could not start" not in text and "Protocol not found" not in text
+
+
+def test_r9_minutes_state_a_system_opened_capture_failure_in_each_language(world):
+    from taspa.incidents.selectors import minutes_context
+
+    hearing = world.hearing(court="a", kind="civil")
+    open_incident(actor=None, hearing=hearing, kind="recording_impossible", detail=SYSTEM_DETAIL)
+    with override("en"):
+        paragraphs = minutes_context(hearing)["paragraphs"]
+    kk, ru = " ".join(paragraphs["kk"]), " ".join(paragraphs["ru"])
+    assert "Жазу басталмады" in kk and "Запись не началась" in ru
+    assert "Запись не началась" not in kk and "Жазу басталмады" not in ru
+    for text in (kk, ru):
+        assert "Capture could not start" not in text and "Protocol not found" not in text

@@ -194,7 +194,7 @@ def minutes_context(hearing: Hearing) -> dict[str, Any]:
     languages, for ``incidents/minutes_reason.html`` and for the console."""
     from taspa.incidents.actions import session_secretary_of
 
-    incidents = minutes_incidents(hearing)
+    incidents = list(minutes_incidents(hearing))
 
     def clock(moment: datetime | None) -> str:
         return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M") if moment else ""
@@ -216,9 +216,17 @@ def minutes_context(hearing: Hearing) -> dict[str, Any]:
         "act_date": act.date.strftime("%d.%m.%Y") if act else "",
     }
     langs = ("kk", "ru")
+
+    def in_language(lang: str) -> dict[str, Any]:  # the system's own reasons in ``lang``
+        stated = [
+            {**fact, "detail": detail_in(i.detail, lang)}
+            for fact, i in zip(facts["incidents"], incidents, strict=True)
+        ]
+        return {**facts, "incidents": stated}
+
     return {
         "t": {lang: texts.MINUTES_LABELS[lang] for lang in langs},
-        "paragraphs": {lang: texts.minutes_paragraphs(lang, facts) for lang in langs},
+        "paragraphs": {lang: texts.minutes_paragraphs(lang, in_language(lang)) for lang in langs},
         "court_name": hearing.case.court.name,
         "case_number": hearing.case.number,
         "hearing_at": _local(hearing.scheduled_at),

@@ -56,3 +56,18 @@ def test_r9_minutes_state_a_system_opened_capture_failure_in_each_language(world
     assert "Запись не началась" not in kk and "Жазу басталмады" not in ru
     for text in (kk, ru):
         assert "Capture could not start" not in text and "Protocol not found" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "line"), [("kk", "Жазу басталмады"), ("ru", "Запись не началась")]
+)
+def test_r9_a_documents_incident_reason_is_in_the_documents_language(language, line):
+    from django.template import Context, Template
+
+    layout = Template("{% load taspa_docs %}{{ detail|detail_in:language }}")
+    with override("en"):  # the reader's interface language does not matter
+        text = layout.render(Context({"detail": SYSTEM_DETAIL, "language": language}))
+    assert text.startswith(line) and "Protocol not found" not in text
+    assert layout.render(Context({"detail": "Микрофон молчит", "language": language})) == (
+        "Микрофон молчит"
+    )  # a person's own words as written

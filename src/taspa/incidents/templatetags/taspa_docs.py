@@ -24,3 +24,12 @@ def kind_title(kind: str, language: str) -> str:
     from taspa.incidents.texts import kind_title as title
 
     return title(kind, language)
+
+
+@register.filter
+def detail_in(detail: str, language: str) -> str:
+    """``{{ incident.detail|detail_in:language }}``: a reason the system wrote, in the document's
+    language (a person's own reason as they wrote it)."""
+    from taspa.incidents.detail_text import detail_in as stated
+
+    return stated(detail, language)

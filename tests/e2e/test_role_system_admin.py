@@ -81,7 +81,8 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     page.click("#create-room")
     page.wait_for_selector(".messages .notice")
     assert "Зал №3 залы құрылды." in page.inner_text(".messages")
-    room = page.locator("#rooms tr", has_text="Зал №3")
+    # Other walks add rooms of the same name to the demo court: the row of the new court's.
+    room = page.locator("#rooms tr", has_text="Талғар аудандық соты").filter(has_text="Зал №3")
     assert "дыбыс — Судья" in room.inner_text()
     page.screenshot(path=str(screenshots / "system-admin-courtrooms.png"), full_page=True)
     fits_phone(page, "/courtrooms/", "system-admin-courtrooms", screenshots)

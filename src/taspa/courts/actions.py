@@ -234,10 +234,8 @@ def _check_grant(actor: User, grant: RoleGrant) -> Role:
     return role
 
 
-def create_courtroom(
-    *, actor: User, court: Court, name: str, sources: list[dict[str, Any]]
-) -> Courtroom:
-    require(actor, Action.MANAGE_COURTROOMS, court)
+def _require_usable_sources(sources: list[dict[str, Any]]) -> None:
+    """Capture sources are ffmpeg inputs (R20): refused whole, with every problem named."""
     problems = source_problems(sources)
     if problems:
         raise InvalidInput(
@@ -245,13 +243,29 @@ def create_courtroom(
             _("The capture sources cannot be used: %(problems)s."),
             params={"problems": problems},
         )
+
+
+def _require_free_room_name(
+    court: Court, name: str, *, other_than: Courtroom | None = None
+) -> None:
+    taken = Courtroom.objects.filter(court=court, name=name)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than.pk)
+    if taken.exists():
+        raise Conflict(
+            "courtroom_exists",
+            _("%(court_code)s already has a room named %(name)s."),
+            params={"court_code": court.code, "name": f"{name!r}"},
+        )
+
+
+def create_courtroom(
+    *, actor: User, court: Court, name: str, sources: list[dict[str, Any]]
+) -> Courtroom:
+    require(actor, Action.MANAGE_COURTROOMS, court)
+    _require_usable_sources(sources)
     with transaction.atomic():
-        if Courtroom.objects.filter(court=court, name=name).exists():
-            raise Conflict(
-                "courtroom_exists",
-                _("%(court_code)s already has a room named %(name)s."),
-                params={"court_code": court.code, "name": f"{name!r}"},
-            )
+        _require_free_room_name(court, name)
         room = Courtroom.objects.create(court=court, name=name, sources=sources)
         record(actor=actor, action="courtroom.create", target=room, payload={"sources": sources})
     return room
@@ -262,13 +276,7 @@ def change_courtroom_sources(
 ) -> Courtroom:
     """Capture sources are ffmpeg inputs: only administrators set them (R20)."""
     require(actor, Action.MANAGE_COURTROOMS, courtroom.court)
-    problems = source_problems(sources)
-    if problems:
-        raise InvalidInput(
-            "invalid_sources",
-            _("The capture sources cannot be used: %(problems)s."),
-            params={"problems": problems},
-        )
+    _require_usable_sources(sources)
     with transaction.atomic():
         before = courtroom.sources
         courtroom.sources = sources
@@ -597,22 +605,10 @@ def edit_courtroom(
 ) -> Courtroom:
     """A room's name and its capture sources (ffmpeg inputs: administrators only, R20)."""
     require(actor, Action.MANAGE_COURTROOMS, courtroom.court)
-    problems = source_problems(sources)
-    if problems:
-        raise InvalidInput(
-            "invalid_sources",
-            _("The capture sources cannot be used: %(problems)s."),
-            params={"problems": problems},
-        )
+    _require_usable_sources(sources)
     with transaction.atomic():
         room = Courtroom.objects.select_for_update().get(pk=courtroom.pk)
-        taken = Courtroom.objects.filter(court=room.court, name=name).exclude(pk=room.pk)
-        if taken.exists():
-            raise Conflict(
-                "courtroom_exists",
-                _("%(court_code)s already has a room named %(name)s."),
-                params={"court_code": room.court.code, "name": f"{name!r}"},
-            )
+        _require_free_room_name(room.court, name, other_than=room)
         before = {"name": room.name, "sources": room.sources}
         room.name, room.sources = name, sources
         room.save(update_fields=["name", "sources"])

@@ -59,3 +59,24 @@ def test_the_demos_kazakh_case_speaks_kazakh_in_the_court_of_its_name(settings, 
     assert roles == {"талапкер", "жауапкер"}
     assert "Сот отырысы ашық деп жарияланады" in DEMO_SPEECH and "Судебное" not in DEMO_SPEECH
     assert (tmp_path / "demo" / "speech-kk.wav").stat().st_size > 10_000
+
+
+def test_r9_the_copy_players_page_names_incidents_in_both_languages_never_a_code(sealed):
+    """The offline page in a copy package or on a medium (R12, R15) is read by a participant:
+    an incident shows as the act names it, in Kazakh and Russian, never as a stored code."""
+    from django.template.loader import render_to_string
+
+    from taspa.custody.selectors import player_context
+
+    open_incident(actor=None, hearing=sealed.hearing, kind="capture_gap", detail="2 s lost")
+    open_incident(
+        actor=None,
+        hearing=sealed.hearing,
+        kind="signing_failed",
+        detail="The recording could not be signed (R14): no valid key",
+    )
+    page = render_to_string("custody/player.html", player_context(sealed, "x.player.webm"))
+    assert "Жазбаның үзілуі / Разрыв записи" in page and "2 s lost" in page
+    assert "Не удалось автоматически подписать запись ЭЦП" in page
+    for code in ("capture_gap", "signing_failed", "(R14)"):
+        assert code not in page

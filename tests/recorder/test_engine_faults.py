@@ -96,35 +96,60 @@ def test_r19_kill_9_of_ffmpeg_restarts_within_2_s_and_loses_under_1_s(
 
 class DroppingFeed:
     """A live feed on a FIFO that goes away mid-hearing and comes back (a camera or mixer
-    that loses its link): it stalls, closes, and reconnects with a fresh WAV stream."""
+    that loses its link): it stalls, closes, and reconnects with a fresh WAV stream.
+
+    Like a real device it keeps reconnecting until someone takes its stream: the recorder's
+    first retry may still be the reader that saw the link drop, and a write to it breaks the
+    pipe; the device then dials again and resends from where the hearing is."""
 
     def __init__(self, path: Path, source: np.ndarray) -> None:
         self.path, self.source = path, source
+        self.stalled: float | None = None
+        self.finished = False
         os.mkfifo(path)
 
-    def _stream(self, first: int, seconds: float) -> int:
+    def _connect(self, deadline: float):
+        """The FIFO opened for writing once a reader is there (ENXIO until then)."""
+        while not self.finished and time.monotonic() < deadline:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.02)
+                continue
+            os.set_blocking(fd, True)
+            return open(fd, "wb", buffering=0)
+        return None
+
+    def _stream(self, first: int, seconds: float, deadline: float) -> int:
         header = (
             b"RIFF\xff\xff\xff\xffWAVEfmt "
             + np.array([16, 1 | (1 << 16), RATE, RATE * 2, 2 | (16 << 16)], dtype="<u4").tobytes()
         )
         header += b"data\xff\xff\xff\xff"
         pcm = (self.source * 32767).astype("<i2")
-        with open(self.path, "wb", buffering=0) as out:
+        out = self._connect(deadline)
+        if out is None:
+            return first
+        with out:
             out.write(header)
             t0 = time.monotonic()
             for k in range(int(seconds * 50)):
                 time.sleep(max(0.0, t0 + k * 0.02 - time.monotonic()))
                 out.write(pcm[first + k * 960 : first + (k + 1) * 960].tobytes())
-            self.stalled = time.monotonic()
+            if self.stalled is None:
+                self.stalled = time.monotonic()
             time.sleep(1.5)  # the feed hangs before the link drops
         return first + int(seconds * 50) * 960
 
     def run(self) -> None:
-        try:
-            position = self._stream(0, 2.5)
-            self._stream(position, 6.0)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        deadline = time.monotonic() + 15.0
+        position = self._stream(0, 2.5, deadline)
+        while not self.finished and time.monotonic() < deadline:
+            try:
+                self._stream(position, 6.0, deadline)
+                return
+            except (BrokenPipeError, ConnectionResetError):
+                time.sleep(0.02)  # the reader went away: dial again
 
 
 @pytest.mark.slow
@@ -145,6 +170,7 @@ def test_r19_a_stalled_then_dropped_feed_is_an_alarm_and_a_gap(
     engine.start()
     time.sleep(7.5)
     result = engine.stop()
+    feed.finished = True
     thread.join(10)
     assert events.kinds()[:2] == ["source_lost", "alarm"]
     assert events.first("alarm")[0] - feed.stalled < 1.5  # the stall is noticed within ~1 s

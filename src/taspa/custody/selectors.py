@@ -19,6 +19,8 @@ from taspa.custody.policy import (
     due_for_destruction,
     retention_until,
 )
+from taspa.incidents.detail_text import detail_in
+from taspa.incidents.texts import kind_title
 from taspa.recorder.models import Recording
 from taspa.recorder.selectors import session_secretary
 
@@ -253,12 +255,18 @@ def player_context(recording: Recording, player_file: str) -> dict[str, Any]:
         "incidents": [
             {
                 "at": timezone.localtime(i["at"]).strftime("%H:%M:%S"),
-                "kind": i["kind"],
-                "detail": i["detail"],
+                "kind": _both(kind_title(i["kind"], "kk"), kind_title(i["kind"], "ru")),
+                "detail": _both(detail_in(i["detail"], "kk"), detail_in(i["detail"], "ru")),
             }
             for i in incident_list(hearing)
         ],
     }
+
+
+def _both(kazakh: str, russian: str) -> str:
+    """The player page is one page in both official languages ("kk / ru", as its headings); a
+    text a person typed is the same in both and is shown once."""
+    return kazakh if kazakh == russian else f"{kazakh} / {russian}"
 
 
 def label_context(medium: Medium) -> dict[str, Any]:

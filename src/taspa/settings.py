@@ -229,6 +229,9 @@ AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "login"
+# Django's own password paths (createsuperuser at the console, changepassword, the admin site)
+# check the rule the API and the web check (courts.actions.require_password).
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "taspa.courts.password_rule.TaspaPasswordRule"}]
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if env_bool("TASPA_FAST_PASSWORD_HASHER", False)

@@ -191,3 +191,30 @@ def test_r20_the_first_administrator_from_the_console_follows_the_same_rules(db,
     call_command(*command, verbosity=0)
     made = User.objects.get(username="it")
     assert made.is_superuser and RoleAssignment.objects.filter(user=made, role="system_admin")
+
+
+def test_r20_the_first_administrator_asked_at_the_console_gets_the_same_rule(db, monkeypatch):
+    """Interactive ``taspa createsuperuser``: a short password is refused with the rule's own
+    message and may not be bypassed; the next, long enough, makes the administrator."""
+    import getpass
+    import io
+
+    from django.contrib.auth.management.commands import createsuperuser as django_command
+
+    answers = iter(["short", "short", "first-admin-Passw0rd", "first-admin-Passw0rd"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr(django_command.getpass, "getpass", lambda prompt="": next(answers))
+
+    class Console(io.StringIO):
+        def isatty(self) -> bool:  # Django asks only at a terminal
+            return True
+
+    errors = io.StringIO()
+    call_command(
+        "createsuperuser", "--username", "it", "--email", "it@c.kz",
+        interactive=True, stdin=Console(), stderr=errors, stdout=io.StringIO(),
+    )  # fmt: skip
+    assert "8" in errors.getvalue()  # "At least 8 characters." (in the console's language)
+    made = User.objects.get(username="it")
+    assert made.check_password("first-admin-Passw0rd") and not made.check_password("short")
+    assert RoleAssignment.objects.filter(user=made, role="system_admin").exists()

@@ -6,7 +6,6 @@ marks as they stand are ``recorder.selectors.effective_marks``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -162,17 +161,16 @@ def recording_of(hearing: Hearing) -> Recording | None:
     return Recording.objects.filter(hearing=hearing).first()
 
 
-def timeline(
-    hearing: Hearing, kind_label: Callable[[str], str] | None = None
-) -> list[TimelineEntry]:
+def timeline(hearing: Hearing) -> list[TimelineEntry]:
     """Marks, pauses, resumptions and incidents in the order they happened; an incident as its
-    kind (``kind_label``, by default its title) and its detail in the reader's language."""
+    act's title and its detail in the reader's language."""
     from taspa.recorder.selectors import effective_marks
     from taspa.web.labels import incident_kind
 
-    label = kind_label or incident_kind
     entries = [
-        TimelineEntry(at=i.at, kind="incident", text=f"{label(i.kind)}: {incident_text(i.detail)}")
+        TimelineEntry(
+            at=i.at, kind="incident", text=f"{incident_kind(i.kind)}: {incident_text(i.detail)}"
+        )
         for i in hearing.incidents.all()
     ]
     recording = recording_of(hearing)

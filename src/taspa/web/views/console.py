@@ -82,25 +82,10 @@ def recorded_s(recording: Recording | None) -> float:
     return recorded_seconds(recording.started_at, recording.stopped_at, pauses, timezone.now())
 
 
-def incident_labels() -> dict[str, str]:
-    """What the secretary reads for each kind of incident (never the stored code)."""
-    return {
-        "recording_impossible": _("Recording is impossible"),
-        "preflight_failed": _("The equipment check failed"),
-        "capture_gap": _("Break in the recording"),
-        "source_lost": _("A source was lost"),
-        "disk_full": _("The recorder's disk is full"),
-        "signing_failed": _("The recording could not be signed"),
-        "not_recorded": _("The hearing was not recorded"),
-        "fixity_failed": _("A stored recording no longer matches its hash"),
-    }
-
-
 def _incidents(hearing: Hearing) -> list[Incident]:
-    labels = incident_labels()
     incidents = list(hearing.incidents.order_by("at", "id"))
     for incident in incidents:
-        incident.label = labels.get(incident.kind, _("Incident"))
+        incident.label = incident_kind(incident.kind)  # the act's title for it (R9)
     return incidents
 
 
@@ -119,7 +104,7 @@ def _context(request: HttpRequest, hearing: Hearing, **extra) -> dict:
         "announcement": announcement_text(get_language() or "kk"),
         "pause_reasons": selectors.pause_labels(),
         "mark_buttons": selectors.mark_buttons(hearing),
-        "incident_kinds": [k.value for k in REPORTABLE_KINDS],
+        "incident_kinds": [(k.value, incident_kind(k.value)) for k in REPORTABLE_KINDS],
         "live": hearing.state in (Hearing.State.RECORDING, Hearing.State.PAUSED),
         "may_monitor": selectors.may_monitor(request.user, hearing),
         "agent": selectors.agent_status(hearing),
@@ -139,10 +124,7 @@ def console(request: HttpRequest, hearing_id: int) -> HttpResponse:
 @require_GET
 def timeline(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing = _hearing(request, hearing_id)
-    labels = incident_labels()
-    entries = selectors.timeline(
-        hearing, kind_label=lambda kind: labels.get(kind) or incident_kind(kind)
-    )
+    entries = selectors.timeline(hearing)
     context = {
         "entries": entries,
         "hearing": hearing,

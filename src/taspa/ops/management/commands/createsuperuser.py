@@ -3,7 +3,9 @@ administrator (role ``system_admin``, CONTRACT.md) — how a real installation s
 
 from __future__ import annotations
 
+import builtins
 import os
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management.commands import createsuperuser
@@ -30,8 +32,18 @@ class Command(createsuperuser.Command):
                 raise CommandError(refusal.detail) from None
         users = get_user_model()._default_manager.db_manager(options["database"])
         before = set(users.filter(is_superuser=True).values_list("pk", flat=True))
-        super().handle(*args, **options)
+        # Asked at the console, Django checks the password (AUTH_PASSWORD_VALIDATORS: the same
+        # rule) but then offers to bypass it; a court's first administrator may not.
+        with mock.patch.object(createsuperuser, "input", _no_bypass, create=True):
+            super().handle(*args, **options)
         for user in users.filter(is_superuser=True).exclude(pk__in=before):
             grant_console_system_admin(user=user)
             if options["verbosity"] >= 1:
                 self.stdout.write(f"{user.username} is a system administrator (system_admin).")
+
+
+def _no_bypass(message: str = "") -> str:
+    """``input`` for Django's prompts, answering its "bypass password validation?" with no."""
+    if message.startswith("Bypass password validation"):
+        return "n"
+    return builtins.input(message)

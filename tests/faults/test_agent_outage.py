@@ -73,11 +73,15 @@ def test_r19_server_down_for_the_whole_hearing_loses_nothing(
 ):
     hearing = court.hearing
     agent.start()  # the court server is not running at all
+    asked = time.monotonic()
     agent.local("start", "--hearing", str(hearing))
     spool = agent.spool / f"hearing-{hearing}"
     wait_for("local recording", lambda: agent.phase(hearing) == "recording", 20)
     time.sleep(2.0)
     agent.drop("mark", speaker="Ерлан Сәтбаев", role="судья")
+    # The mark's offset is recording time when it was pressed: at most the time since the
+    # operator asked to start (however slowly a loaded machine started the capture).
+    since_asked = time.monotonic() - asked
     os.kill(ffmpeg_of(agent), signal.SIGKILL)  # a break while nobody can hear about it
     time.sleep(2.0)
     agent.drop("pause", reason="recess")
@@ -99,7 +103,7 @@ def test_r19_server_down_for_the_whole_hearing_loses_nothing(
     record_property("recorded offline, s", round(recording["duration_s"], 1))
     record_property("uploaded bytes identical to the spool", len(downloaded))
     assert [m["speaker"] for m in recording["marks"]] == ["Ерлан Сәтбаев"]
-    assert 1.5 < recording["marks"][0]["offset_s"] < 4.0
+    assert 1.5 < recording["marks"][0]["offset_s"] <= since_asked + 0.1
     assert [p["reason"] for p in recording["pauses"]] == ["recess"]
     gaps = [i for i in recording["incidents"] if i["kind"] == "capture_gap"]
     assert len(gaps) == 1 and gaps[0]["gap_start"] and gaps[0]["gap_end"]

@@ -53,6 +53,13 @@ def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def stop(api, url: str) -> dict:
+    """POST stop; a refusal fails the test with the server's own answer (its code and detail)."""
+    answer = api.post(f"{url}/stop")
+    assert answer.status_code == 200, (answer.status_code, answer.json())
+    return answer.json()
+
+
 @pytest.fixture
 def secretary_api(world, api_as):
     return api_as(world.person("secretary"))
@@ -90,7 +97,7 @@ def test_r6_r19_full_hearing_with_lawful_pause_is_sealed_and_verifies(
     levels = secretary_api.get(f"{url}/levels").json()
     assert levels["channels"] and levels["channels"][0]["rms_dbfs"] > -40  # the tone is heard
 
-    stopped = secretary_api.post(f"{url}/stop").json()
+    stopped = stop(secretary_api, url)
     assert stopped["state"] == "sealed"
     recording = Recording.objects.get(pk=stopped["recording"])
     detail = secretary_api.get(f"/recordings/{recording.pk}").json()
@@ -130,7 +137,7 @@ def test_r7_only_the_secretary_operates_the_recorder(hearing, world, api_as, sec
     assert judge.post(f"{url}/stop").status_code == 403
     other_court = api_as(world.person("secretary", "b"))
     assert other_court.post(f"{url}/stop").status_code == 404
-    assert secretary_api.post(f"{url}/stop").json()["state"] == "sealed"
+    assert stop(secretary_api, url)["state"] == "sealed"
 
 
 def test_r9_unreadable_source_opens_incident_and_refuses_start(world, secretary_api):
@@ -152,7 +159,7 @@ def test_r14_without_a_key_the_recording_stays_intact_and_unsealed(world, secret
     url = f"/hearings/{hearing.pk}"
     secretary_api.post(f"{url}/start")
     time.sleep(1.0)
-    answer = secretary_api.post(f"{url}/stop").json()
+    answer = stop(secretary_api, url)
     assert answer["state"] == "stopped"
     recording = Recording.objects.get(pk=answer["recording"])
     assert recording.sha256 and recording.bytes > 0
@@ -164,7 +171,7 @@ def test_verify_command_runs_as_a_process(hearing, secretary_api, tmp_path):
     url = f"/hearings/{hearing.pk}"
     secretary_api.post(f"{url}/start")
     time.sleep(1.0)
-    recording = Recording.objects.get(pk=secretary_api.post(f"{url}/stop").json()["recording"])
+    recording = Recording.objects.get(pk=stop(secretary_api, url)["recording"])
     from django.conf import settings
 
     command = [
@@ -190,7 +197,7 @@ def test_r28_r32_a_participant_gets_no_raw_recording_outside_a_petition(
     url = f"/hearings/{hearing.pk}"
     secretary_api.post(f"{url}/start")
     time.sleep(1.0)
-    recording = secretary_api.post(f"{url}/stop").json()["recording"]
+    recording = stop(secretary_api, url)["recording"]
     party = world.person("participant")
     link_case_party(actor=world.admin, case=hearing.case, user=party, role="participant")
     client = api_as(party)

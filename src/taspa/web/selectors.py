@@ -67,6 +67,23 @@ def may_play(user: User) -> bool:
     return any(a.role in staff for a in assignments_of(user))
 
 
+def playable_recording(user: User, recording_id: int) -> Recording | None:
+    """A sealed recording of a hearing the user sees as staff, if the user plays recordings
+    here; None otherwise (R28, R30–R32: parties reach a recording by petition — review in
+    court, or a copy). The one rule of the playback and closed-portion pages."""
+    if not may_play(user):
+        return None
+    return (
+        Recording.objects.select_related("hearing__case__court", "hearing__courtroom", "signed_by")
+        .filter(
+            pk=recording_id,
+            state=Recording.State.SEALED,
+            hearing__in=visible_hearings(user, as_party=False),
+        )
+        .first()
+    )
+
+
 def may_operate(user: User, hearing: Hearing) -> bool:
     return allowed(user, Action.OPERATE_RECORDER, hearing)
 

@@ -13,7 +13,9 @@ actions refuse anyone else). Participants see none of these pages (R28, R32).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -38,7 +40,7 @@ from taspa.recorder.selectors import current_portions, recorded_extent
 from taspa.web import labels
 from taspa.web.judge_forms import MinutesDecisionForm, PortionEndForm, PortionForm
 from taspa.web.playback import PlaybackFiles, read_json
-from taspa.web.selectors import may_play
+from taspa.web.selectors import may_play, playable_recording
 
 # The portions' refusal codes (access.policy.PORTION_RULES) that belong to one field.
 PORTION_FIELD = {
@@ -147,14 +149,8 @@ def minutes(request: HttpRequest, hearing_id: int) -> HttpResponse:
 
 def _sealed(request: HttpRequest, recording_id: int) -> Recording:
     """A sealed recording the user plays as staff (the playback page's rule)."""
-    recording = (
-        Recording.objects.select_related("hearing__case__court", "hearing__courtroom")
-        .filter(pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False))
-        .first()
-    )
-    if recording is None or recording.state != Recording.State.SEALED:
-        raise Http404
-    if not may_play(request.user):
+    recording = playable_recording(request.user, recording_id)
+    if recording is None:
         raise Http404
     return recording
 
@@ -252,6 +248,33 @@ def _page(
     return render(request, "web/closed_portions.html", context, status=status)
 
 
+def _store(
+    request: HttpRequest,
+    recording: Recording,
+    form: PortionForm,
+    store: Callable[..., object],
+    done: str,
+    correcting: ClosedPortion | None = None,
+) -> HttpResponse:
+    """Adding a closed part and correcting one are the same handler around their action
+    (``store``, given the moments and the decision): a refusal stands next to its field and
+    nothing is stored; a stored part goes back to the list with ``done`` (R32)."""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            store(
+                start=_moment(recording, data["start"]),
+                end=_moment(recording, data["end"]),
+                reason=data["reason"],
+            )
+        except DomainError as refusal:
+            _refused(form, refusal, recording)
+        else:
+            messages.success(request, done)
+            return redirect(_back(recording))
+    return _page(request, recording, form=form, correcting=correcting)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def closed_portions(request: HttpRequest, recording_id: int) -> HttpResponse:
@@ -260,23 +283,10 @@ def closed_portions(request: HttpRequest, recording_id: int) -> HttpResponse:
     if request.method == "GET":
         return _page(request, recording)
     _judge_only(request, recording)
-    form = PortionForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            portions.add_portion(
-                actor=request.user,
-                hearing=recording.hearing,
-                start=_moment(recording, data["start"]),
-                end=_moment(recording, data["end"]),
-                reason=data["reason"],
-            )
-        except DomainError as refusal:
-            _refused(form, refusal, recording)
-        else:
-            messages.success(request, _("The closed part is recorded."))
-            return redirect(_back(recording))
-    return _page(request, recording, form=form)
+    add = partial(portions.add_portion, actor=request.user, hearing=recording.hearing)
+    return _store(
+        request, recording, PortionForm(request.POST), add, _("The closed part is recorded.")
+    )
 
 
 @login_required
@@ -286,23 +296,11 @@ def correct_portion(request: HttpRequest, recording_id: int, portion_id: int) ->
     recording = _sealed(request, recording_id)
     _judge_only(request, recording)
     portion = _portion(recording, portion_id)
+    correct = partial(portions.correct_portion, actor=request.user, portion=portion)
     form = PortionForm(request.POST, correcting=True)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            portions.correct_portion(
-                actor=request.user,
-                portion=portion,
-                start=_moment(recording, data["start"]),
-                end=_moment(recording, data["end"]),
-                reason=data["reason"],
-            )
-        except DomainError as refusal:
-            _refused(form, refusal, recording)
-        else:
-            messages.success(request, _("The closed part is corrected."))
-            return redirect(_back(recording))
-    return _page(request, recording, form=form, correcting=portion)
+    return _store(
+        request, recording, form, correct, _("The closed part is corrected."), correcting=portion
+    )
 
 
 @login_required

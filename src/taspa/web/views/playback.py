@@ -12,14 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taspa.api.ranges import ranged_file_response
-from taspa.courts.selectors import visible_hearings
 from taspa.errors import DomainError
 from taspa.recorder.actions import audit_recording_read
 from taspa.recorder.models import Recording
 from taspa.recorder.selectors import effective_marks, pause_list
 from taspa.web.actions import verify_now
 from taspa.web.playback import PlaybackFiles, read_json
-from taspa.web.selectors import may_play, pause_labels
+from taspa.web.selectors import pause_labels, playable_recording
 from taspa.web.verify_report import moment_text, report_rows
 
 # R2 п.2: the purposes a member of staff reads a recording for, as the select offers them.
@@ -33,15 +32,8 @@ CONTENT_TYPES = {".webm": "audio/webm", ".mp4": "video/mp4", ".json": "applicati
 
 
 def _sealed(request: HttpRequest, recording_id: int) -> Recording:
-    recording = (
-        Recording.objects.select_related("hearing__case__court", "hearing__courtroom", "signed_by")
-        .filter(pk=recording_id, hearing__in=visible_hearings(request.user, as_party=False))
-        .first()
-    )
-    if recording is None or recording.state != Recording.State.SEALED:
-        raise Http404
-    if not may_play(request.user):
-        # R28, R30–R32: parties reach a recording by petition (review in court, or a copy).
+    recording = playable_recording(request.user, recording_id)
+    if recording is None:
         raise Http404
     return recording
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from taspa.courts import actions
 from taspa.courts.actions import RoleGrant
 from taspa.courts.models import Case, Court, Courtroom, Hearing, User
 from taspa.courts.policy import Role
+from taspa.sealing import democa
+from taspa.sealing.actions import register_signing_key
 
 
 @dataclass
@@ -168,6 +170,41 @@ class ApiClient:
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+SIGNING_PIN = "pin-1234"
+
+
+@pytest.fixture(scope="session")
+def signing_ca() -> democa.DemoCA:
+    """One demo CA for the session's signing keys (creating a CA is the slow part)."""
+    return democa.create_ca("Taspa Test Court CA")
+
+
+@pytest.fixture
+def register_signer(world, signing_ca, settings, tmp_path) -> Callable[..., User]:
+    """``register_signer(user, common_name=None)``: the user gets a registered EDS key (PIN
+    ``pin-1234``) issued by ``signing_ca``, which this test's TASPA_TRUST_ANCHORS trust — so
+    the user seals a recording (R14) and signs an act (R18)."""
+    anchors = tmp_path / "trust-anchors.pem"
+    anchors.write_bytes(signing_ca.pem)
+    settings.TASPA_TRUST_ANCHORS = str(anchors)
+
+    def register(user: User, common_name: str | None = None) -> User:
+        p12 = democa.issue_p12(
+            signing_ca, common_name=common_name or str(user), password=SIGNING_PIN
+        )
+        register_signing_key(actor=world.admin, user=user, p12=p12, password=SIGNING_PIN)
+        return user
+
+    return register
+
+
+@pytest.fixture
+def signing_secretary(world, register_signer) -> User:
+    """Court A's secretary with a registered EDS key (PIN ``pin-1234``) that this test's trust
+    anchors accept: a stop seals the recording (R14)."""
+    return register_signer(world.person("secretary"), common_name="Айгүл Жұмабаева")
 
 
 @pytest.fixture

@@ -15,28 +15,15 @@ from taspa.courts.models import Hearing
 from taspa.incidents.models import Incident
 from taspa.recorder import runtime
 from taspa.recorder.models import Recording
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
 from taspa.sealing.reading import write_sealed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pin-1234"
-
 
 @pytest.fixture
-def hearing(world, settings, tmp_path):
-    ca = democa.create_ca("Test Court CA")
-    anchors = tmp_path / "trust-anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    secretary = world.person("secretary")
-    register_signing_key(
-        actor=world.admin,
-        user=secretary,
-        p12=democa.issue_p12(ca, common_name="Айгүл Жұмабаева", password=PASSWORD),
-        password=PASSWORD,
-    )
+def hearing(world, signing_secretary):
+    """A criminal hearing of court A whose secretary seals with a registered EDS key
+    (``signing_secretary``, tests/conftest.py); its capture is stopped afterwards."""
     hearing = world.hearing(court="a", kind="criminal")
     yield hearing
     engine = runtime.engine_for(hearing.pk)

@@ -19,28 +19,6 @@ from taspa.incidents.actions import forward_incident, notify_court_admins, open_
 from taspa.incidents.models import Act, Notification
 from taspa.replication.court import plan
 from taspa.replication.models import Alarm, Outgoing, Peer, Replica
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
-
-PASSWORD = "pw-test"
-
-
-@pytest.fixture(scope="module")
-def ca() -> democa.DemoCA:
-    return democa.create_ca("Taspa Regional Pages CA")
-
-
-@pytest.fixture
-def trusted(ca, settings, tmp_path) -> democa.DemoCA:
-    anchors = tmp_path / "anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    return ca
-
-
-def register(world, ca, user) -> None:
-    p12 = democa.issue_p12(ca, common_name=str(user), password=PASSWORD)
-    register_signing_key(actor=world.admin, user=user, p12=p12, password=PASSWORD)
 
 
 def signed_in(user, language: str = "ru") -> Client:
@@ -105,12 +83,12 @@ def _row(client: Client, act: Act, section: str) -> dict | None:
 
 
 def test_r18_appeal_act_signed_by_the_secretary_the_staff_member_and_the_head(
-    world, appeal_act, trusted
+    world, appeal_act, register_signer
 ):
     staff, head = world.person("regional_staff", "a"), world.person("regional_head", "b")
     secretary = world.person("secretary", "r")
     for person in (staff, head, secretary):
-        register(world, trusted, person)
+        register_signer(person)
     staff_page = signed_in(staff)
     row = _row(staff_page, appeal_act, "to_sign")
     assert row is not None and len(row["missing"]) == 3
@@ -133,10 +111,10 @@ def test_r18_appeal_act_signed_by_the_secretary_the_staff_member_and_the_head(
     assert "подписан всеми" in staff_page.get(reverse("web:regional")).content.decode()
 
 
-def test_r18_signing_elsewhere_returns_to_the_incidents_page(world, appeal_act, trusted):
+def test_r18_signing_elsewhere_returns_to_the_incidents_page(world, appeal_act, register_signer):
     """A ``next`` that leaves the site is ignored: back to the incidents page."""
     staff = world.person("regional_staff", "a")
-    register(world, trusted, staff)
+    register_signer(staff)
     answer = signed_in(staff).post(
         reverse("web:act_sign", args=[appeal_act.pk]), {"next": "https://example.org/"}
     )

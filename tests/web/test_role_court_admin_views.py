@@ -11,28 +11,6 @@ from django.urls import reverse
 from taspa.courts.models import Hearing
 from taspa.incidents.actions import notify_court_admins, open_incident
 from taspa.incidents.models import Act, Incident
-from taspa.sealing import democa
-from taspa.sealing.actions import register_signing_key
-
-PASSWORD = "pw-test"
-
-
-@pytest.fixture(scope="module")
-def ca() -> democa.DemoCA:
-    return democa.create_ca("Taspa Role Pages CA")
-
-
-@pytest.fixture
-def trusted(ca, settings, tmp_path) -> democa.DemoCA:
-    anchors = tmp_path / "anchors.pem"
-    anchors.write_bytes(ca.pem)
-    settings.TASPA_TRUST_ANCHORS = str(anchors)
-    return ca
-
-
-def register(world, ca, user) -> None:
-    p12 = democa.issue_p12(ca, common_name=str(user), password=PASSWORD)
-    register_signing_key(actor=world.admin, user=user, p12=p12, password=PASSWORD)
 
 
 def signed_in(user) -> Client:
@@ -52,7 +30,7 @@ def incident(world) -> Incident:
     return found
 
 
-def test_r9_r17_r18_court_admin_forwards_draws_up_and_both_sign(world, incident, trusted):
+def test_r9_r17_r18_court_admin_forwards_draws_up_and_both_sign(world, incident, register_signer):
     admin, secretary = world.person("court_admin"), world.person("secretary")
     client = signed_in(admin)
     page = client.get(reverse("web:incidents"), HTTP_ACCEPT_LANGUAGE="ru")
@@ -71,8 +49,8 @@ def test_r9_r17_r18_court_admin_forwards_draws_up_and_both_sign(world, incident,
     act = Act.objects.get()
     row = signed_in(admin).get(reverse("web:incidents")).context["acts"][0]
     assert len(row["missing"]) == 2 and row["may_sign"]
-    register(world, trusted, admin)
-    register(world, trusted, secretary)
+    register_signer(admin)
+    register_signer(secretary)
     client.post(reverse("web:act_sign", args=[act.pk]))
     row = signed_in(secretary).get(reverse("web:incidents")).context["acts"][0]
     assert len(row["missing"]) == 1, "the secretary still has to sign"

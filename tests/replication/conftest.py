@@ -56,8 +56,8 @@ def make_sealed(world, pki, court_home):
     register_key(world, pki, "a")
     register_key(world, pki, "b")
 
-    def make(size: int = 300_000, court: str = "a"):
-        return sealed_recording(world, court_home / "spool", size=size, court=court)
+    def make(size: int = 300_000, court: str = "a", piece: int | None = None):
+        return sealed_recording(world, court_home / "spool", size=size, court=court, piece=piece)
 
     return make
 

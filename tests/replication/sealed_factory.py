@@ -5,6 +5,7 @@ blob store), so the files verify exactly as a captured hearing's do."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from taspa.recorder.actions import seal_stopped
+from taspa.recorder.journal import CHAIN_GENESIS, JOURNAL_NAME, PieceRecord, chain_link, piece_line
 from taspa.recorder.models import Recording
 from taspa.sealing import democa
 from taspa.sealing.actions import register_signing_key
@@ -50,8 +52,10 @@ def sealed_recording(
     seed: int | None = None,
     court: str = "a",
     kind: str = "criminal",
+    piece: int | None = None,
 ) -> Recording:
-    """A hearing in ``court`` with a sealed recording of ``size`` pseudo-random bytes."""
+    """A hearing in ``court`` with a sealed recording of ``size`` pseudo-random bytes; with
+    ``piece``, journaled as the recorder does (a chained line per ``piece`` bytes, R19)."""
     hearing = world.hearing(court=court, kind=kind)
     seed = hearing.pk if seed is None else seed
     data = hashlib.shake_256(f"taspa-{seed}".encode()).digest(size)
@@ -59,6 +63,7 @@ def sealed_recording(
     directory.mkdir(parents=True)
     media = directory / "capture.ts"
     media.write_bytes(data)
+    chain = write_journal(directory / JOURNAL_NAME, data, piece) if piece else None
     now = timezone.now()
     # the hearing stands where a stop leaves it: stopped, not yet sealed
     type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
@@ -73,10 +78,26 @@ def sealed_recording(
         bytes=size,
         duration_s=300.0,
         media_path=str(media),
+        chain_head=chain[0] if chain else "",
+        pieces=chain[1] if chain else None,
     )
     sealed = seal_stopped(recording)
     assert sealed.state == Recording.State.SEALED, "the secretary needs a registered key"
     return Recording.objects.get(pk=sealed.pk)
+
+
+def write_journal(path: Path, data: bytes, piece: int) -> tuple[str, int]:
+    """The recorder's journal of ``data`` cut into ``piece``-byte pieces: its chain head and
+    piece count (what the manifest's ``segments`` says)."""
+    head, lines = CHAIN_GENESIS, []
+    for index, offset in enumerate(range(0, len(data), piece)):
+        chunk = data[offset : offset + piece]
+        sha = hashlib.sha256(chunk).hexdigest()
+        head = chain_link(head, sha)
+        record = PieceRecord(index, offset, len(chunk), sha, head)
+        lines.append(json.dumps(piece_line(record), separators=(",", ":"), sort_keys=True))
+    path.write_text("".join(line + "\n" for line in lines))
+    return head, len(lines)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

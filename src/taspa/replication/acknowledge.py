@@ -32,7 +32,7 @@ from taspa.replication.mirror import mirror_recording
 from taspa.replication.models import Peer, Replica
 from taspa.replication.multipart import discard_uploads, gather, store_files
 from taspa.replication.policy import AlarmKind, ReplicaState
-from taspa.sealing.hashing import FileDigest
+from taspa.sealing.hashing import FileDigest, PiecedDigest
 from taspa.sealing.layout import SealedFiles
 from taspa.sealing.verify import Check, UnreadableInput, verify_recording
 
@@ -83,19 +83,30 @@ def _checks(replica: Replica, where: Path) -> list[Check]:
         signed = None
     declared = replica.files["media"]["sha256"]
     checks.append(Check("declared_media", signed == declared, f"declared {declared}"))
-    # Streamed in, the media was hashed as it was written (``central._receive_stream``): that
-    # digest stands for the re-hash (the bytes are not read twice); chunked or read back from
-    # S3, verify_recording hashes the file itself.
-    received = received_digest(where / names["media"])
+    # Streamed in, the media was hashed as it was written (``central._receive_stream``), its
+    # journal pieces too when the journal came first: those digests stand for the re-hash
+    # (the bytes are not read twice); chunked, read back from S3, or a journal that came
+    # after the media, verify_recording hashes the file itself.
     try:
         checks += verify_recording(
             where / names["media"],
             trust_anchors=settings.TASPA_TRUST_ANCHORS,
-            media_digest=FileDigest(received["sha256"], received["bytes"]) if received else None,
+            media_digest=_media_digest(where / names["media"]),
         )
     except UnreadableInput as error:
         checks.append(Check("readable", False, str(error)))
     return checks
+
+
+def _media_digest(media: Path) -> FileDigest | PiecedDigest | None:
+    """What the centre hashed of ``media`` as it was received (``central.received_digest``)."""
+    received = received_digest(media)
+    if received is None:
+        return None
+    whole = FileDigest(received["sha256"], received["bytes"])
+    if "pieces" not in received:
+        return whole
+    return PiecedDigest(whole, received["pieces"], journal_sha256=received["journal"])
 
 
 def commit_replica(*, peer: Peer, replica_id: int) -> Acknowledgement:

@@ -46,7 +46,9 @@ from taspa.replication.policy import (
     is_silent,
     sha256_matches,
 )
+from taspa.sealing.hashing import Piece, PieceHasher
 from taspa.sealing.layout import SealedFiles
+from taspa.sealing.verify import journal_pieces
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -404,9 +406,37 @@ class _Writeback:
 
 
 STREAM_READ_BYTES = 4 << 20  # per read of a body: hashlib releases the GIL; few syscalls
-# (replica id, kind) -> (offset, SHA-256 state of the file's bytes 0..offset): where a cut
+
+
+class _StreamHash:
+    """The SHA-256 of a file's bytes so far and, for a media whose journal the centre already
+    holds whole, the SHA-256 of each journal piece, in the same pass (R19, R23): the commit
+    then checks the segment chain on these hashes instead of reading the media again.
+    ``journal``: the SHA-256 of the journal those pieces come from ("" without pieces)."""
+
+    def __init__(self, journal: str = "", pieces: list[Piece] | None = None) -> None:
+        self.whole = hashlib.sha256()
+        self.journal = journal
+        self.pieces = PieceHasher(pieces) if pieces is not None else None
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.whole.update(data)
+        if self.pieces is not None:
+            self.pieces.update(data)
+
+    def digest(self) -> bytes:
+        return self.whole.digest()
+
+    def copy(self) -> _StreamHash:
+        twin = _StreamHash.__new__(_StreamHash)
+        twin.whole, twin.journal = self.whole.copy(), self.journal
+        twin.pieces = self.pieces.copy() if self.pieces is not None else None
+        return twin
+
+
+# (replica id, kind) -> (offset, ``_StreamHash`` of the file's bytes 0..offset): where a cut
 # streamed upload stopped in this process, so its resume need not re-read what it holds.
-_PREFIXES: dict[tuple[int, str], tuple[int, Any]] = {}
+_PREFIXES: dict[tuple[int, str], tuple[int, _StreamHash]] = {}
 _PREFIXES_LOCK = threading.Lock()
 _LOCK_WAIT_S = 30.0
 
@@ -453,7 +483,8 @@ def _receive_stream(
         # A court behind the centre (an offer answered while a cut upload was still being
         # put away) starts where it stands: what the centre holds beyond is received again.
         start = span.start
-        hasher = _hash_of_prefix(replica.pk, kind, fd, start)
+        journal = _journal_of(replica, kind, path)
+        hasher = _hash_of_prefix(replica.pk, kind, fd, start, *journal)
         if start and (hasher is None or not sha256_matches(prefix, hasher.digest())):
             os.ftruncate(fd, 0)
             os.fsync(fd)
@@ -468,7 +499,10 @@ def _receive_stream(
         os.ftruncate(fd, position)
         os.fsync(fd)
         if position == total and not refused:  # hashed as written: commit need not re-read
-            received.write_text(json.dumps({"sha256": declared.hex(), "bytes": total}))
+            noted: dict[str, Any] = {"sha256": declared.hex(), "bytes": total}
+            if hasher.pieces is not None:
+                noted |= {"journal": hasher.journal, "pieces": hasher.pieces.hashes()}
+            received.write_text(json.dumps(noted))
         _save_offset(replica, kind, offset, position)
         with _PREFIXES_LOCK:
             if 0 < position < total:
@@ -486,19 +520,50 @@ def _receive_stream(
 
 def received_path(path: Path) -> Path:
     """Beside a streamed file: its SHA-256 and size as the centre hashed them while writing
-    them (written after the fsync; removed before the file is written again)."""
+    them (written after the fsync; removed before the file is written again), and, for a
+    media whose journal had arrived first, the journal's SHA-256 and each piece's."""
     return path.with_name(path.name + ".received")
 
 
 def received_digest(path: Path) -> dict[str, Any] | None:
-    """What ``received_path`` says of ``path``, if it still fits the file's size."""
+    """What ``received_path`` says of ``path``, if it still fits the file's size: sha256 and
+    bytes, and "journal" and "pieces" (a hash or None per piece) when they were hashed too."""
     try:
         noted = json.loads(received_path(path).read_text())
         if int(noted["bytes"]) == path.stat().st_size and _HEX64.match(str(noted["sha256"])):
-            return {"sha256": str(noted["sha256"]), "bytes": int(noted["bytes"])}
+            found = {"sha256": str(noted["sha256"]), "bytes": int(noted["bytes"])}
+            pieces = noted.get("pieces")
+            if _HEX64.match(str(noted.get("journal", ""))) and isinstance(pieces, list):
+                found |= {
+                    "journal": str(noted["journal"]),
+                    "pieces": [str(h) if h is not None else None for h in pieces],
+                }
+            return found
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
+
+
+def _journal_of(replica: Replica, kind: str, path: Path) -> tuple[str, list[Piece] | None]:
+    """For the media: the SHA-256 and pieces of the replica's journal when the centre holds it
+    whole and it hashes to the declared digest (the court sends it first, ``FILE_KINDS``),
+    so the pieces are hashed as the media is written. Else ("", None): an older court that
+    sends the journal last, or an unreadable journal, leaves the commit to read the media
+    (``verify_recording`` as before)."""
+    spec = replica.files.get("journal")
+    if kind != "media" or spec is None:
+        return "", None
+    if int(replica.offsets.get("journal", 0)) != int(spec["bytes"]):
+        return "", None
+    try:
+        data = (path.parent / layout_names(replica.file_name)["journal"]).read_bytes()
+    except OSError:
+        return "", None
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != int(spec["bytes"]) or digest != spec["sha256"]:
+        return "", None
+    pieces = journal_pieces(data)
+    return (digest, pieces) if pieces is not None else ("", None)
 
 
 def _lock(fd: int) -> None:
@@ -513,14 +578,22 @@ def _lock(fd: int) -> None:
             time.sleep(0.05)
 
 
-def _hash_of_prefix(replica_id: int, kind: str, fd: int, offset: int) -> Any:
-    """SHA-256 state of the file's bytes 0..offset: kept from a cut upload in this process, or
-    re-read from the file; None when the file holds fewer bytes."""
+def _hash_of_prefix(
+    replica_id: int,
+    kind: str,
+    fd: int,
+    offset: int,
+    journal: str = "",
+    pieces: list[Piece] | None = None,
+) -> _StreamHash | None:
+    """Hash state of the file's bytes 0..offset (with ``pieces`` of the journal ``journal``, if
+    given): kept from a cut upload in this process when it hashed the same pieces, or re-read
+    from the file; None when the file holds fewer bytes."""
     with _PREFIXES_LOCK:
         kept = _PREFIXES.get((replica_id, kind))
-    if kept is not None and kept[0] == offset:
+    if kept is not None and kept[0] == offset and kept[1].journal == journal:
         return kept[1].copy()
-    hasher, position = hashlib.sha256(), 0
+    hasher, position = _StreamHash(journal, pieces), 0
     while position < offset:
         data = os.pread(fd, min(STREAM_READ_BYTES, offset - position), position)
         if not data:

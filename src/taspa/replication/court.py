@@ -38,6 +38,7 @@ from taspa.replication.policy import (
     OutgoingState,
     missing_parts,
     part_span,
+    sending_order,
 )
 from taspa.sealing.layout import SealedRecording
 from taspa.sealing.reading import SealedBytesRefused, require_servable, verified_chunks
@@ -434,7 +435,8 @@ def send_one(outgoing: Outgoing, central: Central, progress: ProgressFn) -> int:
     if answer["state"] != "acknowledged":
         s3 = answer.get("s3") or {}  # a centre whose store is S3 presigns part uploads
         try:
-            for kind, spec in files.items():
+            for kind in sending_order(files):  # the journal before the media
+                spec = files[kind]
                 if kind in s3:
                     sent += _upload_parts(central, recording, answer["id"], kind, spec, progress)
                     continue

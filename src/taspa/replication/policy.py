@@ -18,6 +18,7 @@ import base64
 import enum
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,9 +34,11 @@ CHUNK_BYTES = 32 * MiB
 MAX_CHUNK_BYTES = 256 * MiB
 PART_BYTES = 8 * MiB  # S3 multipart: at least 5 MiB (except the last part), at most 10,000
 MAX_PARTS = 10_000
-# The files of a sealed recording, in the order they are sent (layout.py).
-FILE_KINDS = ("media", "signature", "manifest", "manifest_signature", "journal")
-REQUIRED_KINDS = FILE_KINDS[:4]
+# The files of a sealed recording (layout.py), in the order they are sent: the journal (small)
+# before the media, so the centre, holding it whole and verified, hashes the journal's pieces
+# in the same pass as the media's own hash and never reads the media again (R19, R23).
+FILE_KINDS = ("journal", "media", "signature", "manifest", "manifest_signature")
+REQUIRED_KINDS = ("media", "signature", "manifest", "manifest_signature")
 # R23: first-instance and appeal recordings go to the regional server.
 REPLICATED_INSTANCES = ("first", "appeal")
 
@@ -141,6 +144,13 @@ def sha256_matches(header: str | None, sha256: bytes) -> bool:
 def chunks(offset: int, total: int, size: int = CHUNK_BYTES) -> list[tuple[int, int]]:
     """``(start, length)`` of the chunks left to send from the centre's verified ``offset``."""
     return [(start, min(size, total - start)) for start in range(offset, total, size)]
+
+
+def sending_order(kinds: Iterable[str]) -> list[str]:
+    """``kinds`` in ``FILE_KINDS`` order (the journal first); unknown kinds last, as given."""
+    kinds = list(kinds)
+    known = [kind for kind in FILE_KINDS if kind in kinds]
+    return known + [kind for kind in kinds if kind not in FILE_KINDS]
 
 
 def is_silent(last_seen: datetime | None, enrolled_at: datetime, now: datetime) -> bool:

@@ -72,10 +72,69 @@ class Piece:
 @dataclass(frozen=True)
 class PiecedDigest:
     """The file's digest and, per piece, the SHA-256 of the bytes at its offset and length
-    (``None`` where the file ends before the piece does)."""
+    (``None`` where the file ends before the piece does). ``journal_sha256``: the SHA-256 of
+    the journal whose pieces these are, when a caller hands them on (``verify_recording``
+    takes them only for that very journal)."""
 
     file: FileDigest
     piece_hashes: list[str | None]
+    journal_sha256: str = ""
+
+
+class PieceHasher:
+    """The SHA-256 of every journal piece, fed the file's bytes in order from byte 0.
+
+    Pieces must be sorted by offset and must not overlap (the recorder's journal is), so at
+    most one piece is open at a time: its state is small and ``copy`` is cheap (a cut upload
+    keeps it beside the whole-file state, R23)."""
+
+    def __init__(self, pieces: list[Piece]) -> None:
+        self.pieces = pieces
+        self.position = 0
+        self._hashes: list[str | None] = [None] * len(pieces)
+        self._index = 0  # first piece not yet finished
+        self._open = hashlib.sha256()  # the bytes of piece ``_index`` seen so far
+        self._seen = 0
+
+    def copy(self) -> PieceHasher:
+        twin = PieceHasher.__new__(PieceHasher)
+        twin.pieces, twin.position, twin._hashes = self.pieces, self.position, list(self._hashes)
+        twin._index, twin._open, twin._seen = self._index, self._open.copy(), self._seen
+        return twin
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        begin = self.position
+        end = begin + len(view)
+        pieces = self.pieces
+        while self._index < len(pieces) and pieces[self._index].offset < end:
+            piece = pieces[self._index]
+            start = max(piece.offset, begin)
+            stop = min(piece.offset + piece.length, end)
+            if stop > start:
+                self._open.update(view[start - begin : stop - begin])
+                self._seen += stop - start
+            if piece.offset + piece.length > end:
+                break  # the piece goes on in the next bytes
+            self._finish()
+        self.position = end
+
+    def _finish(self) -> None:
+        piece = self.pieces[self._index]
+        self._hashes[self._index] = self._open.hexdigest() if self._seen == piece.length else None
+        self._index += 1
+        self._open, self._seen = hashlib.sha256(), 0
+
+    def hashes(self) -> list[str | None]:
+        """Per piece: its SHA-256, or ``None`` where the bytes so far end before it does."""
+        hashes = list(self._hashes)
+        for index in range(self._index, len(self.pieces)):
+            piece = self.pieces[index]
+            if index == self._index and self._seen == piece.length:
+                hashes[index] = self._open.hexdigest()
+            elif index > self._index and piece.length == 0:
+                hashes[index] = hashlib.sha256().hexdigest()
+        return hashes
 
 
 def sha256_file_with_pieces(
@@ -86,12 +145,10 @@ def sha256_file_with_pieces(
     Pieces must be sorted by offset and must not overlap (the recorder's journal is).
     """
     whole = hashlib.sha256()
-    piece_digests = [hashlib.sha256() for _ in pieces]
-    seen = [0] * len(pieces)
+    piece_hasher = PieceHasher(pieces)
     buffer = bytearray(buffer_size)
     view = memoryview(buffer)
     position = 0
-    first = 0  # first piece that may still need bytes
     # One read serves both hashes. (A second thread for the whole-file hash was measured
     # slower on 2 vCPUs: the SHA units are shared.)
     with open(path, "rb", buffering=0) as stream:
@@ -100,21 +157,8 @@ def sha256_file_with_pieces(
             if not count:
                 break
             whole.update(view[:count])
-            end = position + count
-            index = first
-            while index < len(pieces) and pieces[index].offset < end:
-                piece = pieces[index]
-                start = max(piece.offset, position)
-                stop = min(piece.offset + piece.length, end)
-                if stop > start:
-                    piece_digests[index].update(view[start - position : stop - position])
-                    seen[index] += stop - start
-                if piece.offset + piece.length <= end and index == first:
-                    first += 1
-                index += 1
-            position = end
-    hashes = [
-        digest.hexdigest() if seen[i] == pieces[i].length else None
-        for i, digest in enumerate(piece_digests)
-    ]
-    return PiecedDigest(file=FileDigest(whole.hexdigest(), position), piece_hashes=hashes)
+            piece_hasher.update(view[:count])
+            position += count
+    return PiecedDigest(
+        file=FileDigest(whole.hexdigest(), position), piece_hashes=piece_hasher.hashes()
+    )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -26,6 +26,7 @@ from taspa.sealing.hashing import (
     CHAIN_GENESIS,
     FileDigest,
     Piece,
+    PiecedDigest,
     chain_link,
     sha256_file,
     sha256_file_with_pieces,
@@ -324,10 +325,15 @@ def _timestamp_check(verdicts: dict[str, TimestampVerdict]) -> Check:
 
 
 def _read_journal(path: Path) -> list[Piece]:
+    """The piece lines of a journal file (``_parse_journal``)."""
+    return _parse_journal(path.read_bytes())
+
+
+def _parse_journal(data: bytes) -> list[Piece]:
     """The piece lines of a journal. Lines of other types (``"type": "mark"`` …) are the
     recorder's own; a torn last line (a crash mid-append) is ignored, as the recorder does."""
     pieces = []
-    lines = path.read_bytes().split(b"\n")
+    lines = data.split(b"\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -352,6 +358,21 @@ def _read_journal(path: Path) -> list[Piece]:
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"journal line {number}: {error!r}") from None
     return pieces
+
+
+def _out_of_order(pieces: list[Piece]) -> bool:
+    return any(b.offset < a.offset + a.length for a, b in itertools.pairwise(pieces))
+
+
+def journal_pieces(data: bytes) -> list[Piece] | None:
+    """The pieces of a journal's bytes as ``verify_recording`` reads them, or ``None`` when it
+    would call the journal unreadable (then it hashes no pieces): what a caller hashing the
+    media as it arrives (the centre, R23) must hash alongside."""
+    try:
+        pieces = _parse_journal(data)
+    except ValueError:
+        return None
+    return None if _out_of_order(pieces) else pieces
 
 
 def _segment_check(
@@ -482,7 +503,7 @@ def verify_recording(
     manifest_signature_path: Path | str | None = None,
     journal_path: Path | str | None = None,
     trust_anchors: Path | str | Sequence[x509.Certificate] | None = None,
-    media_digest: FileDigest | None = None,
+    media_digest: FileDigest | PiecedDigest | None = None,
 ) -> list[Check]:
     """Every check of one sealed recording, in ``CHECK_NAMES`` order (R14, R19).
 
@@ -490,7 +511,10 @@ def verify_recording(
     ``trust_anchors`` is a PEM path or certificates; ``None`` means ``TASPA_TRUST_ANCHORS``.
     ``media_digest``: the media's SHA-256 and size as the caller itself hashed those very bytes
     while writing them (the centre, as a replica arrived), so they are not read a second time;
-    used only when no journal pieces are to be hashed, and only if the size is the file's.
+    used only if the size is the file's. With a journal beside the media a ``FileDigest`` is
+    not enough (the pieces must be hashed too); a ``PiecedDigest`` stands for both, but only
+    when its ``journal_sha256`` is that of the journal read here and it has a hash for each of
+    its pieces: the same checks then run on them, with the same verdicts (R19, R23).
     Raises ``UnreadableInput`` when the media file or the trust anchors cannot be read.
     """
     media = Path(media_path)
@@ -514,20 +538,27 @@ def verify_recording(
     except (OSError, ManifestError) as error:
         manifest_problem = f"{manifest_file.name}: {error}"
 
-    pieces, journal_problem = None, None
+    pieces, journal_problem, journal_data = None, None, b""
     if journal_path or journal_file.exists():
         try:
-            pieces = _read_journal(journal_file)
-            if any(b.offset < a.offset + a.length for a, b in itertools.pairwise(pieces)):
+            journal_data = journal_file.read_bytes()
+            pieces = _parse_journal(journal_data)
+            if _out_of_order(pieces):
                 journal_problem = "journal pieces overlap or are out of offset order"
         except (OSError, ValueError) as error:
             journal_problem = f"{journal_file.name}: {error}"
     try:
+        whole = media_digest.file if isinstance(media_digest, PiecedDigest) else media_digest
+        if whole is not None and whole.bytes != media.stat().st_size:
+            whole = None
         if pieces is not None and journal_problem is None:
-            pieced = sha256_file_with_pieces(media, pieces)
-            digest, piece_hashes = pieced.file, pieced.piece_hashes
-        elif media_digest is not None and media_digest.bytes == media.stat().st_size:
-            digest, piece_hashes = media_digest, []
+            if whole is not None and _hashed_for(media_digest, pieces, journal_data):
+                digest, piece_hashes = whole, list(media_digest.piece_hashes)
+            else:
+                pieced = sha256_file_with_pieces(media, pieces)
+                digest, piece_hashes = pieced.file, pieced.piece_hashes
+        elif whole is not None:
+            digest, piece_hashes = whole, []
         else:
             digest, piece_hashes = sha256_file(media), []
     except OSError as error:
@@ -561,6 +592,16 @@ def verify_recording(
         checks.append(_fields_check(manifest, manifest_problem, media, digest.bytes, signature))
     checks.append(_segment_check(pieces, piece_hashes, digest.bytes, manifest, journal_problem))
     return checks
+
+
+def _hashed_for(given: Any, pieces: list[Piece], journal_data: bytes) -> TypeGuard[PiecedDigest]:
+    """Whether ``given`` holds the caller's hashes of exactly these pieces: a ``PiecedDigest``
+    for this journal's bytes, one hash (or ``None``) per piece."""
+    return (
+        isinstance(given, PiecedDigest)
+        and given.journal_sha256 == hashlib.sha256(journal_data).hexdigest()
+        and len(given.piece_hashes) == len(pieces)
+    )
 
 
 def _media_hash_check(

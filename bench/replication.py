@@ -2,10 +2,13 @@
 
     .venv/bin/python -m bench.replication [--mib 256] [--runs 3]
 
-A court (this process: its own TASPA_HOME and SQLite) seals one recording of ``--mib`` MiB and
+A court (this process: its own TASPA_HOME and SQLite) seals one recording of ``--mib`` MiB, with
+its segment journal as the recorder writes it (a chained piece per ~0.9 s of an hour's media,
+R19: every real recording has one, so the centre's check runs the segment chain), and
 replicates it to a central ``taspa serve`` (another process, TASPA_ROLE=central, own home) over
 127.0.0.1: each file streamed in one Content-Range request (Repr-Digest: the centre hashes the
-bytes as it writes them, fsyncs), then the centre's verification (hash + CMS signature + chain)
+bytes as it writes them, fsyncs; the journal first, so the media's pieces are hashed in the
+same pass), then the centre's verification (hash + CMS signature + chain + segment chain)
 before acknowledging. ``rsync`` copies the same sealed files to an
 ``rsync --daemon`` on 127.0.0.1 (it checks a whole-file checksum, nothing else). Then the same
 recording to a centre whose store is S3 (a local SeaweedFS): parts PUT straight to S3 at URLs
@@ -42,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MiB = 1 << 20
 PASSWORD = "pin-1234"
+DURATION_S = 3600.0  # the recording's length: the media's bitrate is --mib over an hour
+PIECE_SECONDS = 0.9  # the recorder's journal piece (recorder/engine.py)
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -102,6 +107,7 @@ def seal_court_recording(size: int, spool: Path):
     from taspa.courts import actions
     from taspa.courts.actions import RoleGrant
     from taspa.recorder.actions import seal_stopped
+    from taspa.recorder.journal import JOURNAL_NAME
     from taspa.recorder.models import Recording
     from taspa.sealing import democa
     from taspa.sealing.actions import register_signing_key
@@ -140,15 +146,37 @@ def seal_court_recording(size: int, spool: Path):
             block = hashlib.shake_256(index.to_bytes(4, "big")).digest(MiB)
             digest.update(block)
             out.write(block)
+    head, pieces = write_journal(media, spool / JOURNAL_NAME, piece_bytes(size))
     now = timezone.now()
     # the hearing stands where a stop leaves it: stopped, not yet sealed
     type(hearing).objects.filter(pk=hearing.pk).update(state="stopped")
     recording = Recording.objects.create(
         hearing=hearing, state="stopped", spool_dir=str(spool), started_at=now - timedelta(hours=1),
         stopped_at=now, container="mpegts", sha256=digest.hexdigest(), bytes=size,
-        duration_s=3600.0, media_path=str(media),
+        duration_s=DURATION_S, media_path=str(media), chain_head=head, pieces=pieces,
     )  # fmt: skip
     return seal_stopped(recording), anchors
+
+
+def piece_bytes(size: int) -> int:
+    """Bytes of media per journal piece: ``PIECE_SECONDS`` of a ``DURATION_S`` recording."""
+    return max(1, round(size * PIECE_SECONDS / DURATION_S))
+
+
+def write_journal(media: Path, journal: Path, piece: int) -> tuple[str, int]:
+    """The recorder's journal of ``media`` (``recorder/journal.py``): one chained piece line
+    per ``piece`` bytes, as the capture engine appends them. Its chain head and piece count."""
+    from taspa.recorder.journal import CHAIN_GENESIS, PieceRecord, chain_link, piece_line
+
+    head, index, offset = CHAIN_GENESIS, 0, 0
+    with open(media, "rb") as source, open(journal, "w", encoding="utf-8") as out:
+        while chunk := source.read(piece):
+            sha = hashlib.sha256(chunk).hexdigest()
+            head = chain_link(head, sha)
+            line = piece_line(PieceRecord(index, offset, len(chunk), sha, head))
+            out.write(json.dumps(line, separators=(",", ":"), sort_keys=True) + "\n")
+            index, offset = index + 1, offset + len(chunk)
+    return head, index
 
 
 @dataclass
@@ -283,7 +311,13 @@ def main() -> None:
         from taspa.sealing.reading import write_sealed
 
         sealed = write_sealed(recording, work / "sealed")  # rsync's source: the same files
-        files = [sealed.media, sealed.signature, sealed.manifest, sealed.manifest_signature]
+        files = [
+            sealed.journal,
+            sealed.media,
+            sealed.signature,
+            sealed.manifest,
+            sealed.manifest_signature,
+        ]
         for _ in range(args.runs):
             replicate_once(anchors, work, taspa)
             rsync_once(files, work, rsync)
@@ -314,8 +348,9 @@ def main() -> None:
         print(f"| {label} | {seconds:.2f} | {size / seconds:.0f} | {rss} | {ratio} |")
 
     row(
-        "`taspa replicate`, one streamed Content-Range request per file (one read and one "
-        "SHA-256 each side, centre fsyncs, verifies CMS/chain/manifest before acknowledging)",
+        "`taspa replicate`, one streamed Content-Range request per file (one read each side; "
+        "the centre hashes the file and its journal pieces as it writes, fsyncs, verifies "
+        "CMS/chain/manifest/segment chain before acknowledging)",
         taspa,
         f"{taspa.median() / rsync.median():.2f}",
     )

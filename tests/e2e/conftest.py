@@ -147,6 +147,25 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def fits_phone(page, screenshots: Path) -> Callable[[str, str], None]:
+    """``fits_phone(path, name)``: the page at ``path`` has no sideways scroll on a 390 px
+    phone (a screenshot ``<name>-390.png`` is kept); the desktop size is restored after."""
+
+    def check(path: str, name: str) -> None:
+        page.set_viewport_size(PHONE)
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
+        assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
+        page.set_viewport_size(SCREEN)
+
+    return check
+
+
 DEMO_PASSWORD = "demo"  # the demo court's printed password
 
 

@@ -13,7 +13,6 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
 
 WRITE = """
 from django.conf import settings
@@ -32,17 +31,8 @@ print('MEDIUM', medium.pk)
 """
 
 
-def fits_phone(page, path: str, name: str, screenshots) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
-    page.set_viewport_size({"width": 1366, "height": 768})
-
-
 def test_archivist_receives_checks_and_keeps_the_medium(
-    page, server, sign_in, screenshots, tmp_path, taspa_cli
+    page, server, sign_in, screenshots, fits_phone, tmp_path, taspa_cli
 ):
     stick = tmp_path / "media" / "usb0"
     stick.mkdir(parents=True)
@@ -81,18 +71,18 @@ def test_archivist_receives_checks_and_keeps_the_medium(
     page.wait_for_selector(".messages .notice")
     assert "бүтін" in page.inner_text("#history")
     page.screenshot(path=str(screenshots / "archivist-medium.png"), full_page=True)
-    fits_phone(page, f"/media/{medium_id}", "archivist-medium", screenshots)
+    fits_phone(f"/media/{medium_id}", "archivist-medium")
 
     # R12: the case inventory lists it; the dashboard names who keeps it, in words.
     page.goto("/media/")
     page.locator(f"#medium-{medium_id} a", has_text="№").click()
     assert f"M-{medium_id}" in page.inner_text("#inventory")
     page.screenshot(path=str(screenshots / "archivist-inventory.png"), full_page=True)
-    fits_phone(page, page.url.replace(server.url, ""), "archivist-inventory", screenshots)
+    fits_phone(page.url.replace(server.url, ""), "archivist-inventory")
     page.goto("/dashboard/")
     row = page.locator("#panel-custody tr", has_text=f"M-{medium_id}")
     assert "мұрағатта" in row.inner_text() and "Гүлнар Өмірзаққызы Иманова" in row.inner_text()
     assert "in_archive" not in page.content()
     page.screenshot(path=str(screenshots / "archivist-dashboard.png"), full_page=True)
-    fits_phone(page, "/media/", "archivist-media", screenshots)
-    fits_phone(page, "/dashboard/", "archivist-dashboard", screenshots)
+    fits_phone("/media/", "archivist-media")
+    fits_phone("/dashboard/", "archivist-dashboard")

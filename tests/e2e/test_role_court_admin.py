@@ -11,7 +11,6 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
 CASE = "7599-26-00-2/101"  # the demo court's case
 
 
@@ -43,17 +42,8 @@ notify_court_admins(hearing=hearing)
 """
 
 
-def fits_phone(page, path: str, name: str, screenshots) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
-    page.set_viewport_size({"width": 1366, "height": 768})
-
-
 def test_court_admin_schedules_forwards_draws_up_and_signs(
-    page, server, sign_in, screenshots, taspa_cli
+    page, server, sign_in, screenshots, fits_phone, taspa_cli
 ):
     sign_in("court_admin")
     page.goto("/hearings/new")
@@ -80,7 +70,7 @@ def test_court_admin_schedules_forwards_draws_up_and_signs(
     page.wait_for_url(re.compile(r"/hearings/\d+/edit$"))
     hearing_id = int(page.url.rstrip("/").split("/")[-2])
     assert "Отырыс тағайындалды." in page.inner_text("main")
-    fits_phone(page, f"/hearings/{hearing_id}/edit", "schedule-hearing", screenshots)
+    fits_phone(f"/hearings/{hearing_id}/edit", "schedule-hearing")
 
     taspa_cli(server.home, "shell", "-c", SETUP.replace("HEARING", str(hearing_id)))
     page.goto("/incidents/")
@@ -103,8 +93,8 @@ def test_court_admin_schedules_forwards_draws_up_and_signs(
     assert "Әлия Серікқызы Нұрланова" in text
     assert "Әлі қол қоюы тиіс: Сот отырысының хатшысы" in text
     page.screenshot(path=str(screenshots / "court-admin-incidents.png"), full_page=True)
-    fits_phone(page, "/incidents/", "court-admin-incidents", screenshots)
-    fits_phone(page, "/dashboard/", "court-admin-dashboard", screenshots)
+    fits_phone("/incidents/", "court-admin-incidents")
+    fits_phone("/dashboard/", "court-admin-dashboard")
 
     # The secretary signs too: the act is complete and goes with the minutes (R18).
     page.context.clear_cookies()

@@ -17,35 +17,27 @@ from test_console_trust import until
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
 CASE = "7599-26-00-2/101"  # the demo court's case
 JUDGE = "Ерлан Бауыржанұлы Сәтбаев"
 HMS = re.compile(r"^\d\d:\d\d:\d\d$")
-
-
-def fits_phone(page, path: str, name: str, screenshots) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
-    page.set_viewport_size({"width": 1366, "height": 768})
 
 
 def audio_at(page, seconds: float) -> None:
     until(page, f"() => Math.abs(document.getElementById('audio').currentTime - {seconds}) < 0.3")
 
 
-def test_judge_sees_hearings_finds_plays_and_verifies(page, server, sign_in, screenshots):
+def test_judge_sees_hearings_finds_plays_and_verifies(
+    page, server, sign_in, screenshots, fits_phone
+):
     sign_in("judge")  # the start page lists the judge's hearings
     hearings = page.inner_text("main")
     assert CASE in hearings and "қол қойылған" in hearings  # one of them recorded and sealed
     page.screenshot(path=str(screenshots / "judge-hearings.png"), full_page=True)
-    fits_phone(page, "/", "judge-hearings", screenshots)
+    fits_phone("/", "judge-hearings")
     page.goto("/dashboard/")  # incidents, acts to sign, petitions due: nothing to note here
     assert page.locator("section.panel.dash").count() >= 1
     page.screenshot(path=str(screenshots / "judge-dashboard.png"), full_page=True)
-    fits_phone(page, "/dashboard/", "judge-dashboard", screenshots)
+    fits_phone("/dashboard/", "judge-dashboard")
 
     # Search across recordings by the case number, then open the sealed recording.
     page.goto("/recordings/search")
@@ -54,7 +46,7 @@ def test_judge_sees_hearings_finds_plays_and_verifies(page, server, sign_in, scr
     page.wait_for_selector("#results")
     assert CASE in page.inner_text("#results")
     page.screenshot(path=str(screenshots / "judge-search.png"), full_page=True)
-    fits_phone(page, page.url.replace(server.url, ""), "judge-search", screenshots)
+    fits_phone(page.url.replace(server.url, ""), "judge-search")
     page.locator("#results a[href^='/recordings/']").first.click()
     page.wait_for_url(re.compile(r"/recordings/\d+"))
     recording_path = page.url.replace(server.url, "").split("?")[0]
@@ -84,7 +76,7 @@ def test_judge_sees_hearings_finds_plays_and_verifies(page, server, sign_in, scr
     page.locator("#verdict button[type=submit]").click()
     page.wait_for_selector("#verdict-summary")
     assert "✔" in page.inner_text("#verdict-summary")
-    fits_phone(page, recording_path, "judge-playback", screenshots)
+    fits_phone(recording_path, "judge-playback")
 
     # The judge schedules a hearing of the case: R3's answer is shown before saving.
     page.goto("/hearings/new")

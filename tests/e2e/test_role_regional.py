@@ -10,7 +10,6 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
 STAFF = "Марат Ерланұлы Жақсылықов"
 HEAD = "Сәуле Бекқызы Омарова"
 
@@ -88,22 +87,13 @@ print('ACT', act.pk, 'NOTICE', sent[0].pk, 'RECORDING', row.recording_id)
 """.replace("'STAFF'", repr(STAFF)).replace("'HEAD'", repr(HEAD))
 
 
-def fits_phone(page, path: str, name: str, screenshots) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
-    page.set_viewport_size({"width": 1366, "height": 768})
-
-
 def sign_act(page, act: int) -> None:
     page.locator(f"#to-sign #act-{act}").get_by_role("button", name="Өз кілтіммен қол қою").click()
     page.wait_for_selector(".messages .notice")
 
 
 def test_regional_staff_reads_the_notice_signs_the_appeal_act_and_sees_replication(
-    page, server, sign_in, screenshots, taspa_cli
+    page, server, sign_in, screenshots, fits_phone, taspa_cli
 ):
     out = taspa_cli(server.home, "shell", "-c", SETUP).split()
     act, notice, recording = (int(out[out.index(k) + 1]) for k in ("ACT", "NOTICE", "RECORDING"))
@@ -125,14 +115,14 @@ def test_regional_staff_reads_the_notice_signs_the_appeal_act_and_sees_replicati
     assert page.url.endswith(f"/regional/#act-{act}")
     waiting = page.locator(f"#waiting #act-{act}").inner_text()
     assert STAFF in waiting and "қол қойылмаған" in waiting  # the head has still to sign
-    fits_phone(page, "/regional/", "regional-staff", screenshots)
+    fits_phone("/regional/", "regional-staff")
 
     page.goto("/regional/replication")
     failed = page.locator(f"#recording-{recording}").inner_text()
     assert "Жіберу кезінде өңірлік сервермен байланыс үзілді" in failed
     assert "Errno" not in page.inner_text("main") and "transfer_broken" not in failed
     page.screenshot(path=str(screenshots / "regional-replication.png"), full_page=True)
-    fits_phone(page, "/regional/replication", "regional-replication", screenshots)
+    fits_phone("/regional/replication", "regional-replication")
 
     # The regional head signs as well: every signature is in (R18).
     page.context.clear_cookies()
@@ -142,4 +132,4 @@ def test_regional_staff_reads_the_notice_signs_the_appeal_act_and_sees_replicati
     done = page.locator(f"#complete #act-{act}").inner_text()
     assert "барлығы қол қойды" in done and STAFF in done and HEAD in done
     page.screenshot(path=str(screenshots / "regional-head.png"), full_page=True)
-    fits_phone(page, "/regional/", "regional-head", screenshots)
+    fits_phone("/regional/", "regional-head")

@@ -13,19 +13,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 768}
 PASSWORD = "talgar-2026"
 COURT = "talgar-e2e"
-
-
-def fits_phone(page, path: str, name: str, screenshots) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px screen"
-    page.set_viewport_size(DESK)
 
 
 def sign_in_as(page, username: str, password: str) -> None:
@@ -42,7 +31,7 @@ def error_of(page, field: str) -> str:
 
 
 def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge(
-    page, server, sign_in, screenshots
+    page, server, sign_in, screenshots, fits_phone
 ):
     sign_in("admin")
     page.goto("/dashboard/")
@@ -64,7 +53,7 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     assert f"{COURT} соты құрылды." in page.inner_text(".messages")
     assert "Талғар аудандық соты" in page.inner_text(f"#court-{COURT}")
     page.screenshot(path=str(screenshots / "system-admin-courts.png"), full_page=True)
-    fits_phone(page, "/courts/", "system-admin-courts", screenshots)
+    fits_phone("/courts/", "system-admin-courts")
 
     # A courtroom with its capture source; a label without an input is refused at the input.
     page.goto("/courtrooms/")
@@ -85,7 +74,7 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     room = page.locator("#rooms tr", has_text="Талғар аудандық соты").filter(has_text="Зал №3")
     assert "дыбыс — Судья" in room.inner_text()
     page.screenshot(path=str(screenshots / "system-admin-courtrooms.png"), full_page=True)
-    fits_phone(page, "/courtrooms/", "system-admin-courtrooms", screenshots)
+    fits_phone("/courtrooms/", "system-admin-courtrooms")
 
     # A secretary of the new court: a user name already taken is said next to it.
     page.goto("/people/")
@@ -104,7 +93,7 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     assert "Сот отырысының хатшысы" in page.inner_text("#roles")
     person = page.url.replace(server.url, "")
     page.screenshot(path=str(screenshots / "system-admin-person.png"), full_page=True)
-    fits_phone(page, person, "system-admin-person", screenshots)
+    fits_phone(person, "system-admin-person")
 
     # The court's administrator (a role only a system administrator grants).
     page.goto("/people/")
@@ -118,7 +107,7 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     page.goto("/people/?q=talgar")
     assert page.locator("#people tbody tr").count() == 2
     page.screenshot(path=str(screenshots / "system-admin-people.png"), full_page=True)
-    fits_phone(page, "/people/?q=talgar", "system-admin-people", screenshots)
+    fits_phone("/people/?q=talgar", "system-admin-people")
 
     # The court administrator of that court adds a judge; they see their court's people only.
     sign_in_as(page, "talgar-admin", PASSWORD)
@@ -141,9 +130,7 @@ def test_system_admin_creates_court_room_people_and_the_court_admin_adds_a_judge
     assert "Асхат Серікұлы Жұмабеков қосылды." in page.inner_text(".messages")
     assert "Судья" in page.inner_text("#roles")
     page.screenshot(path=str(screenshots / "system-admin-court-admin-judge.png"), full_page=True)
-    fits_phone(
-        page, page.url.replace(server.url, ""), "system-admin-court-admin-judge", screenshots
-    )
+    fits_phone(page.url.replace(server.url, ""), "system-admin-court-admin-judge")
     # The new judge signs in with the password the court administrator set.
     sign_in_as(page, "talgar-judge", PASSWORD)
     assert "Асхат Серікұлы Жұмабеков" in page.inner_text("header")

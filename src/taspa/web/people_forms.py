@@ -180,19 +180,13 @@ class RoleForm(forms.Form):
         return data
 
 
-class PasswordField(forms.CharField):
+class PasswordField(LimitedText):
+    """A new password: the shared text limits (``limits.PASSWORD``, no U+0000), kept as typed."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("strip", False)
         kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "new-password"}))
         super().__init__(max_length=limits.PASSWORD, **kwargs)
-        self.validators = [v for v in self.validators if "Null" not in type(v).__name__]
-
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
-        problem = limits.text_problem(text, limits.PASSWORD)
-        if problem:
-            raise forms.ValidationError(problem, code="limit")
-        return text
 
 
 class PersonForm(RoleForm):

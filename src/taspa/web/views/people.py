@@ -8,8 +8,10 @@ sees nothing of another court's people (404)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
@@ -241,23 +243,43 @@ def person(request: HttpRequest, user_id: int) -> HttpResponse:
     return _person_page(request, found, courts)
 
 
+def _person_form(
+    request: HttpRequest,
+    found: User,
+    courts: Any,
+    form: forms.Form,
+    name: str,
+    store: Callable[[dict[str, Any]], str],
+    field: str,
+) -> HttpResponse:
+    """The person page's forms (a role, a password, a signing key) are one handler: a valid
+    form goes to ``store`` (its action), which says what was done; a refusal stands next to
+    its field (``FIELD_OF_CODE`` where the form has that field, else ``field``) in the user's
+    language, nothing is stored, and the page is shown again with the form as ``name``."""
+    if form.is_valid():
+        try:
+            done = store(form.cleaned_data)
+        except DomainError as refusal:
+            at = FIELD_OF_CODE.get(refusal.code)
+            form.add_error(at if at in form.fields else field, refusal_text(refusal))
+        else:
+            messages.success(request, done)
+            return redirect("web:person", user_id=found.pk)
+    return _person_page(request, found, courts, **{name: form})
+
+
 @login_required
 @require_POST
 def grant(request: HttpRequest, user_id: int) -> HttpResponse:
     found, courts = _person(request.user, user_id)
+
+    def store(data: dict[str, Any]) -> str:
+        role, court = data["role"], data["court"]
+        actions.grant_role(actor=request.user, user=found, role=role, court=court)
+        return _("The role is granted: %(role)s.") % {"role": role_label(role)}
+
     form = RoleForm(request.POST, courts=courts, roles=_grantable(request.user))
-    if form.is_valid():
-        role, court = form.cleaned_data["role"], form.cleaned_data["court"]
-        try:
-            actions.grant_role(actor=request.user, user=found, role=role, court=court)
-        except DomainError as refusal:
-            form.add_error(FIELD_OF_CODE.get(refusal.code, "role"), refusal_text(refusal))
-        else:
-            messages.success(
-                request, _("The role is granted: %(role)s.") % {"role": role_label(role)}
-            )
-            return redirect("web:person", user_id=found.pk)
-    return _person_page(request, found, courts, role_form=form)
+    return _person_form(request, found, courts, form, "role_form", store, "role")
 
 
 @login_required
@@ -308,18 +330,13 @@ def set_active(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def set_password(request: HttpRequest, user_id: int) -> HttpResponse:
     found, courts = _person(request.user, user_id)
+
+    def store(data: dict[str, Any]) -> str:
+        actions.set_user_password(actor=request.user, user=found, password=data["password"])
+        return _("The new password is set.")
+
     form = PasswordForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.set_user_password(
-                actor=request.user, user=found, password=form.cleaned_data["password"]
-            )
-        except DomainError as refusal:
-            form.add_error("password", refusal_text(refusal))
-        else:
-            messages.success(request, _("The new password is set."))
-            return redirect("web:person", user_id=found.pk)
-    return _person_page(request, found, courts, password_form=form)
+    return _person_form(request, found, courts, form, "password_form", store, "password")
 
 
 @login_required
@@ -327,24 +344,18 @@ def set_password(request: HttpRequest, user_id: int) -> HttpResponse:
 def signing_key(request: HttpRequest, user_id: int) -> HttpResponse:
     """R14: register the person's EDS key (a previous active key is revoked by the action)."""
     found, courts = _person(request.user, user_id)
+
+    def store(data: dict[str, Any]) -> str:
+        upload = data["p12"]
+        if upload.size is not None and upload.size > sealing.MAX_P12_BYTES:
+            raise DomainError("p12_too_large", "too large")
+        sealing.register_signing_key(
+            actor=request.user, user=found, p12=upload.read(), password=data["password"]
+        )
+        return _("The signing key is registered.")
+
     form = SigningKeyForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data["p12"]
-        try:
-            if upload.size is not None and upload.size > sealing.MAX_P12_BYTES:
-                raise DomainError("p12_too_large", "too large")
-            sealing.register_signing_key(
-                actor=request.user,
-                user=found,
-                p12=upload.read(),
-                password=form.cleaned_data["password"],
-            )
-        except DomainError as refusal:
-            form.add_error(FIELD_OF_CODE.get(refusal.code, "p12"), refusal_text(refusal))
-        else:
-            messages.success(request, _("The signing key is registered."))
-            return redirect("web:person", user_id=found.pk)
-    return _person_page(request, found, courts, key_form=form)
+    return _person_form(request, found, courts, form, "key_form", store, "p12")
 
 
 @login_required

@@ -324,11 +324,6 @@ def _timestamp_check(verdicts: dict[str, TimestampVerdict]) -> Check:
     )
 
 
-def _read_journal(path: Path) -> list[Piece]:
-    """The piece lines of a journal file (``_parse_journal``)."""
-    return _parse_journal(path.read_bytes())
-
-
 def _parse_journal(data: bytes) -> list[Piece]:
     """The piece lines of a journal. Lines of other types (``"type": "mark"`` …) are the
     recorder's own; a torn last line (a crash mid-append) is ignored, as the recorder does."""

@@ -30,7 +30,7 @@ from taspa.replication.central import (
 )
 from taspa.replication.mirror import mirror_recording
 from taspa.replication.models import Peer, Replica
-from taspa.replication.multipart import discard_uploads, gather, store_files
+from taspa.replication.multipart import discard_uploads, gather, hold_locally, store_files
 from taspa.replication.policy import AlarmKind, ReplicaState
 from taspa.sealing.hashing import FileDigest, PiecedDigest
 from taspa.sealing.layout import SealedFiles
@@ -83,10 +83,10 @@ def _checks(replica: Replica, where: Path) -> list[Check]:
         signed = None
     declared = replica.files["media"]["sha256"]
     checks.append(Check("declared_media", signed == declared, f"declared {declared}"))
-    # Streamed in, the media was hashed as it was written (``central._receive_stream``), its
-    # journal pieces too when the journal came first: those digests stand for the re-hash
-    # (the bytes are not read twice); chunked, read back from S3, or a journal that came
-    # after the media, verify_recording hashes the file itself.
+    # Streamed in, the media was hashed as it was written (``central._receive_stream``), or as
+    # S3 streamed it back (``multipart.gather``: it stays in S3), its journal pieces too when
+    # the journal came first: those digests stand for the re-hash (the bytes are not read
+    # twice); chunked, or a journal that came after the media, verify_recording hashes it.
     try:
         checks += verify_recording(
             where / names["media"],
@@ -141,6 +141,7 @@ def _refuse(
     quarantine = Path(settings.TASPA_HOME) / "replication" / "quarantine"
     quarantine.mkdir(parents=True, exist_ok=True)
     target = quarantine / f"{replica.pk}-{timezone.now():%Y%m%dT%H%M%S%f}"
+    hold_locally(replica)  # S3: the media was only hashed; the quarantine keeps its bytes
     if incoming_dir(replica).exists():
         os.replace(incoming_dir(replica), target)
     discard_uploads(replica)  # S3 staging: the quarantined copy is what is kept

@@ -408,7 +408,7 @@ class _Writeback:
 STREAM_READ_BYTES = 4 << 20  # per read of a body: hashlib releases the GIL; few syscalls
 
 
-class _StreamHash:
+class StreamHash:
     """The SHA-256 of a file's bytes so far and, for a media whose journal the centre already
     holds whole, the SHA-256 of each journal piece, in the same pass (R19, R23): the commit
     then checks the segment chain on these hashes instead of reading the media again.
@@ -427,16 +427,16 @@ class _StreamHash:
     def digest(self) -> bytes:
         return self.whole.digest()
 
-    def copy(self) -> _StreamHash:
-        twin = _StreamHash.__new__(_StreamHash)
+    def copy(self) -> StreamHash:
+        twin = StreamHash.__new__(StreamHash)
         twin.whole, twin.journal = self.whole.copy(), self.journal
         twin.pieces = self.pieces.copy() if self.pieces is not None else None
         return twin
 
 
-# (replica id, kind) -> (offset, ``_StreamHash`` of the file's bytes 0..offset): where a cut
+# (replica id, kind) -> (offset, ``StreamHash`` of the file's bytes 0..offset): where a cut
 # streamed upload stopped in this process, so its resume need not re-read what it holds.
-_PREFIXES: dict[tuple[int, str], tuple[int, _StreamHash]] = {}
+_PREFIXES: dict[tuple[int, str], tuple[int, StreamHash]] = {}
 _PREFIXES_LOCK = threading.Lock()
 _LOCK_WAIT_S = 30.0
 
@@ -483,7 +483,7 @@ def _receive_stream(
         # A court behind the centre (an offer answered while a cut upload was still being
         # put away) starts where it stands: what the centre holds beyond is received again.
         start = span.start
-        journal = _journal_of(replica, kind, path)
+        journal = held_journal(replica, kind, path)
         hasher = _hash_of_prefix(replica.pk, kind, fd, start, *journal)
         if start and (hasher is None or not sha256_matches(prefix, hasher.digest())):
             os.ftruncate(fd, 0)
@@ -499,10 +499,7 @@ def _receive_stream(
         os.ftruncate(fd, position)
         os.fsync(fd)
         if position == total and not refused:  # hashed as written: commit need not re-read
-            noted: dict[str, Any] = {"sha256": declared.hex(), "bytes": total}
-            if hasher.pieces is not None:
-                noted |= {"journal": hasher.journal, "pieces": hasher.pieces.hashes()}
-            received.write_text(json.dumps(noted))
+            note_received(path, hasher, total)
         _save_offset(replica, kind, offset, position)
         with _PREFIXES_LOCK:
             if 0 < position < total:
@@ -525,12 +522,26 @@ def received_path(path: Path) -> Path:
     return path.with_name(path.name + ".received")
 
 
+def note_received(path: Path, hasher: StreamHash, size: int, *, held_in: str = "") -> None:
+    """Write ``received_path`` of ``path``: what ``hasher`` hashed of its ``size`` bytes.
+    ``held_in``: where the bytes are when they are not at ``path`` (an S3 centre's staged
+    object, hashed as S3 streamed it back: ``multipart.gather``)."""
+    noted: dict[str, Any] = {"sha256": hasher.digest().hex(), "bytes": size}
+    if hasher.pieces is not None:
+        noted |= {"journal": hasher.journal, "pieces": hasher.pieces.hashes()}
+    if held_in:
+        noted["held_in"] = held_in
+    received_path(path).write_text(json.dumps(noted))
+
+
 def received_digest(path: Path) -> dict[str, Any] | None:
-    """What ``received_path`` says of ``path``, if it still fits the file's size: sha256 and
-    bytes, and "journal" and "pieces" (a hash or None per piece) when they were hashed too."""
+    """What ``received_path`` says of ``path``, if it still fits the file's size (or the bytes
+    are held elsewhere, "held_in"): sha256 and bytes, and "journal" and "pieces" (a hash or
+    None per piece) when they were hashed too."""
     try:
         noted = json.loads(received_path(path).read_text())
-        if int(noted["bytes"]) == path.stat().st_size and _HEX64.match(str(noted["sha256"])):
+        fits = bool(noted.get("held_in")) or int(noted["bytes"]) == path.stat().st_size
+        if fits and _HEX64.match(str(noted["sha256"])):
             found = {"sha256": str(noted["sha256"]), "bytes": int(noted["bytes"])}
             pieces = noted.get("pieces")
             if _HEX64.match(str(noted.get("journal", ""))) and isinstance(pieces, list):
@@ -544,7 +555,7 @@ def received_digest(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _journal_of(replica: Replica, kind: str, path: Path) -> tuple[str, list[Piece] | None]:
+def held_journal(replica: Replica, kind: str, path: Path) -> tuple[str, list[Piece] | None]:
     """For the media: the SHA-256 and pieces of the replica's journal when the centre holds it
     whole and it hashes to the declared digest (the court sends it first, ``FILE_KINDS``),
     so the pieces are hashed as the media is written. Else ("", None): an older court that
@@ -585,7 +596,7 @@ def _hash_of_prefix(
     offset: int,
     journal: str = "",
     pieces: list[Piece] | None = None,
-) -> _StreamHash | None:
+) -> StreamHash | None:
     """Hash state of the file's bytes 0..offset (with ``pieces`` of the journal ``journal``, if
     given): kept from a cut upload in this process when it hashed the same pieces, or re-read
     from the file; None when the file holds fewer bytes."""
@@ -593,7 +604,7 @@ def _hash_of_prefix(
         kept = _PREFIXES.get((replica_id, kind))
     if kept is not None and kept[0] == offset and kept[1].journal == journal:
         return kept[1].copy()
-    hasher, position = _StreamHash(journal, pieces), 0
+    hasher, position = StreamHash(journal, pieces), 0
     while position < offset:
         data = os.pread(fd, min(STREAM_READ_BYTES, offset - position), position)
         if not data:

@@ -3,10 +3,12 @@ bytes go straight into the centre's bucket as S3 multipart uploads to staging ke
 
 The centre opens one upload per file with the offer, presigns each part's URL with the part's
 SHA-256 signed into it (S3 refuses other bytes), and lists the parts S3 holds, so a broken
-upload resumes at the next part. At commit it completes the upload and reads the object back
-into the replica's incoming directory, where ``acknowledge`` re-hashes and verifies it exactly
-as a ``Content-Range`` replica; only a verified replica is copied server-side to its
-content-addressed key, with object-lock retention, and the staging removed.
+upload resumes at the next part. At commit it completes the upload and reads the object back:
+the small files into the replica's incoming directory, the media only hashed (with its journal
+pieces) as S3 streams it, so that ``acknowledge`` verifies it exactly as a streamed
+``Content-Range`` replica without writing or reading it again here; only a verified replica is
+copied server-side to its content-addressed key, with object-lock retention, and the staging
+removed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from taspa.errors import Conflict, InvalidInput
-from taspa.replication.central import incoming_dir, layout_names, replica_of, require_central
+from taspa.replication.central import (
+    STREAM_READ_BYTES,
+    StreamHash,
+    held_journal,
+    incoming_dir,
+    layout_names,
+    note_received,
+    received_digest,
+    replica_of,
+    require_central,
+)
 from taspa.replication.models import Peer, Replica
 from taspa.replication.policy import (
     ReplicaState,
@@ -166,13 +178,20 @@ def _store() -> S3BlobStore:
 
 
 def gather(replica: Replica) -> Replica:
-    """At commit: complete every fully uploaded S3 file and read it back into the incoming
-    directory, counting it as received; ``acknowledge`` then verifies it like any replica.
-    Idempotent: a completed upload keeps its version id, a file read back is not re-read."""
+    """At commit: complete every fully uploaded S3 file and read it back, counting it as
+    received; ``acknowledge`` then verifies it like any replica. The small files are read back
+    into the incoming directory; the media is only hashed as S3 streams it back (with its
+    journal's pieces, read back before it), noted beside where it would lie and left in S3,
+    from where ``store_files`` copies it (R19, R23). Idempotent: a completed upload keeps its
+    version id, a file read back (or hashed) is not read again."""
     store = _store()
-    for kind, entry in replica.uploads.items():
-        total = int(replica.files[kind]["bytes"])
-        if replica.offsets.get(kind, 0) == total:
+    where, names = incoming_dir(replica), layout_names(replica.file_name)
+    for kind in sorted(replica.uploads, key=lambda kind: kind == "media"):
+        entry, total = replica.uploads[kind], int(replica.files[kind]["bytes"])
+        target = where / names[kind]
+        if replica.offsets.get(kind, 0) == total and (
+            kind != "media" or received_digest(target) is not None
+        ):
             continue
         if "version_id" not in entry:
             version = _complete(store, entry, total)
@@ -181,10 +200,27 @@ def gather(replica: Replica) -> Replica:
             replica.uploads = replica.uploads | {kind: entry | {"version_id": version}}
             replica.save(update_fields=["uploads", "updated_at"])
             entry = replica.uploads[kind]
-        _read_back(store, entry, incoming_dir(replica) / layout_names(replica.file_name)[kind])
+        if kind == "media":
+            _hash_back(store, replica, entry, target)
+        else:
+            _read_back(store, entry, target)
         replica.offsets = replica.offsets | {kind: total}
         replica.save(update_fields=["offsets", "updated_at"])
     return replica
+
+
+def hold_locally(replica: Replica) -> None:
+    """Read a refused replica's staged media back into its incoming directory, so that the
+    quarantine keeps the bytes that failed verification before the staging is discarded."""
+    store = s3_store()
+    entry = replica.uploads.get("media") or {}
+    target = incoming_dir(replica) / layout_names(replica.file_name)["media"]
+    if store is None or "version_id" not in entry or target.exists():
+        return
+    try:
+        _read_back(store, entry, target)
+    except (StorageError, OSError) as error:
+        log.warning("refused replica %s: staged media not kept: %s", replica.pk, error)
 
 
 def _complete(store: S3BlobStore, entry: dict[str, Any], total: int) -> str | None:
@@ -211,6 +247,19 @@ def _read_back(store: S3BlobStore, entry: dict[str, Any], target: Path) -> None:
         sink.flush()
         os.fsync(sink.fileno())
     os.replace(partial, target)
+
+
+def _hash_back(store: S3BlobStore, replica: Replica, entry: dict[str, Any], media: Path) -> None:
+    """The staged media's SHA-256 (and its journal pieces') as S3 streams it back, noted
+    beside ``media`` as held in S3: the bytes are read once and not written here."""
+    journal, pieces = held_journal(replica, "media", media)
+    hasher, size = StreamHash(journal, pieces), 0
+    media.parent.mkdir(parents=True, exist_ok=True)
+    with store.open_staged(entry["key"], entry["version_id"] or None) as source:
+        while chunk := source.read(STREAM_READ_BYTES):
+            hasher.update(chunk)
+            size += len(chunk)
+    note_received(media, hasher, size, held_in=f"s3://{store.bucket}/{entry['key']}")
 
 
 def retain_until(replica: Replica) -> datetime | None:

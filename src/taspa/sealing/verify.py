@@ -509,7 +509,9 @@ def verify_recording(
     used only if the size is the file's. With a journal beside the media a ``FileDigest`` is
     not enough (the pieces must be hashed too); a ``PiecedDigest`` stands for both, but only
     when its ``journal_sha256`` is that of the journal read here and it has a hash for each of
-    its pieces: the same checks then run on them, with the same verdicts (R19, R23).
+    its pieces: the same checks then run on them, with the same verdicts (R19, R23). With a
+    ``media_digest`` the media need not be at ``media_path`` (an S3 centre hashes the replica's
+    media as S3 streams it back and leaves it there); only its name is used then.
     Raises ``UnreadableInput`` when the media file or the trust anchors cannot be read.
     """
     media = Path(media_path)
@@ -520,7 +522,8 @@ def verify_recording(
         Path(manifest_signature_path) if manifest_signature_path else files.manifest_signature
     )
     journal_file = Path(journal_path) if journal_path else files.journal
-    if not media.is_file():
+    here = media.is_file()
+    if not here and media_digest is None:
         raise UnreadableInput(f"{media}: no such file")
     anchors = resolve_trust_anchors(trust_anchors)
 
@@ -544,7 +547,7 @@ def verify_recording(
             journal_problem = f"{journal_file.name}: {error}"
     try:
         whole = media_digest.file if isinstance(media_digest, PiecedDigest) else media_digest
-        if whole is not None and whole.bytes != media.stat().st_size:
+        if whole is not None and here and whole.bytes != media.stat().st_size:
             whole = None
         if pieces is not None and journal_problem is None:
             if whole is not None and _hashed_for(media_digest, pieces, journal_data):

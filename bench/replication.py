@@ -370,8 +370,8 @@ def main() -> None:
             seconds=transfer,
         )
         row(
-            "`taspa replicate` to an S3 centre, end to end (+ complete, read back, verify, "
-            "copy to the digest key)",
+            "`taspa replicate` to an S3 centre, end to end (+ complete, the media hashed as S3 "
+            "returns it, small files read back, verify, server-side copy to the digest key)",
             taspa_s3,
             f"{taspa_s3.median() / boto.median():.2f}",
         )

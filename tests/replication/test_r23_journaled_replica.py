@@ -9,12 +9,10 @@ import hashlib
 import io
 import os
 import random
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from replica_io import opens_of, sealed_bytes
 
 from taspa.replication import central
 from taspa.replication.acknowledge import commit_replica
@@ -23,34 +21,9 @@ from taspa.replication.court import offer_of
 from taspa.replication.models import Peer, Replica
 from taspa.replication.policy import FILE_KINDS, ContentRange, repr_digest, sending_order
 from taspa.sealing.hashing import Piece, PieceHasher, sha256_file_with_pieces
-from taspa.sealing.layout import SealedRecording
-from taspa.storage.store import get_store
 
 SIZE = 400_000
 PIECE = 7_000  # about a second of media as the recorder journals it (57 pieces)
-
-_OPENS: dict[str, int] = {}  # path -> opens seen while watched (the audit hook below)
-
-
-def _count_opens(event: str, args: tuple) -> None:
-    if event == "open" and args and isinstance(args[0], str | bytes | os.PathLike):
-        name = os.fsdecode(args[0])
-        if name in _OPENS:
-            _OPENS[name] += 1
-
-
-sys.addaudithook(_count_opens)  # cannot be removed; inert for paths not watched
-
-
-@contextmanager
-def opens_of(path: Path) -> Iterator[dict[str, int]]:
-    """How many times ``path`` is opened (any mode, by any code in this process) inside."""
-    key = os.fspath(path)
-    _OPENS[key] = 0
-    try:
-        yield _OPENS
-    finally:
-        _OPENS.pop(key, None)
 
 
 @pytest.fixture
@@ -82,15 +55,6 @@ def stream(peer, replica, kind: str, spec: dict, data: bytes, start: int = 0, st
         prefix_digest=prefix,
         max_length=None,
     )
-
-
-def sealed_bytes(recording) -> dict[str, bytes]:
-    sealed, store = SealedRecording.of(recording), get_store()
-    out = {}
-    for kind, digest in sealed.blobs().items():
-        with store.open(digest) as blob:
-            out[kind] = blob.read()
-    return out
 
 
 def incoming_media(replica: Replica) -> Path:

@@ -6,18 +6,15 @@ the sealed recording is refused and its quarantine keeps the bytes S3 held."""
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.config import Config
 from django.conf import settings as django_settings
+from replica_io import opens_of, put, sealed_bytes
 
 from seaweed import ACCESS_KEY, REGION, SECRET_KEY
 from taspa.replication import multipart
@@ -26,37 +23,13 @@ from taspa.replication.central import Offer, enrol_court, incoming_dir, layout_n
 from taspa.replication.court import offer_of
 from taspa.replication.models import Peer, Replica
 from taspa.replication.policy import ReplicaState, part_count, part_span, sending_order
-from taspa.sealing.layout import SealedRecording
 from taspa.storage.s3store import S3BlobStore
-from taspa.storage.store import get_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 MiB = 1024 * 1024
 SIZE = 12 * MiB + 12345  # two parts of 8 MiB at the centre's part size
 PIECE = 150_000  # ~86 journal pieces, some across a part's edge
-
-_OPENS: dict[str, int] = {}
-
-
-def _count_opens(event: str, args: tuple) -> None:
-    if event == "open" and args and isinstance(args[0], str | bytes | os.PathLike):
-        name = os.fsdecode(args[0])
-        if name in _OPENS:
-            _OPENS[name] += 1
-
-
-sys.addaudithook(_count_opens)  # cannot be removed; inert for paths not watched
-
-
-@contextmanager
-def opens_of(path: Path) -> Iterator[dict[str, int]]:
-    key = os.fspath(path)
-    _OPENS[key] = 0
-    try:
-        yield _OPENS
-    finally:
-        _OPENS.pop(key, None)
 
 
 @pytest.fixture
@@ -74,27 +47,6 @@ def s3_centre(monkeypatch, s3_server, locked_bucket) -> Iterator[S3BlobStore]:
     monkeypatch.setattr(multipart, "s3_store", lambda: store)
     yield store
     client.close()
-
-
-def sealed_bytes(recording) -> dict[str, bytes]:
-    sealed, store = SealedRecording.of(recording), get_store()
-    out = {}
-    for kind, digest in sealed.blobs().items():
-        with store.open(digest) as blob:
-            out[kind] = blob.read()
-    return out
-
-
-def put(url: str, headers: dict[str, str], data: bytes) -> int:
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        conn.request("PUT", f"{parts.path}?{parts.query}", body=data, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def upload(peer: Peer, replica: Replica, kind: str, data: bytes) -> None:

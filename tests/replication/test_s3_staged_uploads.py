@@ -3,13 +3,12 @@ PUTs parts to presigned URLs; S3 checks each part's signed SHA-256; the store li
 reads back and adopts the object under its digest key with object lock."""
 
 import hashlib
-import http.client
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.config import Config
+from replica_io import put
 
 from seaweed import ACCESS_KEY, REGION, SECRET_KEY
 from taspa.storage.base import utcnow
@@ -36,18 +35,6 @@ def store(s3_server, locked_bucket):
     )
     yield S3BlobStore(locked_bucket, client=client)
     client.close()
-
-
-def put(url: str, headers: dict[str, str], data: bytes) -> int:
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        conn.request("PUT", f"{parts.path}?{parts.query}", body=data, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def test_r23_staged_upload_from_presigned_urls_is_adopted_under_its_digest(store, s3_server):

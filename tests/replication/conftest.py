@@ -73,3 +73,30 @@ def central(tmp_path, pki, central_template):
 def small_chunks(monkeypatch):
     """64 KiB chunks, so a few hundred kilobytes make many chunks."""
     monkeypatch.setattr(court_side, "CHUNK_BYTES", 64 * 1024)
+
+
+@pytest.fixture
+def locked_s3_store(s3_server, locked_bucket):
+    """An ``S3BlobStore`` on a fresh object-locked bucket of the session's SeaweedFS, its client
+    configured as the store's own (SigV4 presigning, checksums only where required)."""
+    import boto3
+    from botocore.config import Config
+
+    from seaweed import ACCESS_KEY, REGION, SECRET_KEY
+    from taspa.storage.s3store import S3BlobStore
+
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+    yield S3BlobStore(locked_bucket, client=client)
+    client.close()

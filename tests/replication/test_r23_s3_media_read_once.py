@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.conf import settings as django_settings
 from replica_io import opens_of, put, sealed_bytes
 
-from seaweed import ACCESS_KEY, REGION, SECRET_KEY
 from taspa.replication import multipart
 from taspa.replication.acknowledge import commit_replica
 from taspa.replication.central import Offer, enrol_court, incoming_dir, layout_names, offer_replica
@@ -33,20 +29,10 @@ PIECE = 150_000  # ~86 journal pieces, some across a part's edge
 
 
 @pytest.fixture
-def s3_centre(monkeypatch, s3_server, locked_bucket) -> Iterator[S3BlobStore]:
+def s3_centre(monkeypatch, locked_s3_store) -> S3BlobStore:
     """The centre's store in this process: an object-locked bucket on the session's SeaweedFS."""
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=Config(s3={"addressing_style": "path"}),
-    )
-    store = S3BlobStore(locked_bucket, client=client)
-    monkeypatch.setattr(multipart, "s3_store", lambda: store)
-    yield store
-    client.close()
+    monkeypatch.setattr(multipart, "s3_store", lambda: locked_s3_store)
+    return locked_s3_store
 
 
 def upload(peer: Peer, replica: Replica, kind: str, data: bytes) -> None:

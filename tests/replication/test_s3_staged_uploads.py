@@ -5,36 +5,18 @@ reads back and adopts the object under its digest key with object lock."""
 import hashlib
 from datetime import timedelta
 
-import boto3
 import pytest
-from botocore.config import Config
 from replica_io import put
 
-from seaweed import ACCESS_KEY, REGION, SECRET_KEY
 from taspa.storage.base import utcnow
-from taspa.storage.s3store import S3BlobStore
 
 pytestmark = pytest.mark.slow
 MiB = 1024 * 1024
 
 
 @pytest.fixture
-def store(s3_server, locked_bucket):
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
-    )
-    yield S3BlobStore(locked_bucket, client=client)
-    client.close()
+def store(locked_s3_store):
+    return locked_s3_store
 
 
 def test_r23_staged_upload_from_presigned_urls_is_adopted_under_its_digest(store, s3_server):

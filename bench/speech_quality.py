@@ -2,10 +2,10 @@
 
     .venv/bin/python -m bench.speech_quality [--speech FILE ...] [--seconds 60]
 
-Not part of ``python -m bench`` (it needs two packages the project does not: ``pesq``, ITU-T
-P.862.2 wideband PESQ, and ``pystoi``, short-time objective intelligibility), installed beside
-the venv with ``.venv/bin/pip install numpy cython wheel pystoi`` and then
-``.venv/bin/pip install --no-build-isolation pesq``.
+Not part of ``python -m bench``: it needs two packages the project does not, ``pesq`` (ITU-T
+P.862.2 wideband PESQ) and ``pystoi`` (short-time objective intelligibility), installed by hand
+(``pip install numpy scipy cython wheel pystoi``, then ``pip install --no-build-isolation pesq``:
+pesq's own build does not declare what it needs), ideally in a venv of their own.
 
 The courtrooms-per-core figure of ``bench.recorder`` is bound by libopus itself (the engine is
 within a few per cent of bare ffmpeg), and libopus' own settings are the only large lever left.

@@ -7,8 +7,8 @@ P.862.2 wideband PESQ) and ``pystoi`` (short-time objective intelligibility), in
 (``pip install numpy scipy cython wheel pystoi``, then ``pip install --no-build-isolation pesq``:
 pesq's own build does not declare what it needs), ideally in a venv of their own.
 
-The courtrooms-per-core figure of ``bench.recorder`` is bound by libopus itself (the engine is
-within a few per cent of bare ffmpeg), and libopus' own settings are the only large lever left.
+The courtrooms-per-core figure of ``bench.recorder`` is bound by libopus itself (the engine's
+ffmpeg is within a few per cent of bare ffmpeg), and libopus' settings are the only large lever.
 For each setting: CPU seconds per media second of bare ffmpeg encoding four microphones at
 48 kb/s each as fast as it can (one thread, the recorder's encode), the bitrate one microphone
 really gets (VBR), and the decoded speech against the original: PESQ-WB (1 to 4.64, mean of
